@@ -1,0 +1,167 @@
+"""The SiteLedger application: executes commands idempotently and answers the domain's queries."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+
+from domain.actors import Actor, CommandContext
+from domain.canonical import canonical_bytes, sha256_hex
+from domain.chain import ChainReport, verify_chain
+from domain.commands import Command
+from domain.errors import DomainError
+from domain.handlers import HANDLERS
+from domain.permissions import ACTION_NAMES_ZH, PERMITTED, may_see
+from domain.project import Project
+from domain.receipt import CommandReceipt
+from domain.rules import (
+    ConcurrencyConflict,
+    OutOfScope,
+    ProjectNotFound,
+    RoleNotPermitted,
+    WorksItemNotFound,
+)
+from domain.templates.catalog import TemplateCatalog, builtin_catalog
+from domain.works_item import WorksItem
+
+MAX_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a command did; a retried command gets the same outcome back with `replayed` set."""
+
+    command: str
+    aggregate_id: str
+    version: int
+    events: list[dict[str, Any]]
+    result: dict[str, Any]
+    replayed: bool = False
+    position: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def command_fingerprint(command: Command) -> str:
+    return sha256_hex(canonical_bytes([type(command).__name__, command.model_dump(mode="json")]))
+
+
+class SiteLedger(Application):
+    """Snapshots every 50 events and a cache keep a command's cost flat however long the item's log."""
+
+    name = "SiteLedger"
+    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "2000"}
+    snapshotting_intervals: ClassVar[dict[type, int]] = {WorksItem: 50, Project: 50}
+
+    def __init__(self, env: dict[str, str] | None = None,
+                 catalog: TemplateCatalog | None = None) -> None:
+        super().__init__(env)
+        self.catalog = catalog or builtin_catalog()
+
+    # --- commands ------------------------------------------------------------------------
+
+    def execute(self, ctx: CommandContext, command: Command) -> Outcome:
+        """Run a command once: a retry with the same command id returns the first outcome."""
+        kind = type(command)
+        if ctx.actor.role not in PERMITTED[kind]:
+            raise RoleNotPermitted(role=str(ctx.actor.role), action=ACTION_NAMES_ZH[kind])
+        fingerprint = command_fingerprint(command)
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                change = HANDLERS[kind](self, ctx, command)
+            except DomainError:
+                replayed = self._replay(ctx, fingerprint)
+                if replayed is not None:
+                    return replayed
+                raise
+            pending = [e for agg in [change.target, *change.also] for e in agg.pending_events]
+            outcome = Outcome(
+                command=kind.__name__,
+                aggregate_id=str(change.target.id),
+                version=change.target.version,
+                events=[{"version": e.originator_version, "type": type(e).__name__,
+                         "aggregate_id": str(e.originator_id)} for e in pending],
+                result=change.result,
+            )
+            receipt = CommandReceipt.issue(
+                ctx.actor.user_id, ctx.command_id, kind.__name__, fingerprint,
+                {k: v for k, v in outcome.as_dict().items() if k not in ("replayed", "position")},
+            )
+            try:
+                recordings = self.save(change.target, *change.also, receipt)
+            except IntegrityError:
+                replayed = self._replay(ctx, fingerprint)
+                if replayed is not None:
+                    return replayed
+                if ctx.expected_version is not None:
+                    current = self.repository.get(change.target.id).version
+                    raise ConcurrencyConflict(current=current,
+                                              expected=ctx.expected_version) from None
+                continue
+            positions = [r.notification.id for r in recordings if r.notification.id]
+            return Outcome(**{**outcome.as_dict(), "position": max(positions, default=None)})
+        raise ConcurrencyConflict(current="?", expected="?")
+
+    def _replay(self, ctx: CommandContext, fingerprint: str) -> Outcome | None:
+        try:
+            receipt: CommandReceipt = self.repository.get(
+                CommandReceipt.id_for(ctx.actor.user_id, ctx.command_id)
+            )
+        except AggregateNotFoundError:
+            return None
+        return Outcome(**receipt.replay(fingerprint), replayed=True)
+
+    # --- loading, with scope -----------------------------------------------------------------
+
+    def get_project(self, project_id: UUID | str) -> Project:
+        project_id = UUID(str(project_id))
+        try:
+            project = self.repository.get(project_id)
+        except AggregateNotFoundError:
+            raise ProjectNotFound(project_id=project_id) from None
+        if not isinstance(project, Project):
+            raise ProjectNotFound(project_id=project_id)
+        return project
+
+    def get_item(self, item_id: UUID | str) -> WorksItem:
+        item_id = UUID(str(item_id))
+        try:
+            item = self.repository.get(item_id)
+        except AggregateNotFoundError:
+            raise WorksItemNotFound(item_id=item_id) from None
+        if not isinstance(item, WorksItem):
+            raise WorksItemNotFound(item_id=item_id)
+        return item
+
+    def project_in_scope(self, actor: Actor, project_id: UUID) -> Project:
+        project = self.get_project(project_id)
+        if not may_see(actor, project):
+            raise OutOfScope()
+        return project
+
+    def item_in_scope(self, actor: Actor, item_id: UUID) -> tuple[WorksItem, Project]:
+        item = self.get_item(item_id)
+        return item, self.project_in_scope(actor, item.project_id)
+
+    # --- the log -------------------------------------------------------------------------------
+
+    def item_events(self, item_id: UUID | str, after_version: int = 0, limit: int = 100) -> list[Any]:
+        return list(self.events.get(UUID(str(item_id)), gt=after_version or None, limit=limit))
+
+    def verify(self, aggregate_id: UUID | str) -> ChainReport:
+        """Check the stored log itself, decoding record by record: an unreadable record is a break."""
+        events = []
+        for record in self.recorder.select_events(UUID(str(aggregate_id))):
+            try:
+                events.append(self.mapper.to_domain_event(record))
+            except Exception as error:  # a tampered record may not even decode
+                so_far = verify_chain(events)
+                reason = f"undecodable: {type(error).__name__}"
+                return ChainReport(False, so_far.events, so_far.head,
+                                   record.originator_version, reason)
+        return verify_chain(events)

@@ -1,0 +1,135 @@
+"""Tamper-evident aggregates: every event carries who/what/when and a SHA-256 chained to the event before."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, AggregateEvent, CanInitAggregate
+from eventsourcing.utils import get_topic, register_topic
+
+from domain.actors import CommandContext
+from domain.canonical import GENESIS_HASH, chain_hash
+
+
+class ChainedEvent(AggregateEvent):
+    """Base of every stored domain event; subclasses get a stable explicit topic from their name."""
+
+    TOPIC_PREFIX: ClassVar[str] = "siteledger"
+
+    actor_id: UUID
+    actor_role: str
+    device_id: str | None
+    command_id: str
+    device_time: datetime | None
+    prev_hash: str
+    event_hash: str
+
+    def __init_subclass__(cls) -> None:
+        super().__init_subclass__()
+        if "TOPIC" not in cls.__dict__:
+            cls.TOPIC = f"{cls.TOPIC_PREFIX}:{cls.__name__}"  # type: ignore[attr-defined]
+        register_topic(cls.TOPIC, cls)  # type: ignore[attr-defined]
+
+    def mutate(self, aggregate: Any) -> Any:
+        result = super().mutate(aggregate)
+        result.chain_head = self.event_hash
+        return result
+
+
+def event_digest(event: ChainedEvent) -> str:
+    """The hash an event must carry: over every field but the hash itself, chained by `prev_hash`."""
+    fields = {k: v for k, v in vars(event).items() if k != "event_hash"}
+    return chain_hash(event.prev_hash, type(event).TOPIC, fields)  # type: ignore[attr-defined]
+
+
+def command_metadata(ctx: CommandContext) -> dict[str, Any]:
+    return {
+        "actor_id": ctx.actor.user_id,
+        "actor_role": str(ctx.actor.role),
+        "device_id": ctx.device_id,
+        "command_id": ctx.command_id,
+        "device_time": ctx.device_time,
+    }
+
+
+class ChainedAggregate(Aggregate):
+    """An aggregate whose events form a hash chain; `chain_head` is the hash of the latest event."""
+
+    if TYPE_CHECKING:  # state set by the events' apply(); not dataclass fields
+        chain_head: str
+
+    @classmethod
+    def _create(  # type: ignore[override]
+        cls,
+        event_class: type[CanInitAggregate[UUID]],
+        *,
+        id: UUID,
+        **kwargs: Any,
+    ) -> Self:
+        kwargs.setdefault("timestamp", event_class.create_timestamp())
+        draft = event_class(  # type: ignore[call-arg]
+            originator_id=id,
+            originator_version=cls.INITIAL_VERSION,
+            originator_topic=get_topic(cls),
+            prev_hash=GENESIS_HASH,
+            event_hash="",
+            **kwargs,
+        )
+        digest = event_digest(draft)  # type: ignore[arg-type]
+        return super()._create(
+            event_class, id=id, prev_hash=GENESIS_HASH, event_hash=digest, **kwargs
+        )
+
+    def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None:
+        kwargs.setdefault("timestamp", event_class.create_timestamp())
+        draft = event_class(
+            originator_id=self.id,
+            originator_version=self.version + 1,
+            prev_hash=self.chain_head,
+            event_hash="",
+            **kwargs,
+        )
+        digest = event_digest(draft)
+        super().trigger_event(event_class, prev_hash=self.chain_head, event_hash=digest, **kwargs)
+
+    def record(self, event_class: type[ChainedEvent], ctx: CommandContext, **payload: Any) -> None:
+        """Trigger an event stamped with the command's metadata."""
+        self.trigger_event(event_class, **command_metadata(ctx), **payload)
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """The result of checking a log: where it breaks, if it does."""
+
+    valid: bool
+    events: int
+    head: str
+    broken_at_version: int | None = None
+    reason: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"valid": self.valid, "events": self.events, "head": self.head}
+        if not self.valid:
+            data |= {"broken_at_version": self.broken_at_version, "reason": self.reason}
+        return data
+
+
+def verify_chain(events: Iterable[Any]) -> ChainReport:
+    """Recompute every hash: an edited, inserted or removed event (except the newest) breaks the chain."""
+    head, count, expected_version = GENESIS_HASH, 0, 1
+    for event in events:
+        version = event.originator_version
+        if version != expected_version:
+            return ChainReport(False, count, head, expected_version, "version_gap")
+        if not isinstance(event, ChainedEvent):
+            return ChainReport(False, count, head, version, "not_a_chained_event")
+        if event.prev_hash != head:
+            return ChainReport(False, count, head, version, "prev_hash_mismatch")
+        if event_digest(event) != event.event_hash:
+            return ChainReport(False, count, head, version, "hash_mismatch")
+        head, count, expected_version = event.event_hash, count + 1, version + 1
+    return ChainReport(True, count, head)

@@ -1,0 +1,208 @@
+"""One handler per command: load what it needs, call the aggregate, hand back what to save."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from uuid import UUID, uuid4
+
+from eventsourcing.domain import Aggregate
+
+from domain import commands as c
+from domain.acceptance import AcceptanceRule
+from domain.actors import CommandContext
+from domain.project import Project
+from domain.rules import (
+    ConcurrencyConflict,
+    MissingLinkedItem,
+    NoResidentsGroup,
+    NotEligibleSigner,
+    OutOfScope,
+    UnknownHoldPoint,
+)
+from domain.works_item import WorksItem
+
+if TYPE_CHECKING:
+    from domain.application import SiteLedger
+
+
+@dataclass
+class Change:
+    """What a handler decided: the aggregates to save together, the one addressed, and a result."""
+
+    target: Aggregate
+    also: list[Aggregate] = field(default_factory=list)
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+def _expect(ctx: CommandContext, aggregate: Aggregate) -> None:
+    if ctx.expected_version is not None and ctx.expected_version != aggregate.version:
+        raise ConcurrencyConflict(current=aggregate.version, expected=ctx.expected_version)
+
+
+def _project(app: SiteLedger, ctx: CommandContext, project_id: UUID) -> Project:
+    project = app.project_in_scope(ctx.actor, project_id)
+    return project
+
+
+def _item(app: SiteLedger, ctx: CommandContext, item_id: UUID) -> tuple[WorksItem, Project]:
+    item, project = app.item_in_scope(ctx.actor, item_id)
+    _expect(ctx, item)
+    return item, project
+
+
+def register_project(app: SiteLedger, ctx: CommandContext, cmd: c.RegisterProject) -> Change:
+    if ctx.actor.district is not None and ctx.actor.district != cmd.district:
+        raise OutOfScope()
+    details = cmd.model_dump(exclude={"project_id"})
+    project = Project.register(ctx, cmd.project_id or uuid4(), **details)
+    return Change(project)
+
+
+def _project_change(
+    action: Callable[[Project, CommandContext, Any], dict[str, Any] | None],
+) -> Callable[[SiteLedger, CommandContext, Any], Change]:
+    def handle(app: SiteLedger, ctx: CommandContext, cmd: Any) -> Change:
+        project = _project(app, ctx, cmd.project_id)
+        _expect(ctx, project)
+        return Change(project, result=action(project, ctx, cmd) or {})
+
+    return handle
+
+
+def _add_member(project: Project, ctx: CommandContext, cmd: c.AddGroupMember) -> dict[str, Any]:
+    member_id = cmd.member_id or uuid4().hex
+    project.add_member(ctx, member_id, cmd.user_id, cmd.building, cmd.unit)
+    return {"member_id": member_id}
+
+
+def register_works_item(app: SiteLedger, ctx: CommandContext, cmd: c.RegisterWorksItem) -> Change:
+    project = _project(app, ctx, cmd.project_id)
+    template = app.catalog.get(cmd.kind)
+    for hold_point, linked_id in cmd.links.items():
+        spec = template.hold_point(hold_point)
+        if spec is None or spec.linked is None:
+            raise UnknownHoldPoint(hold_point=hold_point, kind=template.code)
+        linked = app.get_item(linked_id)
+        if linked.project_id != project.id or linked.kind != spec.linked.kind:
+            raise MissingLinkedItem(hold_point=hold_point, kind=spec.linked.kind)
+    item = WorksItem.register(
+        ctx, cmd.item_id or uuid4(), project.id, template, cmd.title, cmd.location,
+        cmd.contractor_id, cmd.planned_start, cmd.planned_end,
+        {k: str(v) for k, v in cmd.links.items()},
+    )
+    return Change(item)
+
+
+def _defect_payload(draft: c.DefectDraft) -> dict[str, Any]:
+    return {
+        "defect_id": draft.defect_id or uuid4().hex, "severity": draft.severity,
+        "description": draft.description, "photos": list(draft.photos),
+        "due_date": draft.due_date,
+    }
+
+
+def record_inspection(app: SiteLedger, ctx: CommandContext, cmd: c.RecordInspection) -> Change:
+    item, _ = _item(app, ctx, cmd.item_id)
+    spec = item.spec(cmd.hold_point)
+    linked_passed = None
+    if spec.linked is not None and cmd.hold_point in item.links:
+        linked = app.get_item(UUID(item.links[cmd.hold_point]))
+        linked_passed = linked.is_passed(spec.linked.hold_point)
+    inspection_id = uuid4().hex
+    defects = [_defect_payload(d) for d in cmd.defects]
+    item.record_inspection(
+        ctx, inspection_id, cmd.hold_point, cmd.result, dict(cmd.measurements),
+        dict(cmd.checklist), cmd.notes, list(cmd.photos), cmd.gps, defects, linked_passed,
+    )
+    return Change(item, result={"inspection_id": inspection_id,
+                                "defect_ids": [d["defect_id"] for d in defects]})
+
+
+def raise_defect(app: SiteLedger, ctx: CommandContext, cmd: c.RaiseDefect) -> Change:
+    item, _ = _item(app, ctx, cmd.item_id)
+    payload = _defect_payload(cmd)
+    item.raise_defect(ctx, hold_point=cmd.hold_point, **payload)
+    return Change(item, result={"defect_id": payload["defect_id"]})
+
+
+def _item_change(
+    action: Callable[[WorksItem, CommandContext, Any], dict[str, Any] | None],
+) -> Callable[[SiteLedger, CommandContext, Any], Change]:
+    def handle(app: SiteLedger, ctx: CommandContext, cmd: Any) -> Change:
+        item, _ = _item(app, ctx, cmd.item_id)
+        return Change(item, result=action(item, ctx, cmd) or {})
+
+    return handle
+
+
+def _order_stop_work(item: WorksItem, ctx: CommandContext, cmd: c.OrderStopWork) -> dict[str, str]:
+    order_id = uuid4().hex
+    item.order_stop_work(ctx, order_id, cmd.reason)
+    return {"order_id": order_id}
+
+
+def request_acceptance(app: SiteLedger, ctx: CommandContext, cmd: c.RequestAcceptance) -> Change:
+    item, project = _item(app, ctx, cmd.item_id)
+    if not project.members:
+        raise NoResidentsGroup()
+    round_no = item.request_acceptance(ctx, list(project.members), project.rule)
+    rnd = item.rounds[round_no - 1]
+    return Change(item, result={"round_no": round_no, "subject_hash": rnd["subject_hash"],
+                                "subject_version": rnd["subject_version"]})
+
+
+def sign_acceptance(app: SiteLedger, ctx: CommandContext, cmd: c.SignAcceptance) -> Change:
+    item, project = _item(app, ctx, cmd.item_id)
+    member_id = project.member_of(ctx.actor.user_id)
+    if member_id is None:
+        raise NotEligibleSigner()
+    item.sign(ctx, cmd.round_no, member_id, cmd.decision, cmd.reason, cmd.comment,
+              list(cmd.photos), cmd.subject_hash, set(project.members))
+    return Change(item, result={"member_id": member_id,
+                                "round_status": item.rounds[cmd.round_no - 1]["status"]})
+
+
+def close_acceptance_round(
+    app: SiteLedger, ctx: CommandContext, cmd: c.CloseAcceptanceRound
+) -> Change:
+    item, project = _item(app, ctx, cmd.item_id)
+    item.close_round(ctx, cmd.round_no, set(project.members))
+    return Change(item, result={"round_status": item.rounds[cmd.round_no - 1]["status"]})
+
+
+HANDLERS: dict[type[c.Command], Callable[[SiteLedger, CommandContext, Any], Change]] = {
+    c.RegisterProject: register_project,
+    c.AssignUser: _project_change(lambda p, ctx, cmd: p.assign(ctx, cmd.user_id, cmd.role)),
+    c.UnassignUser: _project_change(lambda p, ctx, cmd: p.unassign(ctx, cmd.user_id)),
+    c.AddGroupMember: _project_change(_add_member),
+    c.RemoveGroupMember: _project_change(
+        lambda p, ctx, cmd: p.remove_member(ctx, cmd.member_id, cmd.reason)
+    ),
+    c.SetAcceptanceRule: _project_change(
+        lambda p, ctx, cmd: p.set_acceptance_rule(
+            ctx, AcceptanceRule.parse(cmd.min_signed, cmd.min_accept)
+        )
+    ),
+    c.RegisterWorksItem: register_works_item,
+    c.RecordInspection: record_inspection,
+    c.RaiseDefect: raise_defect,
+    c.ReportRectification: _item_change(
+        lambda i, ctx, cmd: i.report_rectification(ctx, cmd.defect_id, cmd.description,
+                                                   list(cmd.photos))
+    ),
+    c.CloseDefect: _item_change(lambda i, ctx, cmd: i.close_defect(ctx, cmd.defect_id, cmd.notes)),
+    c.RejectRectification: _item_change(
+        lambda i, ctx, cmd: i.reject_rectification(ctx, cmd.defect_id, cmd.reason,
+                                                   list(cmd.photos))
+    ),
+    c.OrderStopWork: _item_change(_order_stop_work),
+    c.LiftStopWork: _item_change(lambda i, ctx, cmd: i.lift_stop_work(ctx, cmd.notes)),
+    c.CompleteWorks: _item_change(lambda i, ctx, cmd: i.complete(ctx)),
+    c.RequestAcceptance: request_acceptance,
+    c.SignAcceptance: sign_acceptance,
+    c.CloseAcceptanceRound: close_acceptance_round,
+    c.CloseOut: _item_change(lambda i, ctx, cmd: i.close_out(ctx, cmd.notes)),
+    c.Reopen: _item_change(lambda i, ctx, cmd: i.reopen(ctx, cmd.reason)),
+}

@@ -1,0 +1,58 @@
+"""Command receipts: saved atomically with the command's events, so a retried command appends nothing."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, AggregateCreated
+
+from domain.rules import IdempotencyKeyReused
+
+RECEIPT_NAMESPACE = uuid5(NAMESPACE_URL, "https://siteledger.example/command-receipts")
+
+
+class CommandReceipt(Aggregate):
+    """One per (actor, command id): the store's unique (id, version) key makes a second one impossible."""
+
+    TOPIC = "siteledger:CommandReceipt"
+
+    class Event(Aggregate.Event):
+        TOPIC = "siteledger.receipt:Event"
+
+    class Issued(Event, AggregateCreated):
+        TOPIC = "siteledger.receipt:Issued"
+        command: str
+        fingerprint: str
+        outcome: dict[str, Any]
+
+        def apply(self, receipt: Any) -> None:
+            receipt.command = self.command
+            receipt.fingerprint = self.fingerprint
+            receipt.outcome = self.outcome
+
+    Created = Issued
+
+    if TYPE_CHECKING:  # state set by the events' apply(); not dataclass fields
+        command: str
+        fingerprint: str
+        outcome: dict[str, Any]
+
+    @staticmethod
+    def id_for(actor_id: UUID, command_id: str) -> UUID:
+        return uuid5(RECEIPT_NAMESPACE, f"{actor_id}/{command_id}")
+
+    @classmethod
+    def issue(
+        cls, actor_id: UUID, command_id: str, command: str, fingerprint: str,
+        outcome: dict[str, Any],
+    ) -> CommandReceipt:
+        return cls._create(
+            cls.Issued, id=cls.id_for(actor_id, command_id), command=command,
+            fingerprint=fingerprint, outcome=outcome,
+        )
+
+    def replay(self, fingerprint: str) -> dict[str, Any]:
+        if fingerprint != self.fingerprint:
+            raise IdempotencyKeyReused()
+        return self.outcome

@@ -1,0 +1,259 @@
+"""The three built-in works kinds, as plain data (the same shape a new kind is registered with).
+
+Pressure-test limits are those DOMAIN.md quotes for water supply (secondary sources of
+GB 50268 / GB 50242): 1.5x working pressure and at least 0.6 MPa; metal pipe held 10 min
+with a drop <= 0.02 MPa, plastic pipe 60 min with a drop <= 0.05 MPa. Owner consent is
+Civil Code art. 278: 2/3 take part by area and headcount, 3/4 of those agree by both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+YES_NO = ("yes", "no")
+
+
+def _num(code: str, zh: str, en: str, unit: str | None = None, **extra: Any) -> dict[str, Any]:
+    return {"code": code, "name_zh": zh, "name_en": en, "unit": unit, "minimum": "0", **extra}
+
+
+def _text(code: str, zh: str, en: str, **extra: Any) -> dict[str, Any]:
+    return {"code": code, "name_zh": zh, "name_en": en, "type": "text", **extra}
+
+
+def _item(code: str, zh: str, en: str) -> dict[str, str]:
+    return {"code": code, "text_zh": zh, "text_en": en}
+
+
+PIPE_RELOCATION: dict[str, Any] = {
+    "code": "pipe_relocation",
+    "name_zh": "管线迁移",
+    "name_en": "Pipe relocation",
+    "hold_points": [
+        {
+            "code": "survey_and_marking",
+            "name_zh": "现状管线探测与放线",
+            "name_en": "Survey and marking of existing utilities",
+            "construction": False,
+            "checklist": [
+                _item("utilities_located", "现状管线已探明并标识", "Existing utilities located"),
+                _item("owner_notified", "已通知管线专营单位", "Utility owner notified"),
+            ],
+            "measurements": [_text("utility_owner", "专营单位", "Utility owner")],
+        },
+        {
+            "code": "excavation",
+            "name_zh": "沟槽开挖",
+            "name_en": "Trench excavation",
+            "after": ["survey_and_marking"],
+            "min_photos": 1,
+            "measurements": [
+                _num("depth_m", "开挖深度", "Depth", "m"),
+                _num("width_m", "开挖宽度", "Width", "m"),
+            ],
+            "checklist": [
+                _item("shoring_in_place", "沟槽支护到位", "Shoring in place"),
+                _item("fencing_in_place", "围挡与警示到位", "Fencing and warning signs in place"),
+            ],
+        },
+        {
+            "code": "pipe_laying",
+            "name_zh": "管道敷设",
+            "name_en": "Pipe laying",
+            "after": ["excavation"],
+            "measurements": [
+                _num("length_laid_m", "敷设长度", "Length laid", "m", quantity="pipe_laid_m"),
+                _num("slope_permille", "坡度", "Slope", "‰", required=False),
+                _text("material_certificate", "材料合格证编号", "Material certificate no."),
+            ],
+            "checklist": [_item("bedding_ok", "管基垫层符合要求", "Bedding as specified")],
+        },
+        {
+            "code": "pressure_test",
+            "name_zh": "压力试验 / 闭水试验",
+            "name_en": "Pressure test / closed-water test",
+            "after": ["pipe_laying"],
+            "min_photos": 1,
+            "measurements": [
+                {"code": "medium", "name_zh": "介质", "name_en": "Medium", "type": "choice",
+                 "choices": ["water_supply", "drainage", "gas", "heating"]},
+                {"code": "pipe_material", "name_zh": "管材", "name_en": "Pipe material",
+                 "type": "choice", "choices": ["metal", "plastic"]},
+                _num("working_pressure_mpa", "工作压力", "Working pressure", "MPa"),
+                _num("test_pressure_mpa", "试验压力", "Test pressure", "MPa"),
+                _num("hold_time_min", "稳压时间", "Hold time", "min"),
+                _num("pressure_drop_mpa", "压力降", "Pressure drop", "MPa"),
+                _text("gauge_id", "压力表编号", "Gauge id"),
+            ],
+            "checks": [
+                {"code": "test_at_1_5x_working", "name_zh": "试验压力≥1.5倍工作压力",
+                 "measurement": "test_pressure_mpa", "op": ">=", "ratio": "3/2",
+                 "of": "working_pressure_mpa", "when": {"medium": "water_supply"}},
+                {"code": "test_at_least_0_6", "name_zh": "试验压力≥0.6 MPa",
+                 "measurement": "test_pressure_mpa", "op": ">=", "value": "0.6",
+                 "when": {"medium": "water_supply"}},
+                {"code": "metal_hold_10_min", "name_zh": "金属管稳压≥10 min",
+                 "measurement": "hold_time_min", "op": ">=", "value": "10",
+                 "when": {"medium": "water_supply", "pipe_material": "metal"}},
+                {"code": "metal_drop_0_02", "name_zh": "金属管压力降≤0.02 MPa",
+                 "measurement": "pressure_drop_mpa", "op": "<=", "value": "0.02",
+                 "when": {"medium": "water_supply", "pipe_material": "metal"}},
+                {"code": "plastic_hold_60_min", "name_zh": "塑料管稳压≥1 h",
+                 "measurement": "hold_time_min", "op": ">=", "value": "60",
+                 "when": {"medium": "water_supply", "pipe_material": "plastic"}},
+                {"code": "plastic_drop_0_05", "name_zh": "塑料管压力降≤0.05 MPa",
+                 "measurement": "pressure_drop_mpa", "op": "<=", "value": "0.05",
+                 "when": {"medium": "water_supply", "pipe_material": "plastic"}},
+            ],
+        },
+        {
+            "code": "concealed_works",
+            "name_zh": "隐蔽工程验收",
+            "name_en": "Concealed works acceptance",
+            "after": ["pressure_test"],
+            "min_photos": 1,
+            "concealed": True,
+        },
+        {
+            "code": "backfill_restoration",
+            "name_zh": "回填与路面恢复",
+            "name_en": "Backfill and surface restoration",
+            "after": ["concealed_works"],
+        },
+        {
+            "code": "utility_handover",
+            "name_zh": "专营单位接收",
+            "name_en": "Hand-over to the utility company",
+            "after": ["backfill_restoration"],
+            "construction": False,
+            "measurements": [
+                _text("utility_company", "接收单位", "Receiving utility"),
+                _text("handover_document_no", "接收文件编号", "Hand-over document no."),
+            ],
+        },
+    ],
+}
+
+FLYING_WIRE_BURIAL: dict[str, Any] = {
+    "code": "flying_wire_burial",
+    "name_zh": "飞线下地",
+    "name_en": "Flying-wire burial",
+    "hold_points": [
+        {"code": "route_survey", "name_zh": "管道路由勘察", "name_en": "Duct route survey",
+         "construction": False},
+        {
+            "code": "conduit_construction",
+            "name_zh": "地下通信管道建设",
+            "name_en": "Underground duct construction",
+            "after": ["route_survey"],
+            "min_photos": 1,
+            "measurements": [
+                _num("depth_m", "埋深", "Depth", "m"),
+                _num("duct_count", "管孔数", "Number of ducts"),
+                _num("length_m", "管道长度", "Length", "m", quantity="duct_built_m"),
+            ],
+        },
+        {"code": "manhole_inspection", "name_zh": "人(手)井验收", "name_en": "Manhole inspection",
+         "after": ["conduit_construction"],
+         "measurements": [_num("manhole_count", "人(手)井数量", "Manholes")]},
+        {"code": "concealed_works", "name_zh": "隐蔽工程验收",
+         "name_en": "Concealed works acceptance", "after": ["manhole_inspection"],
+         "min_photos": 1, "concealed": True},
+        {
+            "code": "cable_cutover",
+            "name_zh": "多网合一",
+            "name_en": "Cut-over of every operator",
+            "after": ["concealed_works"],
+            "measurements": [
+                _num("operators_total", "运营商总数", "Operators in the community"),
+                _num("operators_cut_over", "已割接运营商数", "Operators cut over"),
+            ],
+            "checks": [
+                {"code": "every_operator_cut_over", "name_zh": "全部运营商已割接",
+                 "measurement": "operators_cut_over", "op": ">=", "ratio": "1",
+                 "of": "operators_total"},
+            ],
+        },
+        {"code": "stairwell_boxing", "name_zh": "楼道飞线进盒", "name_en": "Stairwell cable boxing",
+         "after": ["route_survey"], "min_photos": 1,
+         "measurements": [_num("boxes_installed", "安装线盒数", "Boxes installed")]},
+        {
+            "code": "old_cable_removal",
+            "name_zh": "废旧线缆拆除回收",
+            "name_en": "Removal of old cables",
+            "after": ["cable_cutover"],
+            "min_photos": 1,
+            "measurements": [
+                _num("removed_m", "拆除长度", "Length removed", "m",
+                     quantity="old_cable_removed_m"),
+                _num("recovered_m", "回收长度", "Length recovered", "m"),
+            ],
+            "checks": [
+                {"code": "recovered_not_above_removed", "name_zh": "回收长度不大于拆除长度",
+                 "measurement": "recovered_m", "op": "<=", "ratio": "1", "of": "removed_m"},
+            ],
+        },
+    ],
+}
+
+ELEVATOR_INSTALLATION: dict[str, Any] = {
+    "code": "elevator_installation",
+    "name_zh": "既有多层住宅加装电梯",
+    "name_en": "Elevator installation in an existing multi-storey building",
+    "hold_points": [
+        {
+            "code": "owner_consent",
+            "name_zh": "业主意见征询",
+            "name_en": "Owners' consent (Civil Code art. 278)",
+            "construction": False,
+            "measurements": [
+                _num("total_area_m2", "专有部分总面积", "Total exclusive area", "m²"),
+                _num("total_owners", "业主总人数", "Total owners"),
+                _num("participating_area_m2", "参与表决面积", "Area taking part", "m²"),
+                _num("participating_owners", "参与表决人数", "Owners taking part"),
+                _num("agreeing_area_m2", "同意面积", "Area agreeing", "m²"),
+                _num("agreeing_owners", "同意人数", "Owners agreeing"),
+            ],
+            "checklist": [_item("publicised", "表决结果已公示", "Result publicised")],
+            "checks": [
+                {"code": "participation_by_area", "name_zh": "参与表决面积≥2/3",
+                 "measurement": "participating_area_m2", "op": ">=", "ratio": "2/3",
+                 "of": "total_area_m2"},
+                {"code": "participation_by_headcount", "name_zh": "参与表决人数≥2/3",
+                 "measurement": "participating_owners", "op": ">=", "ratio": "2/3",
+                 "of": "total_owners"},
+                {"code": "agreement_by_area", "name_zh": "同意面积≥参与面积的3/4",
+                 "measurement": "agreeing_area_m2", "op": ">=", "ratio": "3/4",
+                 "of": "participating_area_m2"},
+                {"code": "agreement_by_headcount", "name_zh": "同意人数≥参与人数的3/4",
+                 "measurement": "agreeing_owners", "op": ">=", "ratio": "3/4",
+                 "of": "participating_owners"},
+            ],
+        },
+        {"code": "start_notification", "name_zh": "开工告知", "name_en": "Start notification",
+         "after": ["owner_consent"], "construction": False,
+         "measurements": [_text("notification_no", "告知书编号", "Notification no."),
+                          _text("permit_no", "许可证编号", "Permit no.", required=False)]},
+        {"code": "pipe_relocation_cleared", "name_zh": "管线移位完成",
+         "name_en": "Pipe relocation cleared", "after": ["start_notification"],
+         "construction": False,
+         "linked": {"kind": "pipe_relocation", "hold_point": "utility_handover"}},
+        {"code": "foundation", "name_zh": "基础验收", "name_en": "Foundation acceptance",
+         "after": ["pipe_relocation_cleared"], "min_photos": 1, "concealed": True,
+         "checklist": [_item("pit_ok", "基坑尺寸与标高符合设计", "Pit as designed"),
+                       _item("rebar_ok", "钢筋隐蔽验收合格", "Rebar as designed")]},
+        {"code": "shaft_structure", "name_zh": "钢结构/井道验收",
+         "name_en": "Steel structure and shaft", "after": ["foundation"], "min_photos": 1},
+        {"code": "supervision_inspection", "name_zh": "安装监督检验",
+         "name_en": "Installation supervision inspection", "after": ["shaft_structure"],
+         "measurements": [_text("certificate_no", "监督检验证书编号", "Certificate no.")]},
+        {"code": "trial_run", "name_zh": "试运行", "name_en": "Trial run",
+         "after": ["supervision_inspection"]},
+        {"code": "usage_registration", "name_zh": "使用登记", "name_en": "Usage registration",
+         "after": ["trial_run"], "construction": False,
+         "measurements": [_text("registration_no", "使用登记证编号", "Registration no.",
+                                quantity="elevators_registered")]},
+    ],
+}
+
+BUILTIN_KINDS: tuple[dict[str, Any], ...] = (PIPE_RELOCATION, FLYING_WIRE_BURIAL, ELEVATOR_INSTALLATION)

@@ -1,0 +1,132 @@
+"""The shape of a works kind's template; validated so a new kind added as data cannot be inconsistent."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class MeasurementSpec(_Frozen):
+    """One value an inspector records; `quantity` names a figure the dashboards add up."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    type: Literal["number", "text", "choice"] = "number"
+    unit: str | None = None
+    choices: tuple[str, ...] = ()
+    required: bool = True
+    minimum: Decimal | None = None
+    quantity: str | None = None
+
+
+class ChecklistItem(_Frozen):
+    code: str
+    text_zh: str
+    text_en: str
+
+
+class Check(_Frozen):
+    """A limit a passing inspection must meet: `measurement op value` or `measurement op ratio × of`."""
+
+    code: str
+    name_zh: str
+    measurement: str
+    op: Literal[">=", "<=", "=="]
+    value: Decimal | None = None
+    ratio: str | None = None
+    of: str | None = None
+    when: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_right_hand_side(self) -> Check:
+        if (self.value is None) == (self.of is None):
+            raise ValueError(f"check {self.code}: give either 'value' or 'of'")
+        if self.of is not None:
+            Fraction(self.ratio or "1")
+        return self
+
+    def bound(self, values: dict[str, Decimal | str]) -> Fraction:
+        if self.value is not None:
+            return Fraction(self.value)
+        other = values[self.of or ""]
+        return Fraction(self.ratio or "1") * Fraction(Decimal(other))
+
+    def applies(self, values: dict[str, Decimal | str]) -> bool:
+        """A check applies when its conditions hold and what it compares was recorded."""
+        named = [self.measurement, *([self.of] if self.of else [])]
+        return all(n in values for n in named) and all(
+            values.get(k) == v for k, v in self.when.items()
+        )
+
+    def holds(self, values: dict[str, Decimal | str]) -> bool:
+        left = Fraction(Decimal(values[self.measurement]))
+        right = self.bound(values)
+        if self.op == ">=":
+            return left >= right
+        if self.op == "<=":
+            return left <= right
+        return left == right
+
+
+class LinkedRequirement(_Frozen):
+    """This hold point passes only once a linked item of `kind` has passed `hold_point`."""
+
+    kind: str
+    hold_point: str
+
+
+class HoldPointSpec(_Frozen):
+    code: str
+    name_zh: str
+    name_en: str
+    min_photos: int = 0
+    measurements: tuple[MeasurementSpec, ...] = ()
+    checklist: tuple[ChecklistItem, ...] = ()
+    checks: tuple[Check, ...] = ()
+    after: tuple[str, ...] = ()
+    construction: bool = True
+    concealed: bool = False
+    linked: LinkedRequirement | None = None
+
+    @model_validator(mode="after")
+    def _checks_name_measurements(self) -> HoldPointSpec:
+        known = {m.code for m in self.measurements}
+        for check in self.checks:
+            named = {check.measurement, *([check.of] if check.of else []), *check.when}
+            if not named <= known:
+                raise ValueError(f"{self.code}: check {check.code} names {named - known}")
+        return self
+
+    def measurement(self, code: str) -> MeasurementSpec | None:
+        return next((m for m in self.measurements if m.code == code), None)
+
+
+class WorksKindTemplate(_Frozen):
+    code: str
+    name_zh: str
+    name_en: str
+    version: int = 1
+    hold_points: tuple[HoldPointSpec, ...]
+
+    @model_validator(mode="after")
+    def _order_is_a_dag_of_earlier_points(self) -> WorksKindTemplate:
+        seen: set[str] = set()
+        for hp in self.hold_points:
+            if hp.code in seen:
+                raise ValueError(f"{self.code}: hold point {hp.code} appears twice")
+            unknown = set(hp.after) - seen
+            if unknown:
+                raise ValueError(f"{self.code}: {hp.code} follows unknown or later {unknown}")
+            seen.add(hp.code)
+        return self
+
+    def hold_point(self, code: str) -> HoldPointSpec | None:
+        return next((hp for hp in self.hold_points if hp.code == code), None)

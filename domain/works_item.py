@@ -1,0 +1,334 @@
+"""The works item aggregate: one piece of work, its hold points, defects, stop-work and acceptance."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from domain import works_item_events as ev
+from domain.acceptance import AcceptanceRule, Tally, decide
+from domain.actors import CommandContext, Role
+from domain.canonical import canonical_bytes, sha256_hex
+from domain.chain import ChainedAggregate, command_metadata
+from domain.inspection import PASSING, check_photo_ids, validate_inspection
+from domain.rules import (
+    AlreadySigned,
+    DefectNotFound,
+    DefectNotOpen,
+    FailedInspectionNeedsDefect,
+    HoldPointOutOfOrder,
+    HoldPointsNotPassed,
+    InvalidItemState,
+    ItemClosedOut,
+    LinkedWorkNotHandedOver,
+    MissingLinkedItem,
+    NoRectificationReported,
+    NotEligibleSigner,
+    OpenDefectsBlockCompletion,
+    RejectNeedsReason,
+    RoundNotOpen,
+    SeparationOfDuties,
+    SignedContentMismatch,
+    StopWorkAlreadyInForce,
+    StopWorkInForce,
+    StopWorkNotInForce,
+    UnknownHoldPoint,
+)
+from domain.templates.model import HoldPointSpec, WorksKindTemplate
+
+SEVERITIES = ("minor", "major", "critical")
+STATE_NAMES_ZH = {
+    "registered": "已登记", "in_progress": "施工中", "completed": "已竣工",
+    "awaiting_acceptance": "待居民验收", "accepted": "已验收", "closed_out": "已销号",
+}
+
+
+@lru_cache(maxsize=256)
+def _parse_template(encoded: bytes) -> WorksKindTemplate:
+    return WorksKindTemplate.model_validate_json(encoded)
+
+
+class WorksItem(ChainedAggregate):
+    """Every change is an event on the item's log; every rule of DOMAIN.md is checked here."""
+
+    TOPIC = "siteledger:WorksItem"
+    Event = ev.WorksItemEvent
+    Created = ev.Registered
+
+    if TYPE_CHECKING:  # state set by the events' apply(); not dataclass fields
+        project_id: UUID
+        kind: str
+        template: dict[str, Any]
+        links: dict[str, str]
+        state: str
+        hold_points: dict[str, dict[str, Any]]
+        defects: dict[str, dict[str, Any]]
+        stop_work: dict[str, Any] | None
+        rounds: list[dict[str, Any]]
+        quantities: dict[str, Any]
+
+    @classmethod
+    def register(
+        cls, ctx: CommandContext, item_id: UUID, project_id: UUID, template: WorksKindTemplate,
+        title: str, location: str, contractor_id: UUID | None, planned_start: str | None,
+        planned_end: str | None, links: dict[str, str],
+    ) -> WorksItem:
+        for hold_point, _linked in links.items():
+            spec = template.hold_point(hold_point)
+            if spec is None or spec.linked is None:
+                raise UnknownHoldPoint(hold_point=hold_point, kind=template.code)
+        return cls._create(
+            ev.Registered, id=item_id, **command_metadata(ctx), project_id=project_id,
+            kind=template.code, template=template.model_dump(mode="json"), title=title,
+            location=location, contractor_id=contractor_id, planned_start=planned_start,
+            planned_end=planned_end, links=dict(links),
+        )
+
+    # --- reading the state -------------------------------------------------------------
+
+    @property
+    def parsed_template(self) -> WorksKindTemplate:
+        return _parse_template(canonical_bytes(self.template))
+
+    def spec(self, hold_point: str) -> HoldPointSpec:
+        spec = self.parsed_template.hold_point(hold_point)
+        if spec is None:
+            raise UnknownHoldPoint(hold_point=hold_point, kind=self.kind)
+        return spec
+
+    def open_defects(self, hold_point: str | None = None) -> list[str]:
+        return [
+            defect_id for defect_id, d in self.defects.items()
+            if d["status"] != "closed" and (hold_point is None or d["hold_point"] == hold_point)
+        ]
+
+    def is_passed(self, hold_point: str) -> bool:
+        """Passed: the latest inspection passed (or passed on conditions) and no open defect blocks it."""
+        return self.hold_points[hold_point]["result"] in PASSING and not self.open_defects(
+            hold_point
+        )
+
+    def passed_hold_points(self) -> list[str]:
+        return [code for code in self.hold_points if self.is_passed(code)]
+
+    def open_round(self) -> dict[str, Any] | None:
+        return next((r for r in self.rounds if r["status"] == "open"), None)
+
+    # --- guards --------------------------------------------------------------------------
+
+    def _refuse_if_closed_out(self) -> None:
+        if self.state == "closed_out":
+            raise ItemClosedOut()
+
+    def _refuse_in_states(self, action_zh: str, *states: str) -> None:
+        self._refuse_if_closed_out()
+        if self.state in states:
+            raise InvalidItemState(state=STATE_NAMES_ZH[self.state], action=action_zh)
+
+    # --- inspections and defects -----------------------------------------------------------
+
+    def record_inspection(
+        self, ctx: CommandContext, inspection_id: str, hold_point: str, result: str,
+        measurements: dict[str, Any], checklist: dict[str, bool], notes: str,
+        photos: list[str], gps: dict[str, float] | None, defects: list[dict[str, Any]],
+        linked_passed: bool | None = None,
+    ) -> None:
+        self._refuse_if_closed_out()
+        spec = self.spec(hold_point)
+        photos = check_photo_ids(photos)
+        values = validate_inspection(spec, result, measurements, checklist, photos)
+        if result in PASSING:
+            missing = [p for p in spec.after if not self.is_passed(p)]
+            if missing:
+                raise HoldPointOutOfOrder(hold_point=hold_point, missing="、".join(missing))
+            if self.stop_work and spec.construction:
+                raise StopWorkInForce()
+            if spec.linked is not None:
+                if hold_point not in self.links:
+                    raise MissingLinkedItem(hold_point=hold_point, kind=spec.linked.kind)
+                if not linked_passed:
+                    raise LinkedWorkNotHandedOver(hold_point=hold_point,
+                                                  required=spec.linked.hold_point)
+        if result != "pass" and not defects:
+            raise FailedInspectionNeedsDefect()
+        self.record(
+            ev.InspectionRecorded, ctx, inspection_id=inspection_id, hold_point=hold_point,
+            result=result, checklist=dict(checklist), measurements=values, notes=notes,
+            photos=photos, gps=gps, spot_check=ctx.actor.role == Role.STATION,
+        )
+        for draft in defects:
+            self._raise_defect(ctx, inspection_id=inspection_id, source="inspection",
+                               **{"hold_point": hold_point, **draft})
+
+    def raise_defect(self, ctx: CommandContext, **draft: Any) -> None:
+        self._refuse_if_closed_out()
+        self._raise_defect(ctx, inspection_id=None, source="direct", **draft)
+
+    def _raise_defect(
+        self, ctx: CommandContext, defect_id: str, severity: str, description: str,
+        photos: list[str], due_date: str | None, hold_point: str | None,
+        inspection_id: str | None, source: str,
+    ) -> None:
+        if hold_point is not None:
+            self.spec(hold_point)
+        if severity not in SEVERITIES:
+            raise InvalidItemState(detail_zh=f"整改严重程度无效：{severity}",
+                                   state=self.state, action="开具整改")
+        open_round = self.open_round()
+        if open_round is not None:
+            self.record(ev.AcceptanceRoundCancelled, ctx, round_no=open_round["round_no"],
+                        reason="defect_raised")
+        self.record(
+            ev.DefectRaised, ctx, defect_id=defect_id, severity=severity,
+            description=description, photos=check_photo_ids(photos), due_date=due_date,
+            hold_point=hold_point, inspection_id=inspection_id, source=source,
+        )
+
+    def _defect(self, defect_id: str) -> dict[str, Any]:
+        self._refuse_if_closed_out()
+        try:
+            return self.defects[defect_id]
+        except KeyError:
+            raise DefectNotFound(defect_id=defect_id) from None
+
+    def report_rectification(
+        self, ctx: CommandContext, defect_id: str, description: str, photos: list[str]
+    ) -> None:
+        defect = self._defect(defect_id)
+        if defect["status"] != "open":
+            raise DefectNotOpen(status=defect["status"])
+        self.record(ev.RectificationReported, ctx, defect_id=defect_id,
+                    description=description, photos=check_photo_ids(photos))
+
+    def _reviewable(self, ctx: CommandContext, defect_id: str) -> None:
+        defect = self._defect(defect_id)
+        if defect["status"] == "closed":
+            raise DefectNotOpen(status="closed")
+        if defect["status"] != "rectification_reported":
+            raise NoRectificationReported()
+        if defect["reported_by"] == str(ctx.actor.user_id):
+            raise SeparationOfDuties()
+
+    def close_defect(self, ctx: CommandContext, defect_id: str, notes: str) -> None:
+        self._reviewable(ctx, defect_id)
+        self.record(ev.DefectClosed, ctx, defect_id=defect_id, notes=notes)
+
+    def reject_rectification(
+        self, ctx: CommandContext, defect_id: str, reason: str, photos: list[str]
+    ) -> None:
+        self._reviewable(ctx, defect_id)
+        self.record(ev.RectificationRejected, ctx, defect_id=defect_id, reason=reason,
+                    photos=check_photo_ids(photos))
+
+    # --- stop-work -------------------------------------------------------------------------
+
+    def order_stop_work(self, ctx: CommandContext, order_id: str, reason: str) -> None:
+        self._refuse_if_closed_out()
+        if self.stop_work is not None:
+            raise StopWorkAlreadyInForce()
+        self.record(ev.StopWorkOrdered, ctx, order_id=order_id, reason=reason)
+
+    def lift_stop_work(self, ctx: CommandContext, notes: str) -> None:
+        self._refuse_if_closed_out()
+        if self.stop_work is None:
+            raise StopWorkNotInForce()
+        self.record(ev.StopWorkLifted, ctx, order_id=self.stop_work["order_id"], notes=notes)
+
+    # --- completion, acceptance, close-out ----------------------------------------------------
+
+    def complete(self, ctx: CommandContext) -> None:
+        self._refuse_in_states("竣工", "completed", "awaiting_acceptance", "accepted")
+        if self.stop_work is not None:
+            raise StopWorkInForce()
+        open_defects = self.open_defects()
+        if open_defects:
+            raise OpenDefectsBlockCompletion(count=len(open_defects))
+        missing = [code for code in self.hold_points if not self.is_passed(code)]
+        if missing:
+            raise HoldPointsNotPassed(missing="、".join(missing))
+        self.record(ev.WorksCompleted, ctx)
+
+    def request_acceptance(
+        self, ctx: CommandContext, electorate: list[str], rule: AcceptanceRule
+    ) -> int:
+        if self.state != "completed":
+            self._refuse_if_closed_out()
+            raise InvalidItemState(state=STATE_NAMES_ZH[self.state], action="发起验收")
+        round_no = len(self.rounds) + 1
+        self.record(
+            ev.AcceptanceRequested, ctx, round_no=round_no, electorate=sorted(electorate),
+            rule=rule.as_dict(), subject_version=self.version, subject_hash=self.chain_head,
+        )
+        return round_no
+
+    def _round(self, round_no: int) -> dict[str, Any]:
+        self._refuse_if_closed_out()
+        if not 1 <= round_no <= len(self.rounds) or self.rounds[round_no - 1]["status"] != "open":
+            raise RoundNotOpen(round_no=round_no)
+        return self.rounds[round_no - 1]
+
+    def sign(
+        self, ctx: CommandContext, round_no: int, member_id: str, decision: str, reason: str,
+        comment: str, photos: list[str], subject_hash: str, current_members: set[str],
+    ) -> None:
+        rnd = self._round(round_no)
+        if member_id not in rnd["electorate"] or member_id not in current_members:
+            raise NotEligibleSigner()
+        if member_id in rnd["signatures"]:
+            raise AlreadySigned(round_no=round_no)
+        if decision not in ("accept", "reject"):
+            raise RejectNeedsReason(detail_zh=f"签字意见只能是 accept 或 reject：{decision}")
+        if decision == "reject" and not reason.strip():
+            raise RejectNeedsReason()
+        if subject_hash != rnd["subject_hash"]:
+            raise SignedContentMismatch()
+        photos = check_photo_ids(photos)
+        signed = {"item": str(self.id), "round_no": round_no, "subject_hash": subject_hash,
+                  "member_id": member_id, "decision": decision, "reason": reason,
+                  "comment": comment, "photos": photos}
+        self.record(
+            ev.ResidentSigned, ctx, round_no=round_no, member_id=member_id, decision=decision,
+            reason=reason, comment=comment, photos=photos, subject_hash=subject_hash,
+            signature_digest=sha256_hex(canonical_bytes(signed)),
+        )
+        self._decide(ctx, rnd, current_members, closing=False)
+
+    def close_round(self, ctx: CommandContext, round_no: int, current_members: set[str]) -> None:
+        """Close a round on what has been signed (e.g. its deadline passed) and decide it."""
+        self._decide(ctx, self._round(round_no), current_members, closing=True)
+
+    def _decide(
+        self, ctx: CommandContext, rnd: dict[str, Any], current_members: set[str], closing: bool
+    ) -> None:
+        signatures = rnd["signatures"]
+        accepts = sum(1 for d in signatures.values() if d == "accept")
+        tally = Tally(len(rnd["electorate"]), accepts, len(signatures) - accepts)
+        can_still_sign = sum(
+            1 for m in rnd["electorate"] if m not in signatures and m in current_members
+        )
+        outcome = decide(AcceptanceRule.from_dict(rnd["rule"]), tally, can_still_sign, closing)
+        basis = "round_closed" if closing else "outcome_certain"
+        if outcome == "granted":
+            self.record(ev.AcceptanceGranted, ctx, round_no=rnd["round_no"],
+                        tally=tally.as_dict(), basis=basis)
+        elif outcome == "rejected":
+            self.record(ev.AcceptanceRejected, ctx, round_no=rnd["round_no"],
+                        tally=tally.as_dict(), basis=basis)
+            for n, (member_id, reason) in enumerate(sorted(rnd["reasons"].items()), start=1):
+                self._raise_defect(
+                    ctx, defect_id=f"acceptance-{rnd['round_no']}-{n}", severity="major",
+                    description=f"居民验收意见（{member_id}）：{reason}", photos=[],
+                    due_date=None, hold_point=None, inspection_id=None, source="acceptance",
+                )
+
+    def close_out(self, ctx: CommandContext, notes: str) -> None:
+        self._refuse_if_closed_out()
+        if self.state != "accepted":
+            raise InvalidItemState(state=STATE_NAMES_ZH[self.state], action="销号")
+        self.record(ev.ClosedOut, ctx, notes=notes)
+
+    def reopen(self, ctx: CommandContext, reason: str) -> None:
+        if self.state != "closed_out":
+            raise InvalidItemState(state=STATE_NAMES_ZH[self.state], action="重新开启")
+        self.record(ev.Reopened, ctx, reason=reason)

@@ -1,0 +1,229 @@
+"""The events of a works item's log; each `apply` is the only place the item's state changes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.domain import AggregateCreated
+from eventsourcing.utils import register_topic
+
+from domain.chain import ChainedEvent
+
+
+class WorksItemEvent(ChainedEvent):
+    TOPIC_PREFIX: ClassVar[str] = "siteledger.works_item"
+    TOPIC = "siteledger.works_item:Event"
+
+
+register_topic(WorksItemEvent.TOPIC, WorksItemEvent)
+
+
+class Registered(WorksItemEvent, AggregateCreated):
+    project_id: UUID
+    kind: str
+    template: dict[str, Any]
+    title: str
+    location: str
+    contractor_id: UUID | None
+    planned_start: str | None
+    planned_end: str | None
+    links: dict[str, str]
+
+    def apply(self, item: Any) -> None:
+        item.project_id = self.project_id
+        item.kind = self.kind
+        item.template = self.template
+        item.title = self.title
+        item.location = self.location
+        item.contractor_id = self.contractor_id
+        item.links = dict(self.links)
+        item.state = "registered"
+        item.hold_points = {hp["code"]: {"result": None, "inspections": 0}
+                            for hp in self.template["hold_points"]}
+        item.defects = {}
+        item.stop_work = None
+        item.rounds = []
+        item.quantities = {}
+
+
+class InspectionRecorded(WorksItemEvent):
+    inspection_id: str
+    hold_point: str
+    result: str
+    checklist: dict[str, bool]
+    measurements: dict[str, Any]
+    notes: str
+    photos: list[str]
+    gps: dict[str, float] | None
+    spot_check: bool
+
+    def apply(self, item: Any) -> None:
+        point = item.hold_points[self.hold_point]
+        point["result"] = self.result
+        point["inspection_id"] = self.inspection_id
+        point["inspections"] += 1
+        point["at"] = self.timestamp.isoformat()
+        if item.state == "registered":
+            item.state = "in_progress"
+        if self.result == "pass" or self.result == "conditional":
+            spec = next(h for h in item.template["hold_points"] if h["code"] == self.hold_point)
+            for m in spec.get("measurements", []):
+                if m.get("quantity") and self.measurements.get(m["code"]) is not None:
+                    value = self.measurements[m["code"]]
+                    amount = value if isinstance(value, Decimal) else Decimal(1)
+                    item.quantities[m["quantity"]] = amount
+
+
+class DefectRaised(WorksItemEvent):
+    defect_id: str
+    severity: str
+    description: str
+    photos: list[str]
+    due_date: str | None
+    hold_point: str | None
+    inspection_id: str | None
+    source: str
+
+    def apply(self, item: Any) -> None:
+        item.defects[self.defect_id] = {
+            "status": "open",
+            "severity": self.severity,
+            "hold_point": self.hold_point,
+            "due_date": self.due_date,
+            "raised_by": str(self.actor_id),
+            "reported_by": None,
+        }
+        if item.state in ("completed", "awaiting_acceptance"):
+            item.state = "in_progress"
+
+
+class RectificationReported(WorksItemEvent):
+    defect_id: str
+    description: str
+    photos: list[str]
+
+    def apply(self, item: Any) -> None:
+        defect = item.defects[self.defect_id]
+        defect["status"] = "rectification_reported"
+        defect["reported_by"] = str(self.actor_id)
+
+
+class DefectClosed(WorksItemEvent):
+    defect_id: str
+    notes: str
+
+    def apply(self, item: Any) -> None:
+        item.defects[self.defect_id]["status"] = "closed"
+
+
+class RectificationRejected(WorksItemEvent):
+    defect_id: str
+    reason: str
+    photos: list[str]
+
+    def apply(self, item: Any) -> None:
+        item.defects[self.defect_id]["status"] = "open"
+
+
+class StopWorkOrdered(WorksItemEvent):
+    order_id: str
+    reason: str
+
+    def apply(self, item: Any) -> None:
+        item.stop_work = {"order_id": self.order_id, "reason": self.reason,
+                          "ordered_by": str(self.actor_id), "at": self.timestamp.isoformat()}
+
+
+class StopWorkLifted(WorksItemEvent):
+    order_id: str
+    notes: str
+
+    def apply(self, item: Any) -> None:
+        item.stop_work = None
+
+
+class WorksCompleted(WorksItemEvent):
+    def apply(self, item: Any) -> None:
+        item.state = "completed"
+
+
+class AcceptanceRequested(WorksItemEvent):
+    round_no: int
+    electorate: list[str]
+    rule: dict[str, str]
+    subject_version: int
+    subject_hash: str
+
+    def apply(self, item: Any) -> None:
+        item.rounds.append({
+            "round_no": self.round_no,
+            "status": "open",
+            "electorate": list(self.electorate),
+            "rule": dict(self.rule),
+            "subject_version": self.subject_version,
+            "subject_hash": self.subject_hash,
+            "signatures": {},
+            "reasons": {},
+        })
+        item.state = "awaiting_acceptance"
+
+
+class ResidentSigned(WorksItemEvent):
+    round_no: int
+    member_id: str
+    decision: str
+    reason: str
+    comment: str
+    photos: list[str]
+    subject_hash: str
+    signature_digest: str
+
+    def apply(self, item: Any) -> None:
+        rnd = item.rounds[self.round_no - 1]
+        rnd["signatures"][self.member_id] = self.decision
+        if self.decision == "reject":
+            rnd["reasons"][self.member_id] = self.reason
+
+
+class AcceptanceGranted(WorksItemEvent):
+    round_no: int
+    tally: dict[str, int]
+    basis: str
+
+    def apply(self, item: Any) -> None:
+        item.rounds[self.round_no - 1]["status"] = "granted"
+        item.state = "accepted"
+
+
+class AcceptanceRejected(WorksItemEvent):
+    round_no: int
+    tally: dict[str, int]
+    basis: str
+
+    def apply(self, item: Any) -> None:
+        item.rounds[self.round_no - 1]["status"] = "rejected"
+        item.state = "in_progress"
+
+
+class AcceptanceRoundCancelled(WorksItemEvent):
+    round_no: int
+    reason: str
+
+    def apply(self, item: Any) -> None:
+        item.rounds[self.round_no - 1]["status"] = "cancelled"
+
+
+class ClosedOut(WorksItemEvent):
+    notes: str
+
+    def apply(self, item: Any) -> None:
+        item.state = "closed_out"
+
+
+class Reopened(WorksItemEvent):
+    reason: str
+
+    def apply(self, item: Any) -> None:
+        item.state = "in_progress"

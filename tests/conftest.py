@@ -1,0 +1,36 @@
+"""Fixtures shared by every layer of tests: applications on each event store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from domain.application import SiteLedger
+from tests.pg import postgres_env
+from tests.support import World
+
+
+@pytest.fixture
+def popo_app() -> SiteLedger:
+    """The in-memory store: for unit tests of the domain's rules (no I/O)."""
+    return SiteLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+
+
+@pytest.fixture
+def world(popo_app: SiteLedger) -> World:
+    return World(popo_app)
+
+
+def sqlite_env(path: Path) -> dict[str, str]:
+    return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)}
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The same store test runs on SQLite (always) and PostgreSQL (required in CI)."""
+    if request.param == "sqlite":
+        yield sqlite_env(tmp_path / "events.db")
+    else:
+        yield from postgres_env()
