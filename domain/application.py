@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from domain.actors import Actor, CommandContext
 from domain.canonical import canonical_bytes, sha256_hex
@@ -26,6 +26,7 @@ from domain.rules import (
     WorksItemNotFound,
 )
 from domain.templates.catalog import TemplateCatalog, builtin_catalog
+from domain.templates.frozen import FrozenTemplateAsDict
 from domain.works_item import WorksItem
 
 MAX_ATTEMPTS = 8
@@ -44,7 +45,7 @@ class Outcome:
     position: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def command_fingerprint(command: Command) -> str:
@@ -52,16 +53,20 @@ def command_fingerprint(command: Command) -> str:
 
 
 class SiteLedger(Application):
-    """Snapshots every 50 events and a cache keep a command's cost flat however long the item's log."""
+    """Snapshots every 100 events and a cache keep a command's cost flat however long the item's log."""
 
     name = "SiteLedger"
     env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "2000"}
-    snapshotting_intervals: ClassVar[dict[type, int]] = {WorksItem: 50, Project: 50}
+    snapshotting_intervals: ClassVar[dict[type, int]] = {WorksItem: 100, Project: 100}
 
     def __init__(self, env: dict[str, str] | None = None,
                  catalog: TemplateCatalog | None = None) -> None:
         super().__init__(env)
         self.catalog = catalog or builtin_catalog()
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(FrozenTemplateAsDict())
 
     # --- commands ------------------------------------------------------------------------
 
@@ -118,34 +123,35 @@ class SiteLedger(Application):
 
     # --- loading, with scope -----------------------------------------------------------------
 
-    def get_project(self, project_id: UUID | str) -> Project:
+    def get_project(self, project_id: UUID | str, for_update: bool = False) -> Project:
+        """Read-only loads share the cached aggregate; only one about to change is copied."""
         project_id = UUID(str(project_id))
         try:
-            project = self.repository.get(project_id)
+            project = self.repository.get(project_id, deepcopy_from_cache=for_update)
         except AggregateNotFoundError:
             raise ProjectNotFound(project_id=project_id) from None
         if not isinstance(project, Project):
             raise ProjectNotFound(project_id=project_id)
         return project
 
-    def get_item(self, item_id: UUID | str) -> WorksItem:
+    def get_item(self, item_id: UUID | str, for_update: bool = False) -> WorksItem:
         item_id = UUID(str(item_id))
         try:
-            item = self.repository.get(item_id)
+            item = self.repository.get(item_id, deepcopy_from_cache=for_update)
         except AggregateNotFoundError:
             raise WorksItemNotFound(item_id=item_id) from None
         if not isinstance(item, WorksItem):
             raise WorksItemNotFound(item_id=item_id)
         return item
 
-    def project_in_scope(self, actor: Actor, project_id: UUID) -> Project:
-        project = self.get_project(project_id)
+    def project_in_scope(self, actor: Actor, project_id: UUID, for_update: bool = False) -> Project:
+        project = self.get_project(project_id, for_update)
         if not may_see(actor, project):
             raise OutOfScope()
         return project
 
-    def item_in_scope(self, actor: Actor, item_id: UUID) -> tuple[WorksItem, Project]:
-        item = self.get_item(item_id)
+    def item_in_scope(self, actor: Actor, item_id: UUID, for_update: bool = False) -> tuple[WorksItem, Project]:
+        item = self.get_item(item_id, for_update)
         return item, self.project_in_scope(actor, item.project_id)
 
     # --- the log -------------------------------------------------------------------------------

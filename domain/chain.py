@@ -56,8 +56,23 @@ def command_metadata(ctx: CommandContext) -> dict[str, Any]:
     }
 
 
+def _copy_state(value: Any) -> Any:
+    """Copy the containers of aggregate state; leaves (str, UUID, Decimal, datetime, frozen) are immutable."""
+    if isinstance(value, dict):
+        return {k: _copy_state(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy_state(v) for v in value]
+    return value
+
+
 class ChainedAggregate(Aggregate):
     """An aggregate whose events form a hash chain; `chain_head` is the hash of the latest event."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        """The repository copies a cached aggregate per command; state is plain data, so copy it fast."""
+        copied = object.__new__(type(self))
+        copied.__dict__.update({k: _copy_state(v) for k, v in self.__dict__.items()})
+        return copied
 
     if TYPE_CHECKING:  # state set by the events' apply(); not dataclass fields
         chain_head: str

@@ -41,13 +41,12 @@ def _expect(ctx: CommandContext, aggregate: Aggregate) -> None:
         raise ConcurrencyConflict(current=aggregate.version, expected=ctx.expected_version)
 
 
-def _project(app: SiteLedger, ctx: CommandContext, project_id: UUID) -> Project:
-    project = app.project_in_scope(ctx.actor, project_id)
-    return project
+def _project(app: SiteLedger, ctx: CommandContext, project_id: UUID, for_update: bool = False) -> Project:
+    return app.project_in_scope(ctx.actor, project_id, for_update)
 
 
 def _item(app: SiteLedger, ctx: CommandContext, item_id: UUID) -> tuple[WorksItem, Project]:
-    item, project = app.item_in_scope(ctx.actor, item_id)
+    item, project = app.item_in_scope(ctx.actor, item_id, for_update=True)
     _expect(ctx, item)
     return item, project
 
@@ -64,7 +63,7 @@ def _project_change(
     action: Callable[[Project, CommandContext, Any], dict[str, Any] | None],
 ) -> Callable[[SiteLedger, CommandContext, Any], Change]:
     def handle(app: SiteLedger, ctx: CommandContext, cmd: Any) -> Change:
-        project = _project(app, ctx, cmd.project_id)
+        project = _project(app, ctx, cmd.project_id, for_update=True)
         _expect(ctx, project)
         return Change(project, result=action(project, ctx, cmd) or {})
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -35,6 +34,7 @@ from domain.rules import (
     StopWorkNotInForce,
     UnknownHoldPoint,
 )
+from domain.templates.frozen import FrozenTemplate
 from domain.templates.model import HoldPointSpec, WorksKindTemplate
 
 SEVERITIES = ("minor", "major", "critical")
@@ -42,11 +42,6 @@ STATE_NAMES_ZH = {
     "registered": "已登记", "in_progress": "施工中", "completed": "已竣工",
     "awaiting_acceptance": "待居民验收", "accepted": "已验收", "closed_out": "已销号",
 }
-
-
-@lru_cache(maxsize=256)
-def _parse_template(encoded: bytes) -> WorksKindTemplate:
-    return WorksKindTemplate.model_validate_json(encoded)
 
 
 class WorksItem(ChainedAggregate):
@@ -59,7 +54,7 @@ class WorksItem(ChainedAggregate):
     if TYPE_CHECKING:  # state set by the events' apply(); not dataclass fields
         project_id: UUID
         kind: str
-        template: dict[str, Any]
+        template: FrozenTemplate
         links: dict[str, str]
         state: str
         hold_points: dict[str, dict[str, Any]]
@@ -89,7 +84,7 @@ class WorksItem(ChainedAggregate):
 
     @property
     def parsed_template(self) -> WorksKindTemplate:
-        return _parse_template(canonical_bytes(self.template))
+        return self.template.parsed
 
     def spec(self, hold_point: str) -> HoldPointSpec:
         spec = self.parsed_template.hold_point(hold_point)
@@ -152,6 +147,8 @@ class WorksItem(ChainedAggregate):
                                                   required=spec.linked.hold_point)
         if result != "pass" and not defects:
             raise FailedInspectionNeedsDefect()
+        for draft in defects:  # refuse before recording anything
+            self._check_defect(hold_point, draft["severity"], draft["photos"])
         self.record(
             ev.InspectionRecorded, ctx, inspection_id=inspection_id, hold_point=hold_point,
             result=result, checklist=dict(checklist), measurements=values, notes=notes,
@@ -170,20 +167,24 @@ class WorksItem(ChainedAggregate):
         photos: list[str], due_date: str | None, hold_point: str | None,
         inspection_id: str | None, source: str,
     ) -> None:
-        if hold_point is not None:
-            self.spec(hold_point)
-        if severity not in SEVERITIES:
-            raise InvalidItemState(detail_zh=f"整改严重程度无效：{severity}",
-                                   state=self.state, action="开具整改")
+        photos = self._check_defect(hold_point, severity, photos)
         open_round = self.open_round()
         if open_round is not None:
             self.record(ev.AcceptanceRoundCancelled, ctx, round_no=open_round["round_no"],
                         reason="defect_raised")
         self.record(
             ev.DefectRaised, ctx, defect_id=defect_id, severity=severity,
-            description=description, photos=check_photo_ids(photos), due_date=due_date,
+            description=description, photos=photos, due_date=due_date,
             hold_point=hold_point, inspection_id=inspection_id, source=source,
         )
+
+    def _check_defect(self, hold_point: str | None, severity: str, photos: list[str]) -> list[str]:
+        if hold_point is not None:
+            self.spec(hold_point)
+        if severity not in SEVERITIES:
+            raise InvalidItemState(detail_zh=f"整改严重程度无效：{severity}",
+                                   state=self.state, action="开具整改")
+        return check_photo_ids(photos)
 
     def _defect(self, defect_id: str) -> dict[str, Any]:
         self._refuse_if_closed_out()

@@ -10,6 +10,7 @@ from eventsourcing.domain import AggregateCreated
 from eventsourcing.utils import register_topic
 
 from domain.chain import ChainedEvent
+from domain.templates.frozen import FrozenTemplate
 
 
 class WorksItemEvent(ChainedEvent):
@@ -34,7 +35,7 @@ class Registered(WorksItemEvent, AggregateCreated):
     def apply(self, item: Any) -> None:
         item.project_id = self.project_id
         item.kind = self.kind
-        item.template = self.template
+        item.template = FrozenTemplate(self.template)
         item.title = self.title
         item.location = self.location
         item.contractor_id = self.contractor_id
@@ -68,12 +69,11 @@ class InspectionRecorded(WorksItemEvent):
         if item.state == "registered":
             item.state = "in_progress"
         if self.result == "pass" or self.result == "conditional":
-            spec = next(h for h in item.template["hold_points"] if h["code"] == self.hold_point)
-            for m in spec.get("measurements", []):
-                if m.get("quantity") and self.measurements.get(m["code"]) is not None:
-                    value = self.measurements[m["code"]]
-                    amount = value if isinstance(value, Decimal) else Decimal(1)
-                    item.quantities[m["quantity"]] = amount
+            spec = item.template.parsed.hold_point(self.hold_point)
+            for m in spec.measurements:
+                if m.quantity and self.measurements.get(m.code) is not None:
+                    value = self.measurements[m.code]
+                    item.quantities[m.quantity] = value if isinstance(value, Decimal) else Decimal(1)
 
 
 class DefectRaised(WorksItemEvent):

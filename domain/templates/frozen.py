@@ -1,0 +1,41 @@
+"""An item's copy of its template: immutable, parsed once, never deep-copied with the item's state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.persistence import Transcoding
+
+from domain.templates.model import WorksKindTemplate
+
+
+class FrozenTemplate:
+    """Shared safely between copies of an aggregate because nothing ever mutates it."""
+
+    __slots__ = ("data", "parsed")
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self.parsed = WorksKindTemplate.model_validate(data)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> FrozenTemplate:
+        return self
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FrozenTemplate) and other.data == self.data
+
+    def __hash__(self) -> int:
+        return hash(self.parsed.code)
+
+
+class FrozenTemplateAsDict(Transcoding):
+    """Lets snapshots store the template as plain JSON."""
+
+    type = FrozenTemplate
+    name = "works_kind_template"
+
+    def encode(self, obj: FrozenTemplate) -> dict[str, Any]:
+        return obj.data
+
+    def decode(self, data: dict[str, Any]) -> FrozenTemplate:
+        return FrozenTemplate(data)
