@@ -12,12 +12,12 @@ from uuid import UUID
 GENESIS_HASH = "0" * 64
 
 
-def _plain(value: Any) -> Any:
+def to_plain(value: Any) -> Any:
     """Reduce a value to JSON types the same way before and after a round trip through the store."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): to_plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [to_plain(v) for v in value]
     if isinstance(value, UUID):
         return str(value)
     if isinstance(value, datetime):
@@ -34,7 +34,7 @@ def _plain(value: Any) -> Any:
 def canonical_bytes(value: Any) -> bytes:
     """Sorted keys, no whitespace, UTF-8: two equal values always give the same bytes."""
     return json.dumps(
-        _plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        to_plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False
     ).encode("utf-8")
 
 

@@ -37,6 +37,10 @@ class ProjectRegistered(ProjectEvent, AggregateCreated):
     def apply(self, project: Any) -> None:
         project.name = self.name
         project.district = self.district
+        project.details = {
+            "street_office": self.street_office, "address": self.address, "year_built": self.year_built,
+            "buildings": self.buildings, "households": self.households, "categories": list(self.categories),
+        }
         project.assignments = {}
         project.members = {}
         project.acceptance_rule = AcceptanceRule().as_dict()
@@ -95,6 +99,7 @@ class Project(ChainedAggregate):
     if TYPE_CHECKING:  # state set by the events' apply(); not dataclass fields
         name: str
         district: str
+        details: dict[str, Any]
         assignments: dict[str, str]
         members: dict[str, dict[str, str]]
         acceptance_rule: dict[str, str]

@@ -1,0 +1,34 @@
+"""The FastAPI application: v1 routers under /api/v1, problem details for every error."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from services.api import errors
+from services.api.routers import health, kinds, projects, users, works_items
+from services.bootstrap import Container, build
+from services.settings import Settings
+
+
+def create_app(container: Container | None = None, settings: Settings | None = None) -> FastAPI:
+    owned = container is None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            app.state.container.close()
+
+    app = FastAPI(title="SiteLedger", version="1.0",
+                  description="老旧小区改造工程监管记录系统 — the system of record for renovation works",
+                  lifespan=lifespan)
+    app.state.container = container or build(settings)
+    errors.install(app)
+    for router in (users.router, projects.router, works_items.router, kinds.router):
+        app.include_router(router, prefix="/api/v1")
+    app.include_router(health.router, prefix="/api/v1")
+    app.include_router(health.router)
+    return app

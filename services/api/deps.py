@@ -1,0 +1,116 @@
+"""Dependencies every route shares: the container, the caller, and a command's context."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse
+
+from domain.actors import CommandContext, Role
+from domain.application import Outcome
+from domain.commands import Command
+from services.api.errors import ApiError, unauthorized
+from services.bootstrap import Container
+from services.users import User
+
+
+def get_container(request: Request) -> Container:
+    return request.app.state.container  # type: ignore[no-any-return]
+
+
+ContainerDep = Annotated[Container, Depends(get_container)]
+
+
+def current_user(container: ContainerDep,
+                 authorization: Annotated[str | None, Header()] = None) -> User:
+    if not authorization:
+        raise unauthorized("unauthenticated", "请先登录：缺少 Authorization: Bearer 令牌")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise unauthorized("unauthenticated", "Authorization 头格式应为：Bearer <令牌>")
+    user = container.users.by_token(token.strip())
+    if user is None:
+        raise unauthorized("invalid_token", "令牌无效或已被吊销，请重新获取")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def require_role(user: User, *roles: Role) -> None:
+    if user.role not in roles:
+        raise ApiError(403, "role_not_permitted", "Your role may not do this",
+                       f"“{user.role}”角色无权执行此操作")
+
+
+KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{7,127}$")
+
+
+def _expected_version(if_match: str | None) -> int | None:
+    if if_match is None:
+        return None
+    value = if_match.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise ApiError(400, "invalid_if_match", "If-Match must be a version number",
+                       f"If-Match 应为版本号（整数），收到：{if_match[:40]}")
+    return int(value)
+
+
+class CommandHeaders:
+    """`Idempotency-Key`, `X-Device-Id` and `If-Match`, read once per command request."""
+
+    def __init__(
+        self,
+        idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+        device_id: Annotated[str | None, Header(alias="X-Device-Id", max_length=128)] = None,
+        if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+        request_id: Annotated[str | None, Header(alias="X-Request-Id", max_length=128)] = None,
+    ) -> None:
+        if idempotency_key is not None and not KEY.match(idempotency_key):
+            raise ApiError(400, "invalid_idempotency_key", "Idempotency-Key must be a client-made UUID",
+                           "Idempotency-Key 应为客户端生成的 UUID")
+        self.idempotency_key = idempotency_key
+        self.device_id = device_id
+        self.expected_version = _expected_version(if_match)
+        self.request_id = request_id
+
+
+Headers = Annotated[CommandHeaders, Depends()]
+
+
+def execute(container: Container, user: User, headers: CommandHeaders, command: Command,
+            recorded_at: datetime | None = None, status: int = 201) -> JSONResponse:
+    """Translate HTTP into a command and its outcome into a response; a replay answers identically."""
+    from uuid import uuid4
+
+    ctx = CommandContext(
+        actor=user.actor, command_id=headers.idempotency_key or f"server-{uuid4()}",
+        device_id=headers.device_id, device_time=recorded_at,
+        expected_version=headers.expected_version, request_id=headers.request_id,
+    )
+    outcome = container.ledger.execute(ctx, command)
+    return outcome_response(outcome, status)
+
+
+def outcome_response(outcome: Outcome, status: int) -> JSONResponse:
+    body: dict[str, Any] = {
+        "id": outcome.aggregate_id, "version": outcome.version, "command": outcome.command,
+        "events": outcome.events, **outcome.result,
+    }
+    headers = {"ETag": f'"{outcome.version}"'}
+    if outcome.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    if outcome.position is not None:
+        headers["X-Log-Position"] = str(outcome.position)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def as_uuid(value: str, what: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError:
+        raise ApiError(404, f"{what}_not_found", "Not found", f"编号格式无效：{value[:64]}") from None

@@ -1,0 +1,68 @@
+"""RFC 9457 problem details: a stable `code`, an English `title`, a Chinese `detail`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain.canonical import to_plain
+from domain.errors import DomainError, ErrorKind
+
+STATUS = {ErrorKind.INVALID: 422, ErrorKind.FORBIDDEN: 403, ErrorKind.NOT_FOUND: 404, ErrorKind.CONFLICT: 409}
+
+
+class ApiError(Exception):
+    """A refusal decided by the HTTP layer itself (authentication, malformed headers)."""
+
+    def __init__(self, status: int, code: str, title: str, detail_zh: str, **extra: Any) -> None:
+        super().__init__(code)
+        self.status, self.code, self.title, self.detail_zh, self.extra = status, code, title, detail_zh, extra
+
+
+def problem(status: int, code: str, title: str, detail_zh: str, instance: str | None = None,
+            headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    body = {"type": f"https://siteledger.example/problems/{code}", "status": status, "code": code,
+            "title": title, "detail": detail_zh, **to_plain(extra)}
+    if instance:
+        body["instance"] = instance
+    return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
+
+
+def unauthorized(code: str, detail_zh: str) -> ApiError:
+    return ApiError(401, code, "Authentication required", detail_zh)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, error: DomainError) -> JSONResponse:
+        extra = {k: v for k, v in error.context.items() if k in ("current", "expected", "checks", "missing")}
+        return problem(STATUS[error.kind], error.code, error.title, error.detail_zh,
+                       instance=request.url.path, **extra)
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, error: ApiError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+        return problem(error.status, error.code, error.title, error.detail_zh,
+                       instance=request.url.path, headers=headers, **error.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+                  for e in error.errors()]
+        fields = "、".join(".".join(str(p) for p in e["loc"][1:]) or "body" for e in errors)
+        return problem(422, "validation_error", "The request is not valid",
+                       f"请求内容无效：{fields}", instance=request.url.path, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 404:
+            return problem(404, "not_found", "Not found", "请求的资源不存在", instance=request.url.path)
+        if error.status_code == 405:
+            return problem(405, "method_not_allowed", "Method not allowed", "不支持该请求方法",
+                           instance=request.url.path)
+        return problem(error.status_code, "http_error", str(error.detail), str(error.detail),
+                       instance=request.url.path)

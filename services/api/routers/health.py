@@ -1,0 +1,28 @@
+"""Liveness and readiness, for load balancers and operators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from services.api.deps import ContainerDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", response_model=None)
+def readyz(container: ContainerDep) -> dict[str, Any] | JSONResponse:
+    try:
+        position = container.ledger.recorder.max_notification_id() or 0
+        container.db.query("SELECT 1")
+    except Exception as error:
+        return JSONResponse({"status": "unavailable", "code": "store_unreachable",
+                             "detail": f"事件库或读模型库不可达：{type(error).__name__}"}, status_code=503)
+    return {"status": "ready", "event_store": container.settings.event_store, "log_position": position}

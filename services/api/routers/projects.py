@@ -1,0 +1,97 @@
+"""Projects: registration, assignments, the residents' supervision group, the acceptance rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from domain import commands as c
+from domain.actors import Role
+from domain.permissions import may_see
+from services.api import schemas as s
+from services.api.deps import ContainerDep, CurrentUser, Headers, as_uuid, execute, require_role
+from services.api.errors import ApiError
+from services.api.views import project_view
+
+router = APIRouter(prefix="/projects", tags=["projects"])
+
+
+@router.post("", status_code=201)
+def register_project(body: s.ProjectCreate, user: CurrentUser, container: ContainerDep,  # type: ignore[valid-type]
+                     headers: Headers) -> JSONResponse:
+    command, recorded_at = s.to_command(c.RegisterProject, body)
+    return execute(container, user, headers, command, recorded_at)
+
+
+@router.get("")
+def list_projects(user: CurrentUser, container: ContainerDep, district: str | None = None,
+                  limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)) -> dict[str, Any]:
+    container.catalog.catch_up()
+    sql = "SELECT project_id FROM catalog_projects"
+    params: list[Any] = []
+    scope_district = district or (user.district if user.role in (Role.STATION, Role.ADMIN) else None)
+    if scope_district:
+        sql += " WHERE district = ?"
+        params.append(scope_district)
+    rows = container.db.query(sql + " ORDER BY registered_at, project_id", params)
+    visible = []
+    for (project_id,) in rows:
+        project = container.ledger.get_project(project_id)
+        if may_see(user.actor, project):
+            visible.append(project_view(project))
+    return {"items": visible[offset:offset + limit], "total": len(visible), "offset": offset, "limit": limit}
+
+
+@router.get("/{project_id}")
+def get_project(project_id: str, user: CurrentUser, container: ContainerDep) -> JSONResponse:
+    project = container.ledger.project_in_scope(user.actor, as_uuid(project_id, "project"))
+    return JSONResponse(project_view(project), headers={"ETag": f'"{project.version}"'})
+
+
+@router.post("/{project_id}/assignments", status_code=201)
+def assign(project_id: str, body: s.AssignmentCreate, user: CurrentUser,  # type: ignore[valid-type]
+           container: ContainerDep, headers: Headers) -> JSONResponse:
+    require_role(user, Role.ADMIN)
+    assignee = container.users.get(body.user_id)
+    if assignee is None or assignee.role not in (Role.SUPERVISOR, Role.CONTRACTOR):
+        raise ApiError(422, "assignee_not_supervisor_or_contractor",
+                       "Only an existing supervisor or contractor can be assigned",
+                       "只能分配已存在的现场监理或施工单位用户")
+    command, recorded_at = s.to_command(c.AssignUser, body, project_id=as_uuid(project_id, "project"),
+                                        role=assignee.role)
+    return execute(container, user, headers, command, recorded_at)
+
+
+@router.delete("/{project_id}/assignments/{user_id}")
+def unassign(project_id: str, user_id: str, user: CurrentUser, container: ContainerDep,
+             headers: Headers) -> JSONResponse:
+    command = c.UnassignUser(project_id=as_uuid(project_id, "project"), user_id=as_uuid(user_id, "user"))
+    return execute(container, user, headers, command, status=200)
+
+
+@router.post("/{project_id}/residents-group/members", status_code=201)
+def add_member(project_id: str, body: s.MemberCreate, user: CurrentUser,  # type: ignore[valid-type]
+               container: ContainerDep, headers: Headers) -> JSONResponse:
+    require_role(user, Role.ADMIN)
+    resident = container.users.get(body.user_id)
+    if resident is None or resident.role != Role.RESIDENT:
+        raise ApiError(422, "member_must_be_resident", "A member is linked to an existing resident user",
+                       "居民监督小组成员必须关联一个已存在的居民用户")
+    command, recorded_at = s.to_command(c.AddGroupMember, body, project_id=as_uuid(project_id, "project"))
+    return execute(container, user, headers, command, recorded_at)
+
+
+@router.delete("/{project_id}/residents-group/members/{member_id}")
+def remove_member(project_id: str, member_id: str, user: CurrentUser, container: ContainerDep,
+                  headers: Headers, reason: str = "") -> JSONResponse:
+    command = c.RemoveGroupMember(project_id=as_uuid(project_id, "project"), member_id=member_id, reason=reason)
+    return execute(container, user, headers, command, status=200)
+
+
+@router.put("/{project_id}/acceptance-rule")
+def set_acceptance_rule(project_id: str, body: s.AcceptanceRuleUpdate, user: CurrentUser,  # type: ignore[valid-type]
+                        container: ContainerDep, headers: Headers) -> JSONResponse:
+    command, recorded_at = s.to_command(c.SetAcceptanceRule, body, project_id=as_uuid(project_id, "project"))
+    return execute(container, user, headers, command, recorded_at, status=200)

@@ -1,0 +1,73 @@
+"""Users: created by an admin (the token is shown once), each sees themselves, tokens can be revoked."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, status
+
+from domain import commands as c
+from domain.actors import CommandContext, Role
+from domain.rules import OutOfScope
+from services.api.deps import ContainerDep, CurrentUser, Headers, as_uuid, require_role
+from services.api.errors import ApiError
+from services.api.schemas import UserCreate
+from services.users import User
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_user(body: UserCreate, user: CurrentUser, container: ContainerDep, headers: Headers) -> dict[str, Any]:
+    require_role(user, Role.ADMIN)
+    if body.role == Role.STATION and not body.district:
+        raise ApiError(422, "district_required", "A station inspector needs a district",
+                       "安质监站人员必须指定所辖区")
+    if user.district and body.district and body.district != user.district:
+        raise OutOfScope()
+    if body.project_ids and body.role not in (Role.SUPERVISOR, Role.CONTRACTOR):
+        raise ApiError(422, "project_scope_not_applicable", "Only supervisors and contractors are assigned",
+                       "只有现场监理和施工单位按项目分配；居民请通过居民监督小组添加")
+    project_ids = [as_uuid(p, "project") for p in body.project_ids]
+    for project_id in project_ids:
+        container.ledger.project_in_scope(user.actor, project_id)  # 404/403 before anything is created
+    created = container.users.create(body.role, body.name, body.phone,
+                                     body.district or (user.district if body.role == Role.ADMIN else None))
+    for project_id in project_ids:
+        ctx = CommandContext(actor=user.actor, command_id=f"assign-{created.user_id}-{project_id}",
+                             device_id=headers.device_id)
+        container.ledger.execute(ctx, c.AssignUser(project_id=project_id, user_id=created.user_id,
+                                                   role=body.role))
+    token = container.users.issue_token(created.user_id)
+    return {"user": created.public(), "token": token,
+            "note_zh": "令牌只显示这一次，请妥善保存", "project_ids": [str(p) for p in project_ids]}
+
+
+@router.get("/me")
+def me(user: CurrentUser) -> dict[str, Any]:
+    return {**user.public(), "phone": user.phone}
+
+
+def _target(container: ContainerDep, user_id: str) -> User:
+    target = container.users.get(as_uuid(user_id, "user"))
+    if target is None:
+        raise ApiError(404, "user_not_found", "No such user", f"用户不存在：{user_id}")
+    return target
+
+
+@router.post("/{user_id}/tokens", status_code=status.HTTP_201_CREATED)
+def issue_token(user_id: str, user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
+    require_role(user, Role.ADMIN)
+    target = _target(container, user_id)
+    return {"user": target.public(), "token": container.users.issue_token(target.user_id)}
+
+
+@router.delete("/{user_id}/tokens")
+def revoke_tokens(user_id: str, user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
+    """An admin revokes anyone's tokens (a lost tablet); anyone may revoke their own."""
+    target = _target(container, user_id)
+    if user.role != Role.ADMIN and target.user_id != user.user_id:
+        raise ApiError(403, "role_not_permitted", "Only an admin revokes another user's tokens",
+                       "只有业主单位管理员可以吊销他人的令牌")
+    return {"user_id": str(target.user_id), "revoked": container.users.revoke_tokens(UUID(str(target.user_id)))}

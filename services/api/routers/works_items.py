@@ -1,0 +1,102 @@
+"""Works items: registration, every command on an item, its state, its raw log and its verification."""
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from domain import commands as c
+from services.api import schemas as s
+from services.api.deps import CommandHeaders, ContainerDep, CurrentUser, Headers, as_uuid, execute
+from services.api.views import event_view, item_view
+from services.bootstrap import Container
+from services.users import User
+
+router = APIRouter(tags=["works items"])
+ITEM = "/works-items/{item_id}"
+
+
+@router.post("/projects/{project_id}/works-items", status_code=201)
+def register_item(project_id: str, body: s.WorksItemCreate, user: CurrentUser,  # type: ignore[valid-type]
+                  container: ContainerDep, headers: Headers) -> JSONResponse:
+    command, recorded_at = s.to_command(c.RegisterWorksItem, body, project_id=as_uuid(project_id, "project"))
+    return execute(container, user, headers, command, recorded_at)
+
+
+@router.get("/projects/{project_id}/works-items")
+def list_items(project_id: str, user: CurrentUser, container: ContainerDep, kind: str | None = None,
+               state: str | None = None, limit: int = Query(100, ge=1, le=1000),
+               offset: int = Query(0, ge=0)) -> dict[str, Any]:
+    project = container.ledger.project_in_scope(user.actor, as_uuid(project_id, "project"))
+    container.catalog.catch_up()
+    sql, params = "SELECT item_id FROM catalog_items WHERE project_id = ?", [str(project.id)]
+    if kind:
+        sql += " AND kind = ?"
+        params.append(kind)
+    rows = container.db.query(sql + " ORDER BY registered_at, item_id", params)
+    items = [item_view(container.ledger.get_item(item_id)) for (item_id,) in rows]
+    if state:
+        items = [i for i in items if i["state"] == state]
+    return {"items": items[offset:offset + limit], "total": len(items), "offset": offset, "limit": limit}
+
+
+@router.get(ITEM)
+def get_item(item_id: str, user: CurrentUser, container: ContainerDep) -> JSONResponse:
+    item, _ = container.ledger.item_in_scope(user.actor, as_uuid(item_id, "works_item"))
+    return JSONResponse(item_view(item), headers={"ETag": f'"{item.version}"'})
+
+
+@router.get(ITEM + "/events")
+def item_events(item_id: str, user: CurrentUser, container: ContainerDep,
+                after: int = Query(0, ge=0, description="versions after this one"),
+                limit: int = Query(100, ge=1, le=1000)) -> dict[str, Any]:
+    item, _ = container.ledger.item_in_scope(user.actor, as_uuid(item_id, "works_item"))
+    events = container.ledger.item_events(item.id, after, limit)
+    views = [event_view(e, container.users) for e in events]
+    next_after = views[-1]["version"] if views and views[-1]["version"] < item.version else None
+    return {"items": views, "version": item.version, "next_after": next_after}
+
+
+@router.get(ITEM + "/verify")
+def verify(item_id: str, user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
+    item, _ = container.ledger.item_in_scope(user.actor, as_uuid(item_id, "works_item"))
+    return container.ledger.verify(item.id).as_dict()
+
+
+def _item_command(path: str, command: type[c.Command], body_model: Any, status: int) -> None:
+    """Register one POST route that turns its body and path parameters into `command`."""
+
+    def run(container: Container, user: User, headers: CommandHeaders, body: Any, **path: Any) -> JSONResponse:
+        cmd, recorded_at = s.to_command(command, body or body_model(), **path)
+        return execute(container, user, headers, cmd, recorded_at, status=status)
+
+    if "{defect_id}" in path:
+        def route(item_id: str, defect_id: str, user: CurrentUser, container: ContainerDep,
+                  headers: Headers, body: body_model | None = None) -> JSONResponse:
+            return run(container, user, headers, body, item_id=as_uuid(item_id, "works_item"), defect_id=defect_id)
+    elif "{round_no}" in path:
+        def route(item_id: str, round_no: int, user: CurrentUser, container: ContainerDep,  # type: ignore[misc]
+                  headers: Headers, body: body_model | None = None) -> JSONResponse:
+            return run(container, user, headers, body, item_id=as_uuid(item_id, "works_item"), round_no=round_no)
+    else:
+        def route(item_id: str, user: CurrentUser, container: ContainerDep,  # type: ignore[misc]
+                  headers: Headers, body: body_model | None = None) -> JSONResponse:
+            return run(container, user, headers, body, item_id=as_uuid(item_id, "works_item"))
+
+    router.add_api_route(ITEM + path, route, methods=["POST"], status_code=status, name=command.__name__,
+                         operation_id=command.__name__, summary=command.__name__)
+
+
+_item_command("/inspections", c.RecordInspection, s.InspectionCreate, 201)
+_item_command("/defects", c.RaiseDefect, s.DefectCreate, 201)
+_item_command("/defects/{defect_id}/rectifications", c.ReportRectification, s.RectificationCreate, 201)
+_item_command("/defects/{defect_id}/close", c.CloseDefect, s.DefectClose, 200)
+_item_command("/defects/{defect_id}/reject-rectification", c.RejectRectification, s.RectificationReject, 200)
+_item_command("/stop-work", c.OrderStopWork, s.StopWorkCreate, 201)
+_item_command("/stop-work/lift", c.LiftStopWork, s.StopWorkLift, 200)
+_item_command("/completion", c.CompleteWorks, s.Completion, 200)
+_item_command("/acceptance-rounds", c.RequestAcceptance, s.AcceptanceRoundCreate, 201)
+_item_command("/acceptance-rounds/{round_no}/signatures", c.SignAcceptance, s.SignatureCreate, 201)
+_item_command("/acceptance-rounds/{round_no}/close", c.CloseAcceptanceRound, s.RoundClose, 200)
+_item_command("/close-out", c.CloseOut, s.CloseOutCreate, 200)
+_item_command("/reopen", c.Reopen, s.ReopenCreate, 200)

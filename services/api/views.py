@@ -1,0 +1,101 @@
+"""What a client sees of an aggregate: plain JSON, Chinese labels beside stable codes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.acceptance import AcceptanceRule, Tally, decide
+from domain.canonical import to_plain
+from domain.chain import ChainedEvent
+from domain.inspection import PASSING
+from domain.project import Project
+from domain.works_item import STATE_NAMES_ZH, WorksItem
+from services.users import UserDirectory
+
+HOLD_POINT_STATUS_ZH = {"passed": "已通过", "failed": "不合格", "conditional": "有条件通过（待整改）",
+                        "pending": "待检查", "blocked": "整改中"}
+META = ("originator_id", "originator_version", "timestamp", "actor_id", "actor_role", "device_id",
+        "command_id", "device_time", "prev_hash", "event_hash", "originator_topic")
+
+
+def project_view(project: Project) -> dict[str, Any]:
+    return {
+        "id": str(project.id), "version": project.version, "name": project.name,
+        "district": project.district, "assignments": dict(project.assignments),
+        "residents_group": [{"member_id": k, **v} for k, v in sorted(project.members.items())],
+        "acceptance_rule": dict(project.acceptance_rule),
+        **project.details,
+    }
+
+
+def _hold_point_status(item: WorksItem, code: str) -> str:
+    result = item.hold_points[code]["result"]
+    if result is None:
+        return "pending"
+    if item.is_passed(code):
+        return "passed"
+    if result in PASSING:
+        return "blocked" if result == "pass" else "conditional"
+    return "failed"
+
+
+def item_view(item: WorksItem) -> dict[str, Any]:
+    template = item.parsed_template
+    hold_points = []
+    for spec in template.hold_points:
+        status = _hold_point_status(item, spec.code)
+        hold_points.append({
+            "code": spec.code, "name_zh": spec.name_zh, "name_en": spec.name_en,
+            "status": status, "status_zh": HOLD_POINT_STATUS_ZH[status],
+            "inspections": item.hold_points[spec.code]["inspections"],
+            "last_inspected_at": item.hold_points[spec.code].get("at"),
+            "ready": all(item.is_passed(p) for p in spec.after),
+            "after": list(spec.after), "min_photos": spec.min_photos,
+            "construction": spec.construction, "concealed": spec.concealed,
+        })
+    return {
+        "id": str(item.id), "version": item.version, "project_id": str(item.project_id),
+        "kind": item.kind, "kind_zh": template.name_zh, "title": item.title, "location": item.location,
+        "state": item.state, "state_zh": STATE_NAMES_ZH[item.state],
+        "contractor_id": str(item.contractor_id) if item.contractor_id else None,
+        "links": dict(item.links),
+        "hold_points": hold_points,
+        "hold_points_passed": sum(1 for h in hold_points if h["status"] == "passed"),
+        "defects": [{"defect_id": k, **v} for k, v in item.defects.items()],
+        "open_defects": len(item.open_defects()),
+        "stop_work": item.stop_work,
+        "acceptance_rounds": [_round_view(r) for r in item.rounds],
+        "quantities": to_plain(item.quantities),
+        "chain_head": item.chain_head,
+    }
+
+
+def _round_view(rnd: dict[str, Any]) -> dict[str, Any]:
+    signatures = rnd["signatures"]
+    accepts = sum(1 for d in signatures.values() if d == "accept")
+    tally = Tally(len(rnd["electorate"]), accepts, len(signatures) - accepts)
+    return {
+        "round_no": rnd["round_no"], "status": rnd["status"], "electorate": list(rnd["electorate"]),
+        "rule": dict(rnd["rule"]), "subject_version": rnd["subject_version"],
+        "subject_hash": rnd["subject_hash"], "tally": tally.as_dict(),
+        "signed_by": sorted(signatures),
+        "decided_if_closed_now": decide(AcceptanceRule.from_dict(rnd["rule"]), tally, 0, closing=True)
+        if rnd["status"] == "open" else None,
+    }
+
+
+def event_view(event: ChainedEvent, users: UserDirectory | None = None) -> dict[str, Any]:
+    data = {k: v for k, v in vars(event).items() if k not in META}
+    view = {
+        "version": event.originator_version, "type": type(event).__name__,
+        "topic": type(event).TOPIC,  # type: ignore[attr-defined]
+        "server_time": event.timestamp.isoformat(),
+        "device_time": event.device_time.isoformat() if event.device_time else None,
+        "actor_id": str(event.actor_id), "actor_role": event.actor_role,
+        "device_id": event.device_id, "command_id": event.command_id,
+        "prev_hash": event.prev_hash, "hash": event.event_hash, "data": to_plain(data),
+    }
+    if users is not None:
+        person = users.get(event.actor_id)
+        view["actor_name"] = person.public()["name"] if person else None
+    return view

@@ -1,0 +1,48 @@
+"""Every setting in one place: a default that serves the embedded mode, and an environment variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Read from `SITELEDGER_*` environment variables (or a `.env` file)."""
+
+    model_config = SettingsConfigDict(env_prefix="SITELEDGER_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    data_dir: Path = Path("./data")
+    event_store: Literal["sqlite", "postgres"] = "sqlite"
+    postgres_host: str = "127.0.0.1"
+    postgres_port: int = 5432
+    postgres_db: str = "siteledger"
+    postgres_user: str = "postgres"
+    postgres_password: str = ""
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+    def event_store_env(self) -> dict[str, str]:
+        """The `eventsourcing` library's own settings for the chosen store."""
+        if self.event_store == "postgres":
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "POSTGRES_DBNAME": self.postgres_db, "POSTGRES_HOST": self.postgres_host,
+                "POSTGRES_PORT": str(self.postgres_port), "POSTGRES_USER": self.postgres_user,
+                "POSTGRES_PASSWORD": self.postgres_password,
+                "POSTGRES_POOL_SIZE": "10", "POSTGRES_MAX_OVERFLOW": "10",
+            }
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(self.data_dir / "events.db"), "SQLITE_LOCK_TIMEOUT": "30"}
+
+    def database_url(self) -> str:
+        """Where the user directory and read models live: beside the event store."""
+        if self.event_store == "postgres":
+            auth = self.postgres_user + (f":{self.postgres_password}" if self.postgres_password else "")
+            return f"postgresql://{auth}@{self.postgres_host}:{self.postgres_port}/{self.postgres_db}"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{self.data_dir / 'readmodels.db'}"
