@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import random
+import threading
+import time
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 from uuid import UUID
@@ -30,6 +34,7 @@ from domain.templates.frozen import FrozenTemplateAsDict
 from domain.works_item import WorksItem
 
 MAX_ATTEMPTS = 8
+LOCK_STRIPES = 64
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,15 @@ class SiteLedger(Application):
                  catalog: TemplateCatalog | None = None) -> None:
         super().__init__(env)
         self.catalog = catalog or builtin_catalog()
+        self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
+
+    def _stripe(self, command: Command) -> threading.Lock | contextlib.nullcontext[None]:
+        """Commands on one aggregate queue up inside a process instead of racing to a version conflict;
+        across processes the store's unique key still decides, and the loser retries."""
+        target = getattr(command, "item_id", None) or getattr(command, "project_id", None)
+        if target is None:
+            return contextlib.nullcontext()
+        return self._stripes[hash(target) % LOCK_STRIPES]
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -76,7 +90,12 @@ class SiteLedger(Application):
         if ctx.actor.role not in PERMITTED[kind]:
             raise RoleNotPermitted(role=str(ctx.actor.role), action=ACTION_NAMES_ZH[kind])
         fingerprint = command_fingerprint(command)
-        for _ in range(MAX_ATTEMPTS):
+        with self._stripe(command):
+            return self._execute(ctx, command, fingerprint)
+
+    def _execute(self, ctx: CommandContext, command: Command, fingerprint: str) -> Outcome:
+        kind = type(command)
+        for attempt in range(MAX_ATTEMPTS):
             try:
                 change = HANDLERS[kind](self, ctx, command)
             except DomainError:
@@ -107,6 +126,7 @@ class SiteLedger(Application):
                     current = self.repository.get(change.target.id).version
                     raise ConcurrencyConflict(current=current,
                                               expected=ctx.expected_version) from None
+                time.sleep(random.uniform(0, 0.005 * 2**attempt))  # another process won: back off, retry
                 continue
             positions = [r.notification.id for r in recordings if r.notification.id]
             return Outcome(**{**outcome.as_dict(), "position": max(positions, default=None)})

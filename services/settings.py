@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+UNSAFE_SECRETS = {"", "changeme", "change-me", "password", "postgres", "secret", "siteledger"}
 
 
 class Settings(BaseSettings):
@@ -24,6 +26,16 @@ class Settings(BaseSettings):
     postgres_password: str = ""
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+
+    @model_validator(mode="after")
+    def _production_refuses_embedded_defaults(self) -> Settings:
+        """Production runs on PostgreSQL with a real password; a `changeme` default never ships."""
+        if self.env == "production":
+            if self.event_store != "postgres":
+                raise ValueError("SITELEDGER_ENV=production needs SITELEDGER_EVENT_STORE=postgres")
+            if self.postgres_password.lower() in UNSAFE_SECRETS:
+                raise ValueError("SITELEDGER_ENV=production refuses an empty or default SITELEDGER_POSTGRES_PASSWORD")
+        return self
 
     def event_store_env(self) -> dict[str, str]:
         """The `eventsourcing` library's own settings for the chosen store."""
