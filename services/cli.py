@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 
 from domain.actors import Role
+from services.seaweed import SeaweedS3
 from services.settings import Settings
 
 
@@ -15,11 +17,32 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     from services.api.app import create_app
 
     host, port = args.host or settings.host, args.port or settings.port
-    print(f"SiteLedger on http://{host}:{port} (event store: {settings.event_store}, "
-          f"data: {settings.data_dir if settings.event_store == 'sqlite' else settings.postgres_db}); "
-          f"API docs at /docs", file=sys.stderr)
-    uvicorn.run(create_app(settings=settings), host=host, port=port, log_level="info")
+    embedded = start_embedded_s3(settings)
+    try:
+        print(f"SiteLedger on http://{host}:{port} (event store: {settings.event_store}, "
+              f"data: {settings.data_dir if settings.event_store == 'sqlite' else settings.postgres_db}, "
+              f"photos: S3 at {settings.s3_address()}); API docs at /docs", file=sys.stderr)
+        uvicorn.run(create_app(settings=settings), host=host, port=port, log_level="info")
+    finally:
+        if embedded is not None:
+            embedded.stop()
     return 0
+
+
+def start_embedded_s3(settings: Settings) -> SeaweedS3 | None:
+    """With no S3 endpoint configured, photos go to a SeaweedFS under the data directory."""
+    if settings.s3_endpoint:
+        return None
+    address = settings.s3_address()
+    try:
+        with socket.create_connection(("127.0.0.1", settings.embedded_s3_port), timeout=0.5):
+            print(f"an S3 server already answers on {address}; using it", file=sys.stderr)
+            return None
+    except OSError:
+        pass
+    print(f"starting the embedded S3 server (SeaweedFS) on {address}, data in {settings.data_dir / 's3'} …",
+          file=sys.stderr)
+    return SeaweedS3(settings.data_dir.resolve() / "s3", s3_port=settings.embedded_s3_port).start()
 
 
 def create_user(args: argparse.Namespace, settings: Settings) -> int:

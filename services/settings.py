@@ -26,6 +26,16 @@ class Settings(BaseSettings):
     postgres_password: str = ""
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    s3_endpoint: str = ""  # empty: `serve` starts an embedded SeaweedFS on 127.0.0.1:<embedded_s3_port>
+    embedded_s3_port: int = Field(default=8333, ge=1, le=55000)
+    s3_access_key: str = "siteledger"
+    s3_secret_key: str = "siteledger-dev-secret"
+    s3_bucket: str = "siteledger-photos"
+    s3_secure: bool = False
+    s3_region: str | None = None
+    photo_max_bytes: int = Field(default=30 * 1024 * 1024, gt=0)
+    photo_max_pixels: int = Field(default=80_000_000, gt=0)
+    upload_chunk_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
 
     @model_validator(mode="after")
     def _production_refuses_embedded_defaults(self) -> Settings:
@@ -35,6 +45,10 @@ class Settings(BaseSettings):
                 raise ValueError("SITELEDGER_ENV=production needs SITELEDGER_EVENT_STORE=postgres")
             if self.postgres_password.lower() in UNSAFE_SECRETS:
                 raise ValueError("SITELEDGER_ENV=production refuses an empty or default SITELEDGER_POSTGRES_PASSWORD")
+            if not self.s3_endpoint:
+                raise ValueError("SITELEDGER_ENV=production needs SITELEDGER_S3_ENDPOINT (MinIO or any S3)")
+            if self.s3_secret_key.lower() in UNSAFE_SECRETS | {"siteledger-dev-secret"}:
+                raise ValueError("SITELEDGER_ENV=production refuses a default SITELEDGER_S3_SECRET_KEY")
         return self
 
     def event_store_env(self) -> dict[str, str]:
@@ -50,6 +64,9 @@ class Settings(BaseSettings):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         return {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
                 "SQLITE_DBNAME": str(self.data_dir / "events.db"), "SQLITE_LOCK_TIMEOUT": "30"}
+
+    def s3_address(self) -> str:
+        return self.s3_endpoint or f"127.0.0.1:{self.embedded_s3_port}"
 
     def database_url(self) -> str:
         """Where the user directory and read models live: beside the event store."""

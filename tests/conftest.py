@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from domain.application import SiteLedger
+from services.seaweed import SeaweedS3
 from tests.pg import postgres_env
 from tests.support import World
 
@@ -34,3 +35,11 @@ def store_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[s
         yield sqlite_env(tmp_path / "events.db")
     else:
         yield from postgres_env()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
+    """One real S3 server (SeaweedFS) on loopback for the run; each test gets its own bucket."""
+    server = SeaweedS3(tmp_path_factory.mktemp("seaweedfs")).start()
+    yield server
+    server.stop(grace_s=0.5)  # throw-away data: no need to wait for a graceful deregistration

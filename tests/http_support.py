@@ -16,7 +16,8 @@ import uvicorn
 from domain.actors import Role
 from services.api.app import create_app
 from services.bootstrap import Container
-from tests.support import VALID, photo
+from tests import images
+from tests.support import VALID
 
 DISTRICT = "徐汇区"
 
@@ -53,9 +54,9 @@ def auth(token: str, key: str | None = None, **extra: str) -> dict[str, str]:
     return headers
 
 
-def inspection_body(hold_point: str, result: str = "pass", min_photos: int = 1, **overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"hold_point": hold_point, "result": result,
-                            "photos": [photo(f"{hold_point}-{n}") for n in range(min_photos)]}
+def inspection_body(hold_point: str, result: str = "pass", photos: list[str] | None = None,
+                    **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"hold_point": hold_point, "result": result, "photos": photos or []}
     body.update(VALID.get(hold_point, {}))
     body.update(overrides)
     return body
@@ -103,11 +104,21 @@ class ApiWorld:
         return str(self.ok("POST", f"/api/v1/projects/{self.project_id}/works-items", self.admin,
                            json={"kind": kind, "location": "3号楼北侧", **extra})["id"])
 
+    def photo(self, label: str, token: str | None = None, **form: str) -> str:
+        """Upload a real JPEG for this project and return its id (its SHA-256)."""
+        response = self.client.post("/api/v1/photos", headers={"Authorization": f"Bearer {token or self.supervisor}"},
+                                    files={"file": (f"{label}.jpg", images.jpeg(label), "image/jpeg")},
+                                    data={"project_id": self.project_id, **form})
+        assert response.status_code in (200, 201), response.text
+        return str(response.json()["id"])
+
     def inspect(self, item_id: str, hold_point: str, token: str | None = None, **body: Any) -> httpx.Response:
         kind = self.ok("GET", f"/api/v1/works-items/{item_id}", self.admin)
         spec = next((h for h in kind["hold_points"] if h["code"] == hold_point), {"min_photos": 0})
+        if "photos" not in body:
+            body["photos"] = [self.photo(f"{hold_point}-{n}") for n in range(spec["min_photos"])]
         return self.call("POST", f"/api/v1/works-items/{item_id}/inspections", token or self.supervisor,
-                         json=inspection_body(hold_point, min_photos=spec["min_photos"], **body))
+                         json=inspection_body(hold_point, **body))
 
     def pass_all(self, item_id: str, until: str | None = None) -> None:
         view = self.ok("GET", f"/api/v1/works-items/{item_id}", self.admin)

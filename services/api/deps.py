@@ -92,8 +92,23 @@ def execute(container: Container, user: User, headers: CommandHeaders, command: 
         device_id=headers.device_id, device_time=recorded_at,
         expected_version=headers.expected_version, request_id=headers.request_id,
     )
+    cited = cited_photos(command)
+    if cited:
+        container.ledger.authorize(user.actor, command)
+        project_id = getattr(command, "project_id", None)
+        if project_id is None:
+            project_id = container.ledger.item_in_scope(user.actor, command.item_id)[1].id
+        container.photos.require(user, project_id, cited)
     outcome = container.ledger.execute(ctx, command)
     return outcome_response(outcome, status)
+
+
+def cited_photos(command: Command) -> list[str]:
+    """Every photo id a command cites: its own `photos` and those of defects raised with it."""
+    photos = list(getattr(command, "photos", []) or [])
+    for draft in getattr(command, "defects", []) or []:
+        photos.extend(draft.photos)
+    return photos
 
 
 def outcome_response(outcome: Outcome, status: int) -> JSONResponse:

@@ -9,16 +9,16 @@ import httpx
 import pytest
 
 from services.bootstrap import Container, build
-from services.settings import Settings
+from services.seaweed import SeaweedS3
 from tests.http_support import ApiWorld, live_server
-from tests.support import photo
+from tests.integration.api.conftest import settings_for
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[ApiWorld]:
-    container: Container = build(Settings(data_dir=tmp_path / "data"))
+def world(tmp_path: Path, s3_server: SeaweedS3) -> Iterator[ApiWorld]:
+    container: Container = build(settings_for(tmp_path, s3_server))
     with live_server(container) as base, httpx.Client(base_url=base, timeout=30) as client:
         yield ApiWorld(client, container)
     container.close()
@@ -44,13 +44,13 @@ def test_an_elevator_from_registration_to_close_out(world: ApiWorld) -> None:
     # The foundation fails: the rebar is short. A defect is raised with the failed inspection.
     failed = api.inspect(lift, "foundation", result="fail", notes="钢筋间距超标",
                          defects=[{"severity": "major", "description": "基础钢筋间距超标", "due_date": "2026-12-05",
-                                   "photos": [photo("rebar")]}])
+                                   "photos": [api.photo("rebar")]}])
     assert failed.status_code == 201, failed.text
     defect_id = failed.json()["defect_ids"][0]
 
     # The contractor rectifies with after-photos; the supervisor verifies and closes the defect.
     api.ok("POST", f"/api/v1/works-items/{lift}/defects/{defect_id}/rectifications", api.contractor,
-           json={"description": "已按设计补筋", "photos": [photo("rebar-after")]})
+           json={"description": "已按设计补筋", "photos": [api.photo("rebar-after", api.contractor)]})
     api.ok("POST", f"/api/v1/works-items/{lift}/defects/{defect_id}/close", api.supervisor, json={"notes": "复查合格"})
 
     # Every remaining hold point passes in order, then the works are declared complete.
@@ -75,7 +75,7 @@ def test_an_elevator_from_registration_to_close_out(world: ApiWorld) -> None:
     # Rework: the contractor fixes it, the supervisor closes it and completes again.
     for defect in rework:
         api.ok("POST", f"/api/v1/works-items/{lift}/defects/{defect['defect_id']}/rectifications", api.contractor,
-               json={"description": "已修复", "photos": [photo(defect["defect_id"])]})
+               json={"description": "已修复", "photos": [api.photo(defect["defect_id"], api.contractor)]})
         api.ok("POST", f"/api/v1/works-items/{lift}/defects/{defect['defect_id']}/close", api.supervisor)
     api.ok("POST", f"/api/v1/works-items/{lift}/completion", api.supervisor)
 

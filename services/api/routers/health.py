@@ -25,4 +25,10 @@ def readyz(container: ContainerDep) -> dict[str, Any] | JSONResponse:
     except Exception as error:
         return JSONResponse({"status": "unavailable", "code": "store_unreachable",
                              "detail": f"事件库或读模型库不可达：{type(error).__name__}"}, status_code=503)
-    return {"status": "ready", "event_store": container.settings.event_store, "log_position": position}
+    try:
+        container.photos.store.ping()
+        photos = "ok"
+    except Exception:
+        photos = "unavailable"  # commands keep working; uploads answer 503 until it is back
+    return {"status": "ready", "event_store": container.settings.event_store, "log_position": position,
+            "photo_store": photos}

@@ -10,13 +10,21 @@ from fastapi.testclient import TestClient
 
 from services.api.app import create_app
 from services.bootstrap import Container, build
+from services.seaweed import SeaweedS3
 from services.settings import Settings
 from tests.http_support import ApiWorld
 
 
+def settings_for(tmp_path: Path, s3: SeaweedS3, **extra: object) -> Settings:
+    """Tests share one bucket (SeaweedFS makes volumes per bucket); photos are content-addressed and
+    scoped by project grants, and every test has its own projects."""
+    return Settings(data_dir=tmp_path / "data", s3_endpoint=s3.endpoint, s3_bucket="siteledger-test",
+                    **extra)  # type: ignore[arg-type]
+
+
 @pytest.fixture
-def container(tmp_path: Path) -> Iterator[Container]:
-    built = build(Settings(data_dir=tmp_path / "data"))
+def container(tmp_path: Path, s3_server: SeaweedS3) -> Iterator[Container]:
+    built = build(settings_for(tmp_path, s3_server))
     yield built
     built.close()
 

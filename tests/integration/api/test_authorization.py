@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from tests.http_support import ApiWorld
-from tests.support import photo
 
 pytestmark = pytest.mark.integration
 
@@ -18,7 +17,7 @@ ROLES = ("admin", "supervisor", "contractor", "station", "resident")
 ITEM_ROUTES: list[tuple[str, set[str], dict[str, Any]]] = [
     ("inspections", {"supervisor", "station"}, {"hold_point": "survey_and_marking", "result": "pass"}),
     ("defects", {"supervisor", "station"}, {"severity": "minor", "description": "x"}),
-    ("defects/d1/rectifications", {"contractor"}, {"description": "x", "photos": [photo("p")]}),
+    ("defects/d1/rectifications", {"contractor"}, {"description": "x"}),
     ("defects/d1/close", {"supervisor", "station"}, {}),
     ("defects/d1/reject-rectification", {"supervisor", "station"}, {"reason": "x"}),
     ("stop-work", {"station"}, {"reason": "x"}),

@@ -19,7 +19,7 @@ def test_the_same_command_three_times_concurrently_gives_one_event_set(container
         api = ApiWorld(client, container)
         item_id = api.item()
         key = str(uuid.uuid4())
-        body = inspection_body("survey_and_marking", result="fail", min_photos=0,
+        body = inspection_body("survey_and_marking", result="fail",
                                defects=[{"severity": "minor", "description": "标识缺失"}])
         barrier = threading.Barrier(3, timeout=30)
         responses: list[httpx.Response] = []

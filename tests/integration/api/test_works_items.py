@@ -8,7 +8,6 @@ import pytest
 
 from tests.http_support import ApiWorld
 from tests.integration.api.test_users_and_projects import problem
-from tests.support import photo
 
 pytestmark = pytest.mark.integration
 
@@ -86,7 +85,7 @@ def test_defect_routes(api: ApiWorld) -> None:
     problem(api.call("POST", f"{base}/nope/rectifications", api.contractor, json={"description": "x"}),
             404, "defect_not_found")
     api.ok("POST", f"{base}/{defect['defect_id']}/rectifications", api.contractor,
-           json={"description": "已迁移", "photos": [photo("fix")]})
+           json={"description": "已迁移", "photos": [api.photo("fix", api.contractor)]})
     api.ok("POST", f"{base}/{defect['defect_id']}/reject-rectification", api.station, json={"reason": "照片不清"})
     api.ok("POST", f"{base}/{defect['defect_id']}/rectifications", api.contractor, json={"description": "重拍"})
     api.ok("POST", f"{base}/{defect['defect_id']}/close", api.supervisor, json={"notes": "复查合格"})

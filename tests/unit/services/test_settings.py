@@ -26,4 +26,10 @@ def test_production_refuses_the_embedded_store(monkeypatch: pytest.MonkeyPatch) 
         Settings(_env_file=None)  # type: ignore[call-arg]
     monkeypatch.setenv("SITELEDGER_EVENT_STORE", "postgres")
     monkeypatch.setenv("SITELEDGER_POSTGRES_PASSWORD", "k3-7Qz!long")
+    with pytest.raises(ValidationError, match="S3_ENDPOINT"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    monkeypatch.setenv("SITELEDGER_S3_ENDPOINT", "minio.internal:9000")
+    with pytest.raises(ValidationError, match="S3_SECRET_KEY"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    monkeypatch.setenv("SITELEDGER_S3_SECRET_KEY", "a-long-random-secret")
     assert Settings(_env_file=None).env == "production"  # type: ignore[call-arg]

@@ -1,0 +1,97 @@
+"""Photos: upload (whole or in resumable chunks), existence check by hash, derivatives and meta."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from services.api.deps import ContainerDep, CurrentUser
+from services.photos import refusals
+from services.photos.uploads import UploadStart
+
+router = APIRouter(prefix="/photos", tags=["photos"])
+
+
+def read_limited(upload: UploadFile, limit: int) -> bytes:
+    """Stop reading one byte past the limit: a huge upload is refused without being held in memory."""
+    data = upload.file.read(limit + 1)
+    if len(data) > limit:
+        raise refusals.too_large(len(data), limit)
+    return data
+
+
+@router.post("", status_code=201)
+def upload_photo(
+    user: CurrentUser, container: ContainerDep,
+    file: Annotated[UploadFile, File(description="JPEG, PNG, WebP or HEIC")],
+    project_id: Annotated[str | None, Form()] = None,
+    works_item_id: Annotated[str | None, Form()] = None,
+    sha256: Annotated[str | None, Form(description="SHA-256 computed at capture; checked")] = None,
+) -> JSONResponse:
+    data = read_limited(file, container.photos.max_bytes)
+    meta, created = container.photos.upload(user, data, file.filename, project_id, works_item_id, sha256)
+    return JSONResponse(meta, status_code=201 if created else 200, headers={"ETag": f'"{meta["id"]}"'})
+
+
+@router.head("/{photo_id}")
+def photo_exists(photo_id: str, user: CurrentUser, container: ContainerDep) -> Response:
+    """200 when the photo is stored and visible to you: a client that hashed it at capture skips the upload."""
+    meta = container.photos.readable(user, photo_id)
+    return Response(status_code=200, headers={"ETag": f'"{meta["id"]}"', "X-Photo-Bytes": str(meta["bytes"])})
+
+
+@router.get("/{photo_id}/meta")
+def photo_meta(photo_id: str, user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
+    return container.photos.readable(user, photo_id)
+
+
+@router.get("/{photo_id}")
+def photo_bytes(photo_id: str, user: CurrentUser, container: ContainerDep, request: Request,
+                size: Literal["thumb", "preview", "original"] = Query("preview")) -> Response:
+    """Streamed through the API (not a presigned URL), so every read is checked against the caller's scope."""
+    meta = container.photos.readable(user, photo_id)
+    etag = f'"{meta["id"]}-{size}"'
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers={"ETag": etag})
+    chunks, length = container.photos.store.open(meta["id"], size)
+    content_type = meta["content_type"] if size == "original" else "image/jpeg"
+    return StreamingResponse(chunks, media_type=content_type, headers={
+        "Content-Length": str(length), "ETag": etag, "Cache-Control": "private, max-age=86400, immutable"})
+
+
+uploads = APIRouter(prefix="/photo-uploads", tags=["photos"])
+
+
+@uploads.post("", status_code=201)
+def start_upload(user: CurrentUser, container: ContainerDep, body: UploadStart) -> dict[str, Any]:
+    """Begin a resumable upload (tus-like): send chunks with PATCH and `Upload-Offset`; resume from HEAD."""
+    return container.uploads.start(user, body.model_dump())
+
+
+@uploads.head("/{upload_id}")
+def upload_offset(upload_id: str, user: CurrentUser, container: ContainerDep) -> Response:
+    state = container.uploads.state(user, upload_id)
+    return Response(status_code=200, headers={"Upload-Offset": str(state["offset"]),
+                                              "Upload-Length": str(state["size"])})
+
+
+@uploads.get("/{upload_id}")
+def upload_state(upload_id: str, user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
+    return container.uploads.state(user, upload_id)
+
+
+@uploads.patch("/{upload_id}")
+async def upload_chunk(upload_id: str, user: CurrentUser, container: ContainerDep, request: Request,
+                       upload_offset: Annotated[int, Header(alias="Upload-Offset", ge=0)]) -> JSONResponse:
+    declared = int(request.headers.get("content-length") or 0)
+    if declared > container.uploads.chunk_max:
+        raise refusals.refused(413, "upload_chunk_too_large", "The chunk is larger than allowed",
+                               f"分块大小超过上限 {container.uploads.chunk_max} 字节",
+                               max_chunk_bytes=container.uploads.chunk_max)
+    data = await request.body()
+
+    status, body = await run_in_threadpool(container.uploads.append, user, upload_id, upload_offset, data)
+    return JSONResponse(body, status_code=status, headers={"Upload-Offset": str(body.get("offset", 0))})

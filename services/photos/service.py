@@ -1,0 +1,104 @@
+"""The photo pipeline and who may see or cite a photo."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+from uuid import UUID
+
+from domain.actors import Role
+from domain.application import SiteLedger
+from domain.errors import DomainError
+from domain.permissions import may_see
+from services.photos import refusals
+from services.photos.checks import inspect_image
+from services.photos.derivatives import make_derivatives
+from services.photos.store import PhotoStore, now
+from services.users import User
+
+SHA = re.compile(r"^[0-9a-f]{64}$")
+
+
+def user_scope(user: User) -> str:
+    return f"user-{user.user_id}"
+
+
+class PhotoService:
+    def __init__(self, store: PhotoStore, ledger: SiteLedger, max_bytes: int, max_pixels: int) -> None:
+        self.store, self.ledger = store, ledger
+        self.max_bytes, self.max_pixels = max_bytes, max_pixels
+
+    def _scope_for_upload(self, user: User, project_id: str | None, works_item_id: str | None) -> str:
+        if works_item_id:
+            item, project = self.ledger.item_in_scope(user.actor, UUID(works_item_id))
+            if project_id and UUID(project_id) != item.project_id:
+                raise refusals.refused(422, "photo_item_not_in_project", "The works item is not in that project",
+                                       "该工程事项不属于所填项目")
+            return str(project.id)
+        if project_id:
+            return str(self.ledger.project_in_scope(user.actor, UUID(project_id)).id)
+        return user_scope(user)
+
+    def upload(self, user: User, data: bytes, name: str | None, project_id: str | None = None,
+               works_item_id: str | None = None, declared_sha: str | None = None) -> tuple[dict[str, Any], bool]:
+        """Check, derive, store; the same bytes again are the same photo (and gain the new scope)."""
+        scope = self._scope_for_upload(user, project_id, works_item_id)
+        if len(data) > self.max_bytes:
+            raise refusals.too_large(len(data), self.max_bytes)
+        sha = hashlib.sha256(data).hexdigest()
+        if declared_sha and declared_sha.lower() != sha:
+            raise refusals.hash_mismatch(declared_sha, sha)
+        existing = self.store.meta(sha)
+        if existing is not None:
+            self.store.grant(sha, scope)
+            return existing, False
+        facts, image = inspect_image(data, name, self.max_bytes, self.max_pixels)
+        derivatives = make_derivatives(image)
+        meta = {
+            "id": sha, "sha256": sha, "bytes": len(data), **facts.as_dict(),
+            "derivatives": {k: len(v) for k, v in derivatives.items()},
+            "uploaded_by": str(user.user_id), "uploaded_at": now(), "filename": name,
+            "project_id": scope if not scope.startswith("user-") else None, "works_item_id": works_item_id,
+        }
+        self.store.save(sha, data, derivatives, meta)
+        self.store.grant(sha, scope)
+        return meta, True
+
+    def readable(self, user: User, sha: str) -> dict[str, Any]:
+        """The photo's meta, if this user may see it: by project scope, or as its uploader."""
+        sha = sha.lower()
+        if not SHA.match(sha):
+            raise refusals.not_found(sha)
+        meta = self.store.meta(sha)
+        if meta is None:
+            raise refusals.not_found(sha)
+        if user.role == Role.ADMIN and user.district is None:
+            return meta
+        for scope in self.store.grants(sha):
+            if scope == user_scope(user):
+                return meta
+            if scope.startswith("user-"):
+                continue
+            try:
+                if may_see(user.actor, self.ledger.get_project(scope)):
+                    return meta
+            except DomainError:
+                continue
+        raise refusals.out_of_scope(sha)
+
+    def require(self, user: User, project_id: UUID, photo_ids: list[str]) -> None:
+        """A command may cite only stored photos of its project (or the caller's own, now bound to it)."""
+        for sha in dict.fromkeys(photo_ids):
+            if not SHA.match(sha):
+                continue  # the domain refuses a malformed id with its own code
+            if self.store.meta(sha) is None:
+                raise refusals.refused(422, "photo_not_found", "A cited photo has not been uploaded",
+                                       f"引用的照片尚未上传：{sha}；请先上传照片", photo=sha)
+            grants = self.store.grants(sha)
+            if str(project_id) in grants:
+                continue
+            if user_scope(user) in grants:
+                self.store.grant(sha, str(project_id))
+                continue
+            raise refusals.out_of_scope(sha)

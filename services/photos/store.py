@@ -1,0 +1,142 @@
+"""Photos in an S3 bucket (SeaweedFS embedded, MinIO or any S3 for real), through the `minio` client.
+
+Layout: `originals/<sha256>` byte-for-byte, `previews/<sha256>.jpg`, `thumbs/<sha256>.jpg`, and
+`meta/<sha256>.json` written last: a photo exists only once its meta does, so a failure half-way
+leaves nothing any event can reference. `grants/<sha256>/<scope>` say which projects (or, before a
+project is named, which uploader) may see it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import urllib3
+from minio import Minio
+from minio.error import S3Error
+
+from services.photos import refusals
+
+PART = 8 * 1024 * 1024
+
+
+class PhotoStore:
+    def __init__(self, endpoint: str, access_key: str, secret_key: str, bucket: str, secure: bool = False,
+                 region: str | None = None, timeout_s: float = 10.0) -> None:
+        http = urllib3.PoolManager(
+            timeout=urllib3.Timeout(connect=min(timeout_s, 3.0), read=timeout_s),
+            retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=[502, 503, 504]),
+            maxsize=16,
+        )
+        self.client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure,
+                            region=region, http_client=http)
+        self.bucket = bucket
+        self._bucket_ready = False
+
+    # --- plumbing ------------------------------------------------------------------------
+
+    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Any failure to reach the store is a 503 for the client, never a half-done write."""
+        try:
+            if not self._bucket_ready:
+                if not self.client.bucket_exists(self.bucket):
+                    try:
+                        self.client.make_bucket(self.bucket)
+                    except S3Error as error:
+                        if error.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                            raise
+                self._bucket_ready = True
+            return fn(*args, **kwargs)
+        except S3Error:
+            raise
+        except Exception as error:  # urllib3 connection, timeout, protocol errors
+            raise refusals.store_unavailable() from error
+
+    def _put(self, key: str, data: bytes, content_type: str) -> None:
+        self._call(self.client.put_object, self.bucket, key, io.BytesIO(data), len(data), content_type=content_type)
+
+    def _exists(self, key: str) -> bool:
+        try:
+            self._call(self.client.stat_object, self.bucket, key)
+            return True
+        except S3Error as error:
+            if error.code in ("NoSuchKey", "NoSuchObject", "NotFound", "ResourceNotFound"):
+                return False
+            raise refusals.store_unavailable() from error
+
+    def ping(self) -> None:
+        self._call(self.client.bucket_exists, self.bucket)
+
+    # --- photos --------------------------------------------------------------------------
+
+    def meta(self, sha: str) -> dict[str, Any] | None:
+        try:
+            response = self._call(self.client.get_object, self.bucket, f"meta/{sha}.json")
+        except S3Error as error:
+            if error.code in ("NoSuchKey", "NoSuchObject", "NotFound"):
+                return None
+            raise refusals.store_unavailable() from error
+        try:
+            return json.loads(response.read())  # type: ignore[no-any-return]
+        finally:
+            response.close()
+            response.release_conn()
+
+    def save(self, sha: str, original: bytes, derivatives: dict[str, bytes], meta: dict[str, Any]) -> None:
+        self._put(f"originals/{sha}", original, meta["content_type"])
+        for size, data in derivatives.items():
+            self._put(f"{size}s/{sha}.jpg", data, "image/jpeg")
+        self._put(f"meta/{sha}.json", json.dumps(meta, ensure_ascii=False).encode(), "application/json")
+
+    def grant(self, sha: str, scope: str) -> None:
+        self._put(f"grants/{sha}/{scope}", b"", "text/plain")
+
+    def grants(self, sha: str) -> set[str]:
+        objects = self._call(lambda: list(self.client.list_objects(self.bucket, prefix=f"grants/{sha}/")))
+        return {obj.object_name.rsplit("/", 1)[-1] for obj in objects}
+
+    def open(self, sha: str, size: str) -> tuple[Iterator[bytes], int]:
+        key = f"originals/{sha}" if size == "original" else f"{size}s/{sha}.jpg"
+        try:
+            response = self._call(self.client.get_object, self.bucket, key)
+        except S3Error as error:
+            raise refusals.not_found(sha) from error
+        length = int(response.headers.get("Content-Length", 0))
+
+        def chunks() -> Iterator[bytes]:
+            try:
+                yield from response.stream(256 * 1024)
+            finally:
+                response.close()
+                response.release_conn()
+
+        return chunks(), length
+
+    # --- resumable uploads ---------------------------------------------------------------
+
+    def put_chunk(self, upload_id: str, offset: int, data: bytes) -> None:
+        self._put(f"uploads/{upload_id}/{offset:012d}", data, "application/octet-stream")
+
+    def assemble(self, upload_id: str) -> bytes:
+        objects = self._call(lambda: sorted(self.client.list_objects(self.bucket, prefix=f"uploads/{upload_id}/"),
+                                            key=lambda o: o.object_name))
+        out = bytearray()
+        for obj in objects:
+            response = self._call(self.client.get_object, self.bucket, obj.object_name)
+            try:
+                out += response.read()
+            finally:
+                response.close()
+                response.release_conn()
+        return bytes(out)
+
+    def discard_upload(self, upload_id: str) -> None:
+        for obj in self._call(lambda: list(self.client.list_objects(self.bucket, prefix=f"uploads/{upload_id}/"))):
+            self._call(self.client.remove_object, self.bucket, obj.object_name)
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat()
