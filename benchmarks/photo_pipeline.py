@@ -38,6 +38,7 @@ from PIL import ExifTags, Image, ImageChops
 
 from domain.actors import Role
 from domain.application import SiteLedger
+from projections.sql import Database
 from services.photos.checks import inspect_image
 from services.photos.derivatives import make_derivatives
 from services.photos.service import PhotoService
@@ -138,11 +139,12 @@ class Uploader:
         self.server, self.ledger = server, ledger
         self.user = User(uuid4(), Role.SUPERVISOR, None, "bench", None)
         self.service: PhotoService | None = None
+        self.db = Database(f"sqlite:///{tempfile.mkdtemp(prefix='bench-photos-')}/readmodels.db")
 
     def fresh_bucket(self, label: str) -> None:
         store = PhotoStore(self.server.endpoint, ACCESS_KEY, SECRET_KEY, f"bench-{label}-{uuid4().hex[:8]}")
         store.ping()  # creates the bucket
-        self.service = PhotoService(store, self.ledger, MAX_BYTES, MAX_PIXELS)
+        self.service = PhotoService(store, self.ledger, self.db, MAX_BYTES, MAX_PIXELS)
 
     def __call__(self, data: bytes) -> None:
         assert self.service is not None
@@ -234,7 +236,8 @@ def main() -> None:
         "photo": {"width": args.size[0], "height": args.size[1], "quality": args.quality,
                   "mean_mb": round(statistics.mean(sizes) / 2**20, 2),
                   "min_mb": round(min(sizes) / 2**20, 2), "max_mb": round(max(sizes) / 2**20, 2)},
-        "rounds": args.rounds,
+        "distinct_photos": len(photos),
+        "rounds": args.rounds,  # each path below ran every photo once per round
     }
     for name in PATHS:
         if name in timings:

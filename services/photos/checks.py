@@ -56,10 +56,13 @@ def _jpeg_end(data: bytes) -> int | None:
         (length,) = struct.unpack(">H", data[pos + 2:pos + 4])
         pos += 2 + length
         if marker == 0xDA:  # entropy-coded data: runs to the next marker that is not a stuffed byte or RST
-            while pos + 1 < len(data):
-                if data[pos] == 0xFF and data[pos + 1] not in (0x00, *range(0xD0, 0xD8)):
+            while True:
+                pos = data.find(b"\xff", pos)
+                if pos < 0 or pos + 1 >= len(data):
+                    return None
+                if data[pos + 1] != 0x00 and not 0xD0 <= data[pos + 1] <= 0xD7:
                     break
-                pos += 1
+                pos += 2
     return None
 
 
