@@ -1,47 +1,112 @@
-"""Feeds a projector from the event store's notification log, tracking its position in the same transaction."""
+"""Feeds read models from the event store's notification log, in order, a batch per transaction.
+
+The read model's rows and its tracking position commit together, and the position only moves by
+compare-and-set, so a restart neither skips nor double-counts, and two runners never both apply a batch.
+"""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from eventsourcing.application import Application
 
 from projections.sql import Database
 
-Projector = Callable[[Any, Any], None]  # (domain event, transaction) -> None
-
 TRACKING_DDL = "CREATE TABLE IF NOT EXISTS projection_tracking (name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
 
 
-class EventStoreDriver:
-    """Polls `select_notifications` from the tracked position (the SQLite recorder cannot subscribe)."""
+@dataclass
+class Batch:
+    """One transaction's worth of events: the read model may keep rows here and write them in `flush`."""
 
-    def __init__(self, name: str, app: Application, db: Database, projector: Projector,
-                 topics: Sequence[str] = (), batch: int = 500) -> None:
-        self.name, self.app, self.db, self.projector = name, app, db, projector
-        self.topics, self.batch = tuple(topics), batch
+    tx: Any
+    app: Application
+    cache: dict[Any, Any] = field(default_factory=dict)
+
+
+class ReadModel(Protocol):
+    name: str
+    topics: tuple[str, ...]  # empty: every event
+    ddl: tuple[str, ...]
+    tables: tuple[str, ...]
+
+    def apply(self, event: Any, position: int, batch: Batch) -> None: ...
+
+    def flush(self, batch: Batch) -> None: ...
+
+
+class PositionMoved(Exception):
+    """Another runner advanced this projection first; this batch is rolled back and skipped."""
+
+
+class EventStoreDriver:
+    """Polls `select_notifications` from the tracked position (the SQLite recorder cannot subscribe).
+
+    Every notification advances the position, even those the model ignores, so "has it reached
+    position P" means the same thing for every read model."""
+
+    def __init__(self, model: ReadModel, app: Application, db: Database, batch: int = 1000) -> None:
+        self.model, self.app, self.db, self.batch = model, app, db, batch
+        self.name = model.name
         self._lock = threading.Lock()
-        with db.transaction() as tx:
+        self.create()
+
+    def create(self) -> None:
+        with self.db.transaction() as tx:
             tx.execute(TRACKING_DDL)
+            for statement in self.model.ddl:
+                tx.execute(statement)
+            if not tx.execute("SELECT 1 FROM projection_tracking WHERE name = ?", (self.name,)).fetchone():
+                tx.execute("INSERT INTO projection_tracking (name, position) VALUES (?, 0)", (self.name,))
 
     def position(self) -> int:
         rows = self.db.query("SELECT position FROM projection_tracking WHERE name = ?", (self.name,))
         return int(rows[0][0]) if rows else 0
 
-    def catch_up(self) -> int:
-        """Apply everything new; each batch and its position commit together. Returns the position."""
+    def head(self) -> int:
+        return int(self.app.recorder.max_notification_id() or 0)
+
+    def step(self) -> int:
+        """Apply one batch; returns how many events it applied (0 when caught up)."""
         with self._lock:
-            while True:
-                start = self.position()
-                notes = self.app.recorder.select_notifications(
-                    start, self.batch, topics=self.topics, inclusive_of_start=False)
-                if not notes:
-                    return start
+            start = self.position()
+            notes = self.app.recorder.select_notifications(start, self.batch, inclusive_of_start=False)
+            if not notes:
+                return 0
+            wanted = set(self.model.topics)
+            try:
                 with self.db.transaction() as tx:
+                    batch = Batch(tx, self.app)
                     for note in notes:
-                        self.projector(self.app.mapper.to_domain_event(note), tx)
-                    tx.execute("DELETE FROM projection_tracking WHERE name = ?", (self.name,))
-                    tx.execute("INSERT INTO projection_tracking (name, position) VALUES (?, ?)",
-                               (self.name, notes[-1].id))
+                        if not wanted or note.topic in wanted:  # skip decoding what the model ignores
+                            self.model.apply(self.app.mapper.to_domain_event(note), note.id, batch)
+                    self.model.flush(batch)
+                    moved = tx.execute("UPDATE projection_tracking SET position = ? WHERE name = ? AND position = ?",
+                                       (notes[-1].id, self.name, start))
+                    if moved.rowcount != 1:
+                        raise PositionMoved(self.name)
+            except PositionMoved:
+                return 0
+            return len(notes)
+
+    def catch_up(self, progress: Callable[[int, int], None] | None = None) -> int:
+        applied = 0
+        while True:
+            done = self.step()
+            applied += done
+            if progress:
+                progress(self.position(), self.head())
+            if done == 0:
+                return self.position()
+
+    def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Drop the read model's tables and apply the whole log again."""
+        with self._lock, self.db.transaction() as tx:
+            for table in self.model.tables:
+                tx.execute(f"DROP TABLE IF EXISTS {table}")
+            tx.execute("DELETE FROM projection_tracking WHERE name = ?", (self.name,))
+        self.create()
+        return self.catch_up(progress)

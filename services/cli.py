@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import socket
 import sys
+import time
+from collections.abc import Callable
 
 from domain.actors import Role
 from services.seaweed import SeaweedS3
@@ -59,6 +61,54 @@ def create_user(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def progress_bar(label: str) -> Callable[[int, int], None]:
+    started = time.monotonic()
+
+    def show(position: int, head: int) -> None:
+        width, done = 30, position / head if head else 1.0
+        bar = "█" * int(width * done) + "░" * (width - int(width * done))
+        rate = position / max(time.monotonic() - started, 1e-9)
+        print(f"\r{label:<18} {bar} {position}/{head} ({rate:,.0f} events/s)", end="", file=sys.stderr, flush=True)
+
+    return show
+
+
+def projections_run(args: argparse.Namespace, settings: Settings) -> int:
+    from services.bootstrap import build
+
+    container = build(settings)
+    print(f"following the event log: {', '.join(container.projections.drivers)} (Ctrl-C stops)", file=sys.stderr)
+    try:
+        container.projections.run_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        container.close()
+    return 0
+
+
+def projections_rebuild(args: argparse.Namespace, settings: Settings) -> int:
+    from services.bootstrap import build
+
+    container = build(settings)
+    try:
+        names = [args.name] if args.name else list(container.projections.drivers)
+        unknown = set(names) - set(container.projections.drivers)
+        if unknown:
+            print(f"unknown projection {', '.join(unknown)}; known: {', '.join(container.projections.drivers)}",
+                  file=sys.stderr)
+            return 2
+        for name in names:
+            started = time.monotonic()
+            position = container.projections.drivers[name].rebuild(progress_bar(name))
+            seconds = time.monotonic() - started
+            print(f"\n{name}: rebuilt to position {position} in {seconds:.1f} s "
+                  f"({position / max(seconds, 1e-9):,.0f} events/s)", file=sys.stderr)
+    finally:
+        container.close()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="siteledger", description="SiteLedger — 老旧小区改造工程监管记录")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -74,6 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     p_user.add_argument("--district")
     p_user.add_argument("--phone")
     p_user.set_defaults(func=create_user)
+    p_proj = sub.add_parser("projections", help="read models")
+    proj_sub = p_proj.add_subparsers(dest="projections_command", required=True)
+    proj_sub.add_parser("run", help="follow the event log in this process").set_defaults(func=projections_run)
+    p_rebuild = proj_sub.add_parser("rebuild", help="drop read models and rebuild them from the log")
+    p_rebuild.add_argument("name", nargs="?", help="catalog, dashboard, timeline or acceptance_board (default: all)")
+    p_rebuild.set_defaults(func=projections_rebuild)
     args = parser.parse_args(argv)
     return int(args.func(args, Settings()))
 

@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     photo_max_bytes: int = Field(default=30 * 1024 * 1024, gt=0)
     photo_max_pixels: int = Field(default=80_000_000, gt=0)
     upload_chunk_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
+    projections_in_process: bool = True
+    projection_interval_s: float = Field(default=0.5, gt=0)
+    read_your_writes_timeout_s: float = Field(default=2.0, ge=0)
+    late_arrival_hours: float = Field(default=12.0, gt=0)
+    site_utc_offset_hours: float = 8.0
 
     @model_validator(mode="after")
     def _production_refuses_embedded_defaults(self) -> Settings:

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services.api import errors
-from services.api.routers import health, kinds, photos, projects, users, works_items
+from services.api.routers import dashboards, health, kinds, photos, projects, users, works_items
 from services.bootstrap import Container, build
 from services.settings import Settings
 
@@ -18,16 +18,21 @@ def create_app(container: Container | None = None, settings: Settings | None = N
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        built: Container = app.state.container
+        if built.settings.projections_in_process:
+            built.projections.start()
         yield
+        built.projections.stop()
         if owned:
-            app.state.container.close()
+            built.close()
 
     app = FastAPI(title="SiteLedger", version="1.0",
                   description="老旧小区改造工程监管记录系统 — the system of record for renovation works",
                   lifespan=lifespan)
     app.state.container = container or build(settings)
     errors.install(app)
-    for router in (users.router, projects.router, works_items.router, kinds.router, photos.router, photos.uploads):
+    for router in (users.router, projects.router, works_items.router, kinds.router, photos.router, photos.uploads,
+                   dashboards.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(health.router, prefix="/api/v1")
     app.include_router(health.router)

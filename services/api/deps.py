@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from domain.actors import CommandContext, Role
@@ -100,6 +100,7 @@ def execute(container: Container, user: User, headers: CommandHeaders, command: 
             project_id = container.ledger.item_in_scope(user.actor, command.item_id)[1].id
         container.photos.require(user, project_id, cited)
     outcome = container.ledger.execute(ctx, command)
+    container.projections.nudge()
     return outcome_response(outcome, status)
 
 
@@ -129,3 +130,16 @@ def as_uuid(value: str, what: str) -> UUID:
         return UUID(value)
     except ValueError:
         raise ApiError(404, f"{what}_not_found", "Not found", f"编号格式无效：{value[:64]}") from None
+
+
+def read_your_writes(container: Container, after: int | None) -> None:
+    """`?after=<position>`: wait (bounded) until the read models have reached the caller's own write."""
+    if after is None or after <= 0:
+        return
+    behind = container.projections.wait_for(after, container.settings.read_your_writes_timeout_s)
+    if behind > 0:
+        raise ApiError(503, "projection_behind", "The read models have not reached that position yet",
+                       f"统计视图尚未更新到您的最新操作（落后 {behind} 条），请稍后重试", behind=behind)
+
+
+AfterQuery = Annotated[int | None, Query(ge=0, description="wait until the read models reach this log position")]

@@ -11,6 +11,8 @@ from domain.actors import Role
 from domain.application import SiteLedger
 from domain.errors import DomainError
 from domain.permissions import may_see
+from projections.sql import Database
+from projections.timeline import PHOTO_FACTS_DDL
 from services.photos import refusals
 from services.photos.checks import inspect_image
 from services.photos.derivatives import make_derivatives
@@ -25,8 +27,10 @@ def user_scope(user: User) -> str:
 
 
 class PhotoService:
-    def __init__(self, store: PhotoStore, ledger: SiteLedger, max_bytes: int, max_pixels: int) -> None:
-        self.store, self.ledger = store, ledger
+    def __init__(self, store: PhotoStore, ledger: SiteLedger, db: Database, max_bytes: int, max_pixels: int) -> None:
+        self.store, self.ledger, self.db = store, ledger, db
+        with db.transaction() as tx:
+            tx.execute(PHOTO_FACTS_DDL)
         self.max_bytes, self.max_pixels = max_bytes, max_pixels
 
     def _scope_for_upload(self, user: User, project_id: str | None, works_item_id: str | None) -> str:
@@ -52,6 +56,7 @@ class PhotoService:
         existing = self.store.meta(sha)
         if existing is not None:
             self.store.grant(sha, scope)
+            self.record_facts(sha, existing.get("taken_at"))
             return existing, False
         facts, image = inspect_image(data, name, self.max_bytes, self.max_pixels)
         derivatives = make_derivatives(image)
@@ -63,7 +68,14 @@ class PhotoService:
         }
         self.store.save(sha, data, derivatives, meta)
         self.store.grant(sha, scope)
+        self.record_facts(sha, facts.taken_at)
         return meta, True
+
+    def record_facts(self, sha: str, taken_at: str | None) -> None:
+        """What the timeline needs to judge a photo's time, beside the read models."""
+        with self.db.transaction() as tx:
+            tx.execute("DELETE FROM photo_facts WHERE photo_id = ?", (sha,))
+            tx.execute("INSERT INTO photo_facts VALUES (?, ?)", (sha, taken_at))
 
     def readable(self, user: User, sha: str) -> dict[str, Any]:
         """The photo's meta, if this user may see it: by project scope, or as its uploader."""

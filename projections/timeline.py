@@ -1,0 +1,107 @@
+"""The station's timeline: every event of every item in order, with who, where, when, and what looks wrong."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from domain.canonical import to_plain
+from domain.chain import ChainedEvent
+from domain.inspection import PASSING
+from domain.project import ProjectEvent
+from domain.works_item import WorksItem
+from domain.works_item_events import InspectionRecorded, RectificationReported, WorksCompleted, WorksItemEvent
+from projections.driver import Batch
+from projections.item_states import ItemStates
+
+STATES = ItemStates("timeline_item_states")
+META = {"originator_id", "originator_version", "timestamp", "actor_id", "actor_role", "device_id", "command_id",
+        "device_time", "prev_hash", "event_hash", "originator_topic", "template"}
+PHOTO_FACTS_DDL = "CREATE TABLE IF NOT EXISTS photo_facts (photo_id TEXT PRIMARY KEY, taken_at TEXT)"
+
+FLAGS_ZH = {
+    "out_of_order": "检查点先于其前置检查点通过",
+    "late_arrival": "记录时间与到达服务器时间相差过久",
+    "during_stop_work": "停工令生效期间的施工活动",
+    "photo_after_event": "照片拍摄时间晚于引用它的记录",
+    "concealed_photo_after_backfill": "隐蔽工程照片拍摄于后续工序通过之后",
+}
+
+
+class Timeline:
+    name = "timeline"
+    topics: tuple[str, ...] = ()
+    tables = ("timeline_events", STATES.table)
+    ddl = (
+        "CREATE TABLE IF NOT EXISTS timeline_events (position BIGINT PRIMARY KEY, aggregate_id TEXT NOT NULL, "
+        "item_id TEXT, project_id TEXT NOT NULL, kind TEXT, version INTEGER NOT NULL, type TEXT NOT NULL, "
+        "actor_id TEXT NOT NULL, actor_role TEXT NOT NULL, device_id TEXT, device_time TEXT, server_time TEXT NOT "
+        "NULL, hold_point TEXT, photos TEXT NOT NULL, data TEXT NOT NULL, flags TEXT NOT NULL, "
+        "flagged INTEGER NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS timeline_item ON timeline_events (item_id, position)",
+        "CREATE INDEX IF NOT EXISTS timeline_project ON timeline_events (project_id, position)",
+        PHOTO_FACTS_DDL,
+        *STATES.ddl,
+    )
+
+    def __init__(self, late_after_hours: float = 12.0, site_utc_offset_hours: float = 8.0) -> None:
+        self.late_after = timedelta(hours=late_after_hours)
+        self.site_tz = timezone(timedelta(hours=site_utc_offset_hours))  # EXIF times are the camera's local time
+
+    def apply(self, event: Any, position: int, batch: Batch) -> None:
+        if isinstance(event, ProjectEvent):
+            self._insert(batch, position, event, None, str(event.originator_id), [])
+        elif isinstance(event, WorksItemEvent):
+            item = STATES.fold(batch, event)
+            if item is not None:
+                self._insert(batch, position, event, item, str(item.project_id), self._flags(batch, event, item))
+
+    def flush(self, batch: Batch) -> None:
+        STATES.save(batch)
+
+    def _photo_time(self, batch: Batch, photo_id: str) -> datetime | None:
+        row = batch.tx.execute("SELECT taken_at FROM photo_facts WHERE photo_id = ?", (photo_id,)).fetchone()
+        if not row or not row[0]:
+            return None
+        taken = datetime.fromisoformat(row[0])
+        return taken if taken.tzinfo else taken.replace(tzinfo=self.site_tz)
+
+    def _flags(self, batch: Batch, event: WorksItemEvent, item: WorksItem) -> list[str]:
+        flags = []
+        recorded = event.device_time or event.timestamp
+        if event.device_time and event.timestamp - event.device_time > self.late_after:
+            flags.append("late_arrival")
+        if isinstance(event, (InspectionRecorded, RectificationReported, WorksCompleted)) and item.stop_work:
+            construction = not isinstance(event, InspectionRecorded) or item.spec(event.hold_point).construction
+            if construction:
+                flags.append("during_stop_work")
+        if isinstance(event, InspectionRecorded) and event.result in PASSING:
+            spec = item.spec(event.hold_point)
+            if any(not item.is_passed(p) for p in spec.after):
+                flags.append("out_of_order")
+        taken = [t for t in (self._photo_time(batch, p) for p in _photos(event)) if t is not None]
+        if any(t > recorded for t in taken):
+            flags.append("photo_after_event")
+        if isinstance(event, InspectionRecorded) and item.spec(event.hold_point).concealed and taken:
+            covered = [item.hold_points[s.code].get("at") for s in item.parsed_template.hold_points
+                       if event.hold_point in s.after and item.hold_points[s.code]["result"] in PASSING]
+            if any(at and max(taken) > datetime.fromisoformat(at) for at in covered):
+                flags.append("concealed_photo_after_backfill")
+        return flags
+
+    def _insert(self, batch: Batch, position: int, event: ChainedEvent, item: WorksItem | None, project_id: str,
+                flags: list[str]) -> None:
+        data = {k: v for k, v in vars(event).items() if k not in META}
+        batch.tx.execute("DELETE FROM timeline_events WHERE position = ?", (position,))
+        batch.tx.execute(
+            "INSERT INTO timeline_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (position, str(event.originator_id), str(item.id) if item else None, project_id,
+             item.kind if item else None, event.originator_version, type(event).__name__, str(event.actor_id),
+             event.actor_role, event.device_id, event.device_time.isoformat() if event.device_time else None,
+             event.timestamp.isoformat(), getattr(event, "hold_point", None), json.dumps(_photos(event)),
+             json.dumps(to_plain(data), ensure_ascii=False), json.dumps(flags), int(bool(flags))))
+
+
+def _photos(event: Any) -> list[str]:
+    return list(getattr(event, "photos", None) or [])

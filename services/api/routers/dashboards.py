@@ -1,0 +1,119 @@
+"""The read side: dashboards, timelines, the residents' acceptance board, and the projections' status."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from domain.actors import Role
+from projections.acceptance_board import board_for
+from projections.dashboard_queries import dashboard
+from projections.timeline import FLAGS_ZH
+from services.api.deps import AfterQuery, ContainerDep, CurrentUser, as_uuid, read_your_writes, require_role
+from services.api.errors import ApiError
+
+router = APIRouter(tags=["read models"])
+
+
+@router.get("/dashboards/projects/{project_id}")
+def project_dashboard(project_id: str, user: CurrentUser, container: ContainerDep,
+                      after: AfterQuery = None) -> dict[str, Any]:
+    project = container.ledger.project_in_scope(user.actor, as_uuid(project_id, "project"))
+    read_your_writes(container, after)
+    return {**dashboard(container.db, "project", str(project.id)), "name": project.name,
+            "district": project.district}
+
+
+@router.get("/dashboards/districts/{district}")
+def district_dashboard(district: str, user: CurrentUser, container: ContainerDep,
+                       after: AfterQuery = None) -> dict[str, Any]:
+    require_role(user, Role.STATION, Role.ADMIN)
+    if user.district is not None and user.district != district:
+        raise ApiError(403, "out_of_scope", "This district is outside your scope", "该区不在您的管辖范围内")
+    read_your_writes(container, after)
+    return dashboard(container.db, "district", district)
+
+
+@router.get("/dashboards/city")
+def city_dashboard(user: CurrentUser, container: ContainerDep, after: AfterQuery = None) -> dict[str, Any]:
+    require_role(user, Role.ADMIN)
+    if user.district is not None:
+        raise ApiError(403, "out_of_scope", "Only a city-wide admin sees the city", "只有市级管理员可以查看全市统计")
+    read_your_writes(container, after)
+    return dashboard(container.db, "city")
+
+
+def _timeline(container: ContainerDep, column: str, value: str, kind: str | None, actor: str | None,
+              since: date | None, until: date | None, flagged: bool, offset: int, limit: int) -> dict[str, Any]:
+    where, params = [f"{column} = ?"], [value]
+    for clause, param in (("kind = ?", kind), ("actor_id = ?", actor)):
+        if param:
+            where.append(clause)
+            params.append(param)
+    if since:
+        where.append("server_time >= ?")
+        params.append(since.isoformat())
+    if until:
+        where.append("server_time < ?")
+        params.append(date.fromordinal(until.toordinal() + 1).isoformat())
+    if flagged:
+        where.append("flagged = 1")
+    sql = " AND ".join(where)
+    total = container.db.query(f"SELECT COUNT(*) FROM timeline_events WHERE {sql}", params)[0][0]
+    rows = container.db.query(
+        "SELECT position, aggregate_id, item_id, kind, version, type, actor_id, actor_role, device_id, device_time, "
+        f"server_time, hold_point, photos, data, flags FROM timeline_events WHERE {sql} ORDER BY position "
+        "LIMIT ? OFFSET ?", [*params, limit, offset])
+    names: dict[str, str | None] = {}
+    items = []
+    for (position, aggregate_id, item_id, kind_, version, type_, actor_id, role, device, device_time, server_time,
+         hold_point, photos, data, flags) in rows:
+        if actor_id not in names:
+            person = container.users.get(actor_id)
+            names[actor_id] = str(person.public()["name"]) if person else None
+        flag_codes = json.loads(flags)
+        items.append({
+            "position": position, "aggregate_id": aggregate_id, "item_id": item_id, "kind": kind_,
+            "version": version, "type": type_, "actor_id": actor_id, "actor_name": names[actor_id],
+            "actor_role": role, "device_id": device, "device_time": device_time, "server_time": server_time,
+            "hold_point": hold_point, "data": json.loads(data),
+            "photos": [{"id": p, "thumbnail": f"/api/v1/photos/{p}?size=thumb"} for p in json.loads(photos)],
+            "flags": [{"code": f, "label_zh": FLAGS_ZH[f]} for f in flag_codes],
+        })
+    return {"items": items, "total": total, "offset": offset, "limit": limit}
+
+
+@router.get("/works-items/{item_id}/timeline")
+def item_timeline(item_id: str, user: CurrentUser, container: ContainerDep, after: AfterQuery = None,
+                  actor: str | None = None, since: date | None = None, until: date | None = None,
+                  flagged: bool = False, offset: int = Query(0, ge=0),
+                  limit: int = Query(100, ge=1, le=1000)) -> dict[str, Any]:
+    item, _ = container.ledger.item_in_scope(user.actor, as_uuid(item_id, "works_item"))
+    read_your_writes(container, after)
+    return _timeline(container, "item_id", str(item.id), None, actor, since, until, flagged, offset, limit)
+
+
+@router.get("/projects/{project_id}/timeline")
+def project_timeline(project_id: str, user: CurrentUser, container: ContainerDep, after: AfterQuery = None,
+                     kind: str | None = None, actor: str | None = None, since: date | None = None,
+                     until: date | None = None, flagged: bool = False, offset: int = Query(0, ge=0),
+                     limit: int = Query(100, ge=1, le=1000)) -> dict[str, Any]:
+    project = container.ledger.project_in_scope(user.actor, as_uuid(project_id, "project"))
+    read_your_writes(container, after)
+    return _timeline(container, "project_id", str(project.id), kind, actor, since, until, flagged, offset, limit)
+
+
+@router.get("/me/acceptance-board")
+def acceptance_board(user: CurrentUser, container: ContainerDep, after: AfterQuery = None) -> dict[str, Any]:
+    require_role(user, Role.RESIDENT)
+    read_your_writes(container, after)
+    return board_for(container.db, str(user.user_id))
+
+
+@router.get("/projections/status")
+def projections_status(user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
+    require_role(user, Role.ADMIN, Role.STATION)
+    return {"projections": container.projections.status()}
