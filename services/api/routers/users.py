@@ -71,3 +71,12 @@ def revoke_tokens(user_id: str, user: CurrentUser, container: ContainerDep) -> d
         raise ApiError(403, "role_not_permitted", "Only an admin revokes another user's tokens",
                        "只有业主单位管理员可以吊销他人的令牌")
     return {"user_id": str(target.user_id), "revoked": container.users.revoke_tokens(UUID(str(target.user_id)))}
+
+
+@router.delete("/{user_id}/personal-data")
+def erase_personal_data(user_id: str, user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
+    """PIPL erasure: name and phone go; the log, which names people only by id, stays whole and verifiable."""
+    require_role(user, Role.ADMIN)
+    target = _target(container, user_id)
+    container.users.erase_personal_data(target.user_id)
+    return {"user_id": str(target.user_id), "name": "已删除"}

@@ -108,3 +108,15 @@ def test_health_and_docs(api: ApiWorld) -> None:
     assert api.client.get("/api/v1/readyz").json()["status"] == "ready"
     assert "/api/v1/works-items/{item_id}/inspections" in api.client.get("/openapi.json").json()["paths"]
     problem(api.client.get("/api/v1/nothing-here"), 404, "not_found")
+
+
+def test_erasing_a_person_keeps_the_log_whole(api: ApiWorld) -> None:
+    item_id = api.item()
+    api.inspect(item_id, "survey_and_marking")
+    supervisor_id = api.me(api.supervisor)["id"]
+    problem(api.call("DELETE", f"/api/v1/users/{supervisor_id}/personal-data", api.station), 403, "role_not_permitted")
+    api.ok("DELETE", f"/api/v1/users/{supervisor_id}/personal-data", api.admin)
+    log = api.ok("GET", f"/api/v1/works-items/{item_id}/events", api.station)["items"]
+    assert log[-1]["actor_id"] == supervisor_id and log[-1]["actor_name"] == "已删除"
+    assert api.ok("GET", f"/api/v1/works-items/{item_id}/verify", api.station)["valid"] is True
+    assert api.me(api.supervisor)["name"] == "已删除"
