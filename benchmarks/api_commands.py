@@ -125,18 +125,22 @@ def stop(process: BaseProcess) -> None:
 # --- the stores and the setup --------------------------------------------------------------------
 
 
+IN_PROCESS = {"value": True}  # read models in a thread of the server (embedded default) or elsewhere
+
+
 @contextmanager
 def store(kind: str) -> Iterator[Settings]:
     if kind == "sqlite":
         with tempfile.TemporaryDirectory() as tmp:
-            yield Settings(data_dir=Path(tmp), event_store="sqlite")
+            yield Settings(data_dir=Path(tmp), event_store="sqlite", projections_in_process=IN_PROCESS["value"])
     else:
         gen = postgres_env()
         env = next(gen)
         try:
             yield Settings(event_store="postgres", postgres_db=env["POSTGRES_DBNAME"],
                            postgres_user=env["POSTGRES_USER"], postgres_host=env["POSTGRES_HOST"],
-                           postgres_port=int(env["POSTGRES_PORT"]), postgres_password=env["POSTGRES_PASSWORD"])
+                           postgres_port=int(env["POSTGRES_PORT"]), postgres_password=env["POSTGRES_PASSWORD"],
+                           projections_in_process=IN_PROCESS["value"])
         finally:
             gen.close()
 
@@ -250,9 +254,12 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4, help="client threads")
     parser.add_argument("--warmup", type=int, default=50, help="unmeasured requests per target first")
     parser.add_argument("--stores", default="sqlite", help="comma-separated: sqlite, postgres")
+    parser.add_argument("--projections", choices=["in-process", "separate"], default="in-process",
+                        help="read models in the server's own thread (embedded default) or in another process")
     args = parser.parse_args()
+    IN_PROCESS["value"] = args.projections == "in-process"
     report: dict[str, Any] = {"benchmark": "api_commands", "concurrency": args.concurrency,
-                              "requests": args.requests, "warmup": args.warmup}
+                              "requests": args.requests, "warmup": args.warmup, "projections": args.projections}
     for kind in args.stores.split(","):
         report[kind] = compare(kind, args)
     print(json.dumps(report, indent=2, ensure_ascii=False))

@@ -13,9 +13,10 @@ log = logging.getLogger("siteledger.projections")
 
 
 class ProjectionRunner:
-    def __init__(self, drivers: list[EventStoreDriver], interval_s: float = 0.5) -> None:
+    def __init__(self, drivers: list[EventStoreDriver], interval_s: float = 0.5, min_gap_s: float = 0.05) -> None:
         self.drivers = {d.name: d for d in drivers}
         self.interval_s = interval_s
+        self.min_gap_s = min_gap_s  # under load, let events gather: one transaction per batch, not per command
         self._wake = threading.Event()
         self._progress = threading.Condition()
         self._stop = threading.Event()
@@ -33,6 +34,7 @@ class ProjectionRunner:
     def run_forever(self) -> None:
         while not self._stop.is_set():
             self.run_once()
+            self._stop.wait(self.min_gap_s)
             self._wake.wait(self.interval_s)
             self._wake.clear()
 
