@@ -47,6 +47,10 @@ class Dashboard:
             batch.tx.execute("INSERT INTO dash_projects VALUES (?, ?, ?)",
                              (str(event.originator_id), event.name, event.district))
             batch.cache[("district", event.originator_id)] = event.district
+            for table in ("dash_items", "dash_defects", "dash_rounds", "dash_quantities"):
+                # from Kafka, a project's events may arrive after its items' (other topic, other partition)
+                batch.tx.execute(f"UPDATE {table} SET district = ? WHERE project_id = ?",
+                                 (event.district, str(event.originator_id)))
         elif isinstance(event, WorksItemEvent):
             STATES.fold(batch, event)
 

@@ -9,9 +9,12 @@ from projections.acceptance_board import AcceptanceBoard
 from projections.catalog import Catalog
 from projections.dashboard import Dashboard
 from projections.driver import EventStoreDriver
+from projections.kafka_driver import KafkaDriver
 from projections.runner import ProjectionRunner
 from projections.sql import Database
 from projections.timeline import Timeline
+from services.bus import kafka_clients
+from services.bus.relay import Relay
 from services.photos.service import PhotoService
 from services.photos.store import PhotoStore
 from services.photos.uploads import ResumableUploads
@@ -54,3 +57,17 @@ def build(settings: Settings | None = None) -> Container:
         projections=runner,
         photos=photos, uploads=ResumableUploads(db, photos, settings.upload_chunk_bytes),
     )
+
+
+def build_relay(container: Container) -> Relay:
+    settings = container.settings
+    return Relay(container.ledger, container.db, lambda: kafka_clients.producer(settings),
+                 lambda: kafka_clients.admin(settings), kafka_clients.topics(settings),
+                 partitions=settings.kafka_partitions, replication=settings.kafka_replication,
+                 source=settings.kafka_source)
+
+
+def build_kafka_driver(container: Container, group: str | None = None) -> KafkaDriver:
+    models = [driver.model for driver in container.projections.drivers.values()]
+    return KafkaDriver(models, container.ledger, container.db,
+                       lambda: kafka_clients.consumer(container.settings, group))

@@ -74,12 +74,20 @@ def progress_bar(label: str) -> Callable[[int, int], None]:
 
 
 def projections_run(args: argparse.Namespace, settings: Settings) -> int:
-    from services.bootstrap import build
+    from services.bootstrap import build, build_kafka_driver
 
     container = build(settings)
-    print(f"following the event log: {', '.join(container.projections.drivers)} (Ctrl-C stops)", file=sys.stderr)
+    names = ", ".join(container.projections.drivers)
     try:
-        container.projections.run_forever()
+        if args.source == "kafka":
+            if not settings.kafka_bootstrap:
+                print("--source kafka needs SITELEDGER_KAFKA_BOOTSTRAP", file=sys.stderr)
+                return 2
+            print(f"consuming {settings.kafka_bootstrap} as group {settings.kafka_group}: {names}", file=sys.stderr)
+            build_kafka_driver(container).run_forever()
+        else:
+            print(f"following the event log: {names} (Ctrl-C stops)", file=sys.stderr)
+            container.projections.run_forever()
     except KeyboardInterrupt:
         pass
     finally:
@@ -109,6 +117,28 @@ def projections_rebuild(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def relay(args: argparse.Namespace, settings: Settings) -> int:
+    from services.bootstrap import build, build_relay
+
+    if not settings.kafka_bootstrap:
+        print("the relay needs SITELEDGER_KAFKA_BOOTSTRAP (host:port of the Kafka brokers)", file=sys.stderr)
+        return 2
+    container = build(settings)
+    try:
+        publisher = build_relay(container)
+        if args.from_position is not None:
+            publisher.restart_from(args.from_position)
+            print(f"republishing every event after position {args.from_position}", file=sys.stderr)
+        print(f"relaying the event log to {settings.kafka_bootstrap} from position {publisher.position()}",
+              file=sys.stderr)
+        publisher.run_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        container.close()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="siteledger", description="SiteLedger — 老旧小区改造工程监管记录")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -126,7 +156,14 @@ def main(argv: list[str] | None = None) -> int:
     p_user.set_defaults(func=create_user)
     p_proj = sub.add_parser("projections", help="read models")
     proj_sub = p_proj.add_subparsers(dest="projections_command", required=True)
-    proj_sub.add_parser("run", help="follow the event log in this process").set_defaults(func=projections_run)
+    p_run = proj_sub.add_parser("run", help="keep the read models up to date in this process")
+    p_run.add_argument("--source", choices=["store", "kafka"], default="store",
+                       help="follow the event store's log (default) or consume Kafka as a consumer group")
+    p_run.set_defaults(func=projections_run)
+    p_relay = sub.add_parser("relay", help="publish the event log to Kafka")
+    p_relay.add_argument("--from-position", type=int, default=None,
+                         help="republish every event after this log position (0: all), e.g. after a broker loss")
+    p_relay.set_defaults(func=relay)
     p_rebuild = proj_sub.add_parser("rebuild", help="drop read models and rebuild them from the log")
     p_rebuild.add_argument("name", nargs="?", help="catalog, dashboard, timeline or acceptance_board (default: all)")
     p_rebuild.set_defaults(func=projections_rebuild)

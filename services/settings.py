@@ -36,6 +36,14 @@ class Settings(BaseSettings):
     photo_max_bytes: int = Field(default=30 * 1024 * 1024, gt=0)
     photo_max_pixels: int = Field(default=80_000_000, gt=0)
     upload_chunk_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
+    readmodels_url: str = ""  # empty: beside the event store; a Kafka projection worker may have its own
+    kafka_bootstrap: str = ""  # empty: no event bus (the embedded default)
+    kafka_topic_works_items: str = "siteledger.works-items"
+    kafka_topic_projects: str = "siteledger.projects"
+    kafka_partitions: int = Field(default=6, ge=1)
+    kafka_replication: int = Field(default=1, ge=1)
+    kafka_group: str = "siteledger-projections"
+    kafka_source: str = "urn:siteledger"
     projections_in_process: bool = True
     projection_interval_s: float = Field(default=0.5, gt=0)
     read_your_writes_timeout_s: float = Field(default=2.0, ge=0)
@@ -74,7 +82,9 @@ class Settings(BaseSettings):
         return self.s3_endpoint or f"127.0.0.1:{self.embedded_s3_port}"
 
     def database_url(self) -> str:
-        """Where the user directory and read models live: beside the event store."""
+        """Where the user directory and read models live: beside the event store unless told otherwise."""
+        if self.readmodels_url:
+            return self.readmodels_url
         if self.event_store == "postgres":
             auth = self.postgres_user + (f":{self.postgres_password}" if self.postgres_password else "")
             return f"postgresql://{auth}@{self.postgres_host}:{self.postgres_port}/{self.postgres_db}"

@@ -115,5 +115,20 @@ def acceptance_board(user: CurrentUser, container: ContainerDep, after: AfterQue
 
 @router.get("/projections/status")
 def projections_status(user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
+    """Each read model's position and lag, and the Kafka relay's state when one runs against this store."""
     require_role(user, Role.ADMIN, Role.STATION)
-    return {"projections": container.projections.status()}
+    return {"projections": container.projections.status(), "relay": relay_status(container)}
+
+
+def relay_status(container: ContainerDep) -> dict[str, Any]:
+    try:
+        rows = container.db.query("SELECT state, detail, updated_at FROM relay_status WHERE name = 'relay'")
+        position = container.db.query("SELECT position FROM projection_tracking WHERE name = 'relay'")
+    except Exception:
+        rows, position = [], []
+    if not rows:
+        return {"state": "not_running"}
+    head = int(container.ledger.recorder.max_notification_id() or 0)
+    state, detail, updated = rows[0]
+    return {"state": state, "detail": detail, "position": int(position[0][0]), "head": head,
+            "lag": max(head - int(position[0][0]), 0), "updated_at": updated}
