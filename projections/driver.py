@@ -79,15 +79,17 @@ class EventStoreDriver:
             wanted = set(self.model.topics)
             try:
                 with self.db.transaction() as tx:
+                    # claim the position first: a second runner waits on this row lock, then finds it moved
+                    claimed = tx.execute("UPDATE projection_tracking SET position = ? WHERE name = ? AND position = ?",
+                                         (start, self.name, start))
+                    if claimed.rowcount != 1:
+                        raise PositionMoved(self.name)
                     batch = Batch(tx, self.app)
                     for note in notes:
                         if not wanted or note.topic in wanted:  # skip decoding what the model ignores
                             self.model.apply(self.app.mapper.to_domain_event(note), note.id, batch)
                     self.model.flush(batch)
-                    moved = tx.execute("UPDATE projection_tracking SET position = ? WHERE name = ? AND position = ?",
-                                       (notes[-1].id, self.name, start))
-                    if moved.rowcount != 1:
-                        raise PositionMoved(self.name)
+                    tx.execute("UPDATE projection_tracking SET position = ? WHERE name = ?", (notes[-1].id, self.name))
             except PositionMoved:
                 return 0
             return len(notes)
