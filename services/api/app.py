@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services.api import errors
-from services.api.routers import dashboards, health, kinds, photos, projects, users, works_items
+from services.api.routers import batch, dashboards, health, kinds, photos, projects, users, works_items
 from services.bootstrap import Container, build
 from services.settings import Settings
 
@@ -32,7 +32,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     app.state.container = container or build(settings)
     errors.install(app)
     for router in (users.router, projects.router, works_items.router, kinds.router, photos.router, photos.uploads,
-                   dashboards.router):
+                   dashboards.router, batch.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(health.router, prefix="/api/v1")
     app.include_router(health.router)

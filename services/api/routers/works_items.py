@@ -1,6 +1,7 @@
 """Works items: registration, every command on an item, its state, its raw log and its verification."""
 
-from typing import Any
+import re
+from typing import Any, NamedTuple
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
@@ -63,8 +64,20 @@ def verify(item_id: str, user: CurrentUser, container: ContainerDep) -> dict[str
     return container.ledger.verify(item.id).as_dict()
 
 
+class ItemCommandRoute(NamedTuple):
+    pattern: re.Pattern[str]
+    command: type[c.Command]
+    body_model: Any
+    status: int
+
+
+ITEM_COMMANDS: list[ItemCommandRoute] = []  # also served inside POST /api/v1/batch
+
+
 def _item_command(path: str, command: type[c.Command], body_model: Any, status: int) -> None:
     """Register one POST route that turns its body and path parameters into `command`."""
+    regex = "^/api/v1" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", ITEM + path) + "$"
+    ITEM_COMMANDS.append(ItemCommandRoute(re.compile(regex), command, body_model, status))
 
     def run(container: Container, user: User, headers: CommandHeaders, body: Any, **path: Any) -> JSONResponse:
         cmd, recorded_at = s.to_command(command, body or body_model(), **path)

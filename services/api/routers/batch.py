@@ -1,0 +1,76 @@
+"""Many queued commands in one request (a tablet back in signal): each keeps its own idempotency key."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from domain.errors import DomainError
+from services.api import schemas as s
+from services.api.deps import CommandHeaders, ContainerDep, CurrentUser, as_uuid, execute
+from services.api.errors import STATUS, ApiError
+from services.api.routers.works_items import ITEM_COMMANDS
+
+router = APIRouter(tags=["batch"])
+MAX_COMMANDS = 500
+
+
+class SubCommand(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(description="the command's own route, e.g. /api/v1/works-items/{id}/inspections")
+    idempotency_key: str
+    body: dict[str, Any] = Field(default_factory=dict)
+    device_id: str | None = None
+    if_match: str | None = None
+
+
+class BatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    commands: list[SubCommand] = Field(min_length=1, max_length=MAX_COMMANDS)
+
+
+def _problem(status: int, code: str, title: str, detail: str, **extra: Any) -> dict[str, Any]:
+    return {"status": status, "body": {"status": status, "code": code, "title": title, "detail": detail, **extra}}
+
+
+def _one(container: ContainerDep, user: CurrentUser, sub: SubCommand) -> dict[str, Any]:
+    route = next(((r, m) for r in ITEM_COMMANDS if (m := r.pattern.match(sub.path))), None)
+    if route is None:
+        return _problem(404, "not_found", "No such command route", f"不支持批量提交的路径：{sub.path[:200]}")
+    spec, match = route
+    params: dict[str, Any] = dict(match.groupdict())
+    params["item_id"] = as_uuid(params["item_id"], "works_item")
+    if "round_no" in params:
+        params["round_no"] = int(params["round_no"]) if params["round_no"].isdigit() else 0
+    try:
+        body = spec.body_model.model_validate(sub.body)
+        command, recorded_at = s.to_command(spec.command, body, **params)
+    except ValidationError as error:
+        errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()]
+        return _problem(422, "validation_error", "The request is not valid", "请求内容无效", errors=errors)
+    headers = CommandHeaders(idempotency_key=sub.idempotency_key, device_id=sub.device_id, if_match=sub.if_match)
+    response = execute(container, user, headers, command, recorded_at, status=spec.status)
+    return {"status": response.status_code, "body": json.loads(response.body),
+            "headers": {k: v for k, v in response.headers.items() if k.lower() in ("etag", "x-log-position",
+                                                                                    "idempotent-replayed")}}
+
+
+@router.post("/batch")
+def batch(request: BatchRequest, user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
+    """Runs the commands in order, each exactly as its own route would; one refusal does not stop the rest.
+    The response is 200 with one result per command (its status, its body or problem)."""
+    results = []
+    for sub in request.commands:
+        try:
+            results.append(_one(container, user, sub))
+        except DomainError as error:
+            extra = {k: v for k, v in error.context.items() if k in ("current", "expected", "checks", "missing")}
+            results.append(_problem(STATUS[error.kind], error.code, error.title, error.detail_zh, **extra))
+        except ApiError as error:
+            results.append(_problem(error.status, error.code, error.title, error.detail_zh, **error.extra))
+    return {"results": results}
