@@ -25,6 +25,7 @@ class ChainedEvent(AggregateEvent):
     device_id: str | None
     command_id: str
     device_time: datetime | None
+    request_id: str | None
     prev_hash: str
     event_hash: str
 
@@ -53,6 +54,7 @@ def command_metadata(ctx: CommandContext) -> dict[str, Any]:
         "device_id": ctx.device_id,
         "command_id": ctx.command_id,
         "device_time": ctx.device_time,
+        "request_id": ctx.request_id,
     }
 
 

@@ -17,7 +17,7 @@ from projections.item_states import ItemStates
 
 STATES = ItemStates("timeline_item_states")
 META = {"originator_id", "originator_version", "timestamp", "actor_id", "actor_role", "device_id", "command_id",
-        "device_time", "prev_hash", "event_hash", "originator_topic", "template"}
+        "device_time", "request_id", "prev_hash", "event_hash", "originator_topic", "template"}
 PHOTO_FACTS_DDL = "CREATE TABLE IF NOT EXISTS photo_facts (photo_id TEXT PRIMARY KEY, taken_at TEXT)"
 
 FLAGS_ZH = {

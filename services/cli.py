@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 
 from domain.actors import Role
+from services.observability import configure_logging
 from services.seaweed import SeaweedS3
 from services.settings import Settings
 
@@ -19,12 +20,13 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     from services.api.app import create_app
 
     host, port = args.host or settings.host, args.port or settings.port
+    configure_logging()
     embedded = start_embedded_s3(settings)
     try:
         print(f"SiteLedger on http://{host}:{port} (event store: {settings.event_store}, "
               f"data: {settings.data_dir if settings.event_store == 'sqlite' else settings.postgres_db}, "
               f"photos: S3 at {settings.s3_address()}); API docs at /docs", file=sys.stderr)
-        uvicorn.run(create_app(settings=settings), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(settings=settings), host=host, port=port, log_level="info", log_config=None)
     finally:
         if embedded is not None:
             embedded.stop()
@@ -139,6 +141,55 @@ def relay(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def check(args: argparse.Namespace, settings: Settings) -> int:
+    from services.bootstrap import build
+    from services.operations import check as probe
+
+    container = build(settings)
+    try:
+        results = probe(container)
+    finally:
+        container.close()
+    for name, ok, detail in results:
+        print(f"{'✓' if ok else '✗'} {name:<20} {detail}")
+    return 0 if all(ok for _, ok, _ in results) else 1
+
+
+def verify(args: argparse.Namespace, settings: Settings) -> int:
+    from services.bootstrap import build
+    from services.operations import verify_all
+
+    container = build(settings)
+    try:
+        broken = verify_all(container, progress_bar("verifying"))
+    finally:
+        container.close()
+    print(file=sys.stderr)
+    for report in broken:
+        print(f"✗ {report['kind']} {report['id']}: breaks at version {report['broken_at_version']} "
+              f"({report['reason']})")
+    print(f"{'all hash chains verify' if not broken else f'{len(broken)} broken'}", file=sys.stderr)
+    return 0 if not broken else 1
+
+
+def export(args: argparse.Namespace, settings: Settings) -> int:
+    from uuid import UUID
+
+    from services.bootstrap import build
+    from services.operations import export_item
+
+    container = build(settings)
+    try:
+        data = export_item(container, UUID(args.item_id))
+    finally:
+        container.close()
+    out = args.out or f"works-item-{args.item_id}.zip"
+    with open(out, "wb") as file:
+        file.write(data)
+    print(f"wrote {out} ({len(data):,} bytes)", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="siteledger", description="SiteLedger — 老旧小区改造工程监管记录")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -167,6 +218,15 @@ def main(argv: list[str] | None = None) -> int:
     p_rebuild = proj_sub.add_parser("rebuild", help="drop read models and rebuild them from the log")
     p_rebuild.add_argument("name", nargs="?", help="catalog, dashboard, timeline or acceptance_board (default: all)")
     p_rebuild.set_defaults(func=projections_rebuild)
+    sub.add_parser("check", help="can we reach the event store, read models, S3 and Kafka?").set_defaults(func=check)
+    p_verify = sub.add_parser("verify", help="check the hash chain of every project and works item")
+    p_verify.add_argument("--all", action="store_true", required=True)
+    p_verify.set_defaults(func=verify)
+    p_export = sub.add_parser("export", help="an item's events and photos as a zip with a SHA-256 manifest")
+    p_export.add_argument("what", choices=["works-item"])
+    p_export.add_argument("item_id")
+    p_export.add_argument("--out")
+    p_export.set_defaults(func=export)
     args = parser.parse_args(argv)
     return int(args.func(args, Settings()))
 

@@ -8,8 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services.api import errors
-from services.api.routers import batch, dashboards, health, kinds, photos, projects, users, works_items
+from services.api.routers import batch, dashboards, health, kinds, metrics, photos, projects, users, works_items
 from services.bootstrap import Container, build
+from services.observability import request_context
 from services.settings import Settings
 
 
@@ -31,6 +32,8 @@ def create_app(container: Container | None = None, settings: Settings | None = N
                   lifespan=lifespan)
     app.state.container = container or build(settings)
     errors.install(app)
+    app.middleware("http")(request_context)
+    app.include_router(metrics.router)
     for router in (users.router, projects.router, works_items.router, kinds.router, photos.router, photos.uploads,
                    dashboards.router, batch.router):
         app.include_router(router, prefix="/api/v1")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -15,7 +17,10 @@ from domain.application import Outcome
 from domain.commands import Command
 from services.api.errors import ApiError, unauthorized
 from services.bootstrap import Container
+from services.observability import COMMAND_SECONDS, EVENTS_APPENDED, REQUEST_ID
 from services.users import User
+
+log = logging.getLogger("siteledger.commands")
 
 
 def get_container(request: Request) -> Container:
@@ -90,7 +95,7 @@ def execute(container: Container, user: User, headers: CommandHeaders, command: 
     ctx = CommandContext(
         actor=user.actor, command_id=headers.idempotency_key or f"server-{uuid4()}",
         device_id=headers.device_id, device_time=recorded_at,
-        expected_version=headers.expected_version, request_id=headers.request_id,
+        expected_version=headers.expected_version, request_id=REQUEST_ID.get() or headers.request_id,
     )
     cited = cited_photos(command)
     if cited:
@@ -99,7 +104,15 @@ def execute(container: Container, user: User, headers: CommandHeaders, command: 
         if project_id is None:
             project_id = container.ledger.item_in_scope(user.actor, command.item_id)[1].id
         container.photos.require(user, project_id, cited)
+    started = time.perf_counter()
     outcome = container.ledger.execute(ctx, command)
+    COMMAND_SECONDS.labels(outcome.command).observe(time.perf_counter() - started)
+    if not outcome.replayed:
+        for event in outcome.events:
+            EVENTS_APPENDED.labels(event["type"]).inc()
+    log.info("command", extra={"command": outcome.command, "command_id": ctx.command_id,
+                               "aggregate_id": outcome.aggregate_id, "version": outcome.version,
+                               "replayed": outcome.replayed, "position": outcome.position})
     container.projections.nudge()
     return outcome_response(outcome, status)
 

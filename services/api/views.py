@@ -15,7 +15,7 @@ from services.users import UserDirectory
 HOLD_POINT_STATUS_ZH = {"passed": "已通过", "failed": "不合格", "conditional": "有条件通过（待整改）",
                         "pending": "待检查", "blocked": "整改中"}
 META = ("originator_id", "originator_version", "timestamp", "actor_id", "actor_role", "device_id",
-        "command_id", "device_time", "prev_hash", "event_hash", "originator_topic")
+        "command_id", "device_time", "request_id", "prev_hash", "event_hash", "originator_topic")
 
 
 def project_view(project: Project) -> dict[str, Any]:

@@ -28,6 +28,7 @@ def envelope(event: ChainedEvent, position: int, source: str) -> dict[str, Any]:
         "datacontenttype": "application/json",
         "position": position,
         "aggregateversion": event.originator_version,
+        "requestid": event.request_id,  # the HTTP request that caused it, for following a command end to end
         "data": to_plain({k: v for k, v in vars(event).items() if k not in HIDDEN}),
     }
 

@@ -121,12 +121,13 @@ class Relay:
         notes = self.app.recorder.select_notifications(start, self.batch, inclusive_of_start=False)
         if not notes:
             return 0
-        futures = []
+        futures, request_ids = [], []
         for note in notes:
             event = self.app.mapper.to_domain_event(note)
             topic = self._topic_for(event)
             if topic is not None:
                 value = encode(envelope(event, note.id, self.source))
+                request_ids.append(event.request_id)
                 futures.append(self.producer.send(topic, key=str(event.originator_id).encode(), value=value))
         self.producer.flush(timeout=30)
         for future in futures:
@@ -137,6 +138,9 @@ class Relay:
             tx.execute("UPDATE projection_tracking SET position = ? WHERE name = ? AND position = ?",
                        (notes[-1].id, NAME, start))
         self._set_state("publishing", None, published=True)
+        log.info("published", extra={"from_position": start + 1, "to_position": notes[-1].id,
+                                     "messages": len(futures),
+                                     "request_ids": sorted({f for f in request_ids if f})[:20]})
         return len(notes)
 
     def run_forever(self, stop: Callable[[], bool] = lambda: False, idle_s: float = 0.2) -> None:

@@ -9,6 +9,8 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from services.api.deps import ContainerDep, CurrentUser
+from services.api.errors import ApiError
+from services.observability import PHOTO_REFUSALS, PHOTO_UPLOADS
 from services.photos import refusals
 from services.photos.uploads import UploadStart
 
@@ -31,8 +33,14 @@ def upload_photo(
     works_item_id: Annotated[str | None, Form()] = None,
     sha256: Annotated[str | None, Form(description="SHA-256 computed at capture; checked")] = None,
 ) -> JSONResponse:
-    data = read_limited(file, container.photos.max_bytes)
-    meta, created = container.photos.upload(user, data, file.filename, project_id, works_item_id, sha256)
+    try:
+        data = read_limited(file, container.photos.max_bytes)
+        meta, created = container.photos.upload(user, data, file.filename, project_id, works_item_id, sha256)
+    except ApiError as refusal:
+        PHOTO_UPLOADS.labels("refused").inc()
+        PHOTO_REFUSALS.labels(refusal.code).inc()
+        raise
+    PHOTO_UPLOADS.labels("stored" if created else "deduplicated").inc()
     return JSONResponse(meta, status_code=201 if created else 200, headers={"ETag": f'"{meta["id"]}"'})
 
 

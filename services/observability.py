@@ -1,0 +1,83 @@
+"""Structured JSON logs with a request id, and the Prometheus series an operator watches."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar
+
+from prometheus_client import Counter, Gauge, Histogram
+from starlette.requests import Request
+from starlette.responses import Response
+
+REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+
+HTTP_REQUESTS = Counter("siteledger_http_requests_total", "HTTP requests by route and status",
+                        ["method", "route", "status"])
+COMMAND_SECONDS = Histogram("siteledger_command_seconds", "Time to execute a command (domain + store)",
+                            ["command"], buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
+EVENTS_APPENDED = Counter("siteledger_events_appended_total", "Events appended to the store", ["type"])
+PROJECTION_LAG = Gauge("siteledger_projection_lag_events", "Events a read model is behind the log", ["projection"])
+RELAY_LAG = Gauge("siteledger_relay_lag_events", "Events not yet published to Kafka")
+PHOTO_UPLOADS = Counter("siteledger_photo_uploads_total", "Photo uploads by result", ["result"])
+PHOTO_REFUSALS = Counter("siteledger_photo_refusals_total", "Photos refused, by reason", ["reason"])
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request id, and any `extra` fields."""
+
+    RESERVED: ClassVar[frozenset[str]] = frozenset({*vars(logging.makeLogRecord({})), "message", "asctime"})
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage(),
+        }
+        request_id = REQUEST_ID.get()
+        if request_id:
+            entry["request_id"] = request_id
+        entry.update({k: v for k, v in vars(record).items()
+                      if k not in self.RESERVED and not k.startswith(("_", "color_"))})
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("uvicorn.access",):
+        logging.getLogger(noisy).disabled = True  # our middleware logs each request once, in JSON
+
+
+access_log = logging.getLogger("siteledger.http")
+
+
+async def request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """Give every request an id (the caller's X-Request-Id or a new one), log it once, count it."""
+    request_id = (request.headers.get("x-request-id") or "")[:128] or uuid.uuid4().hex
+    token = REQUEST_ID.set(request_id)
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await call_next(request)
+        status = response.status_code
+        response.headers["X-Request-Id"] = request_id
+        return response
+    finally:
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        if request.url.path.startswith("/api/v1/") and not path.startswith("/api/v1"):
+            path = "/api/v1" + path  # routes of an included router carry their own path, not the prefix
+        HTTP_REQUESTS.labels(request.method, path, str(status)).inc()
+        access_log.info("request", extra={"method": request.method, "route": path, "status": status,
+                                          "duration_ms": round((time.perf_counter() - started) * 1000, 2)})
+        REQUEST_ID.reset(token)

@@ -1,0 +1,123 @@
+"""Operator commands: is everything reachable, do all the logs verify, and an item's evidence as a zip."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from domain.project import ProjectRegistered
+from domain.works_item_events import Registered
+from services.api.views import event_view, item_view
+from services.bootstrap import Container
+
+Progress = Callable[[int, int], None]
+
+
+def check(container: Container) -> list[tuple[str, bool, str]]:
+    """(part, ok, detail) for the event store, the read-model database, S3 and Kafka (when configured)."""
+    results: list[tuple[str, bool, str]] = []
+
+    def probe(name: str, action: Callable[[], str]) -> None:
+        try:
+            results.append((name, True, action()))
+        except Exception as error:
+            results.append((name, False, f"{type(error).__name__}: {str(error)[:200]}"))
+
+    settings = container.settings
+    probe("event store", lambda: f"{settings.event_store}, log position "
+                                 f"{container.ledger.recorder.max_notification_id() or 0}")
+    probe("read models", lambda: (container.db.query("SELECT 1"), settings.database_url().split("@")[-1])[1])
+
+    def s3() -> str:
+        container.photos.store.ping()
+        return f"{settings.s3_address()} bucket {settings.s3_bucket}"
+
+    probe("photo store (S3)", s3)
+    if settings.kafka_bootstrap:
+        def kafka() -> str:
+            from services.bus import kafka_clients
+
+            admin = kafka_clients.admin(settings)
+            try:
+                return f"{settings.kafka_bootstrap}, {len(admin.list_topics())} topics"
+            finally:
+                admin.close()
+
+        probe("event bus (Kafka)", kafka)
+    else:
+        results.append(("event bus (Kafka)", True, "not configured (embedded mode)"))
+    return results
+
+
+def aggregate_ids(container: Container) -> Iterator[tuple[str, UUID]]:
+    """Every project and works item, from the log itself (not a read model someone could have edited)."""
+    topics = {ProjectRegistered.TOPIC: "project", Registered.TOPIC: "works_item"}  # type: ignore[attr-defined]
+    start = 0
+    while True:
+        notes = container.ledger.recorder.select_notifications(start, 1000, topics=list(topics),
+                                                               inclusive_of_start=False)
+        if not notes:
+            return
+        for note in notes:
+            yield topics[note.topic], note.originator_id
+        start = notes[-1].id
+
+
+def verify_all(container: Container, progress: Progress | None = None) -> list[dict[str, Any]]:
+    ids = list(aggregate_ids(container))
+    broken = []
+    for n, (kind, aggregate_id) in enumerate(ids, start=1):
+        report = container.ledger.verify(aggregate_id)
+        if not report.valid:
+            broken.append({"kind": kind, "id": str(aggregate_id), **report.as_dict()})
+        if progress:
+            progress(n, len(ids))
+    return broken
+
+
+def export_item(container: Container, item_id: UUID) -> bytes:
+    """The item's events, its photos (originals) and a manifest of SHA-256s, for handing over as evidence."""
+    item = container.ledger.get_item(item_id)
+    events = [event_view(e, container.users) for e in container.ledger.item_events(item_id, limit=10**9)]
+    photos = sorted({p for e in events for p in _cited(e["data"])})
+    files: dict[str, bytes] = {
+        "events.json": json.dumps(events, ensure_ascii=False, indent=2).encode(),
+        "item.json": json.dumps(item_view(item), ensure_ascii=False, indent=2, default=str).encode(),
+        "verification.json": json.dumps(container.ledger.verify(item_id).as_dict(), indent=2).encode(),
+    }
+    for photo_id in photos:
+        meta = container.photos.store.meta(photo_id) or {}
+        chunks, _ = container.photos.store.open(photo_id, "original")
+        extension = {"image/png": "png", "image/webp": "webp", "image/heic": "heic"}.get(
+            meta.get("content_type", ""), "jpg")
+        files[f"photos/{photo_id}.{extension}"] = b"".join(chunks)
+    manifest = {
+        "works_item": str(item_id), "version": item.version, "chain_head": item.chain_head,
+        "exported_at": datetime.now(UTC).isoformat(),
+        "files": [{"path": path, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+                  for path, data in sorted(files.items())],
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path, data in files.items():
+            archive.writestr(path, data)
+        archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
+    return out.getvalue()
+
+
+def _cited(data: Any) -> Iterator[str]:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key == "photos" and isinstance(value, list):
+                yield from (p for p in value if isinstance(p, str))
+            else:
+                yield from _cited(value)
+    elif isinstance(data, list):
+        for value in data:
+            yield from _cited(value)
