@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
 from typing import Any
 
 from eventsourcing.persistence import Transcoding
 
 from domain.templates.model import WorksKindTemplate
+
+
+@lru_cache(maxsize=512)
+def _parse(encoded: str) -> WorksKindTemplate:
+    """Thousands of items share a handful of templates: validate each distinct one once."""
+    return WorksKindTemplate.model_validate_json(encoded)
 
 
 class FrozenTemplate:
@@ -16,7 +24,7 @@ class FrozenTemplate:
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.data = data
-        self.parsed = WorksKindTemplate.model_validate(data)
+        self.parsed = _parse(json.dumps(data, sort_keys=True, separators=(",", ":")))
 
     def __deepcopy__(self, memo: dict[int, Any]) -> FrozenTemplate:
         return self
