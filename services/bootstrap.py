@@ -32,10 +32,6 @@ class Container:
     photos: PhotoService
     uploads: ResumableUploads
 
-    @property
-    def catalog(self) -> EventStoreDriver:
-        return self.projections.drivers["catalog"]
-
     def close(self) -> None:
         self.projections.stop()
         self.ledger.close()
@@ -48,7 +44,8 @@ def build(settings: Settings | None = None) -> Container:
     db = Database(settings.database_url())
     models = [Catalog(), Dashboard(), Timeline(settings.late_arrival_hours, settings.site_utc_offset_hours),
               AcceptanceBoard()]
-    runner = ProjectionRunner([EventStoreDriver(m, ledger, db) for m in models], settings.projection_interval_s)
+    runner = ProjectionRunner([EventStoreDriver(m, ledger, db) for m in models], settings.projection_interval_s,
+                              fed_by_kafka=bool(settings.kafka_bootstrap) and not settings.projections_in_process)
     store = PhotoStore(settings.s3_address(), settings.s3_access_key, settings.s3_secret_key, settings.s3_bucket,
                        secure=settings.s3_secure, region=settings.s3_region)
     photos = PhotoService(store, ledger, db, settings.photo_max_bytes, settings.photo_max_pixels)

@@ -28,7 +28,7 @@ def register_project(body: s.ProjectCreate, user: CurrentUser, container: Contai
 @router.get("")
 def list_projects(user: CurrentUser, container: ContainerDep, district: str | None = None,
                   limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)) -> dict[str, Any]:
-    container.catalog.catch_up()
+    container.projections.refresh("catalog")
     sql = "SELECT project_id FROM catalog_projects"
     params: list[Any] = []
     scope_district = district or (user.district if user.role in (Role.STATION, Role.ADMIN) else None)

@@ -29,7 +29,7 @@ def list_items(project_id: str, user: CurrentUser, container: ContainerDep, kind
                state: str | None = None, limit: int = Query(100, ge=1, le=1000),
                offset: int = Query(0, ge=0)) -> dict[str, Any]:
     project = container.ledger.project_in_scope(user.actor, as_uuid(project_id, "project"))
-    container.catalog.catch_up()
+    container.projections.refresh("catalog")
     sql, params = "SELECT item_id FROM catalog_items WHERE project_id = ?", [str(project.id)]
     if kind:
         sql += " AND kind = ?"
