@@ -143,7 +143,7 @@ class Relay:
                                      "request_ids": sorted({f for f in request_ids if f})[:20]})
         return len(notes)
 
-    def run_forever(self, stop: Callable[[], bool] = lambda: False, idle_s: float = 0.2) -> None:
+    def run_forever(self, stop: Callable[[], bool] = lambda: False, idle_s: float = 0.05) -> None:
         backoff = 0.5
         while not stop():
             try:
