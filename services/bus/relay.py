@@ -46,6 +46,7 @@ class Relay:
         self.source, self.batch = source, batch
         self.producer: Any = None
         self._ready = False
+        self._last_state = ""
         with db.transaction() as tx:
             for statement in DDL:
                 tx.execute(statement)
@@ -67,6 +68,7 @@ class Relay:
                 "lag": max(head - position, 0), "ever_published": bool(published), "updated_at": updated}
 
     def _set_state(self, state: str, detail: str | None = None, published: bool | None = None) -> None:
+        self._last_state = state
         with self.db.transaction() as tx:
             if published is None:
                 tx.execute("UPDATE relay_status SET state = ?, detail = ?, updated_at = ? WHERE name = ?",
@@ -150,7 +152,8 @@ class Relay:
                 published = self.step()
                 backoff = 0.5
                 if not published:
-                    self._set_state("caught_up")
+                    if self._last_state != "caught_up":  # idle polls every 50 ms write nothing
+                        self._set_state("caught_up")
                     time.sleep(idle_s)
             except BrokerDataLost as lost:
                 message = (f"the broker has lost topics {lost}; choose where to republish from: "
