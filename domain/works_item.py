@@ -6,13 +6,11 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from domain import works_item_events as ev
-from domain.acceptance import AcceptanceRule, Tally, decide
+from domain.acceptance_rounds import AcceptanceRounds
 from domain.actors import CommandContext, Role
-from domain.canonical import canonical_bytes, sha256_hex
 from domain.chain import ChainedAggregate, command_metadata
 from domain.inspection import PASSING, check_photo_ids, validate_inspection
 from domain.rules import (
-    AlreadySigned,
     DefectNotFound,
     DefectNotOpen,
     FailedInspectionNeedsDefect,
@@ -23,12 +21,8 @@ from domain.rules import (
     LinkedWorkNotHandedOver,
     MissingLinkedItem,
     NoRectificationReported,
-    NotEligibleSigner,
     OpenDefectsBlockCompletion,
-    RejectNeedsReason,
-    RoundNotOpen,
     SeparationOfDuties,
-    SignedContentMismatch,
     StopWorkAlreadyInForce,
     StopWorkInForce,
     StopWorkNotInForce,
@@ -36,15 +30,10 @@ from domain.rules import (
 )
 from domain.templates.frozen import FrozenTemplate
 from domain.templates.model import HoldPointSpec, WorksKindTemplate
+from domain.works_item_events import STATE_NAMES_ZH
 
 SEVERITIES = ("minor", "major", "critical")
-STATE_NAMES_ZH = {
-    "registered": "已登记", "in_progress": "施工中", "completed": "已竣工",
-    "awaiting_acceptance": "待居民验收", "accepted": "已验收", "closed_out": "已销号",
-}
-
-
-class WorksItem(ChainedAggregate):
+class WorksItem(AcceptanceRounds, ChainedAggregate):
     """Every change is an event on the item's log; every rule of DOMAIN.md is checked here."""
 
     TOPIC = "siteledger:WorksItem"
@@ -236,7 +225,7 @@ class WorksItem(ChainedAggregate):
             raise StopWorkNotInForce()
         self.record(ev.StopWorkLifted, ctx, order_id=self.stop_work["order_id"], notes=notes)
 
-    # --- completion, acceptance, close-out ----------------------------------------------------
+    # --- completion and close-out (acceptance rounds: domain/acceptance_rounds.py) -------------
 
     def complete(self, ctx: CommandContext) -> None:
         self._refuse_in_states("竣工", "completed", "awaiting_acceptance", "accepted")
@@ -249,79 +238,6 @@ class WorksItem(ChainedAggregate):
         if missing:
             raise HoldPointsNotPassed(missing="、".join(missing))
         self.record(ev.WorksCompleted, ctx)
-
-    def request_acceptance(
-        self, ctx: CommandContext, electorate: list[str], rule: AcceptanceRule
-    ) -> int:
-        if self.state != "completed":
-            self._refuse_if_closed_out()
-            raise InvalidItemState(state=STATE_NAMES_ZH[self.state], action="发起验收")
-        round_no = len(self.rounds) + 1
-        self.record(
-            ev.AcceptanceRequested, ctx, round_no=round_no, electorate=sorted(electorate),
-            rule=rule.as_dict(), subject_version=self.version, subject_hash=self.chain_head,
-        )
-        return round_no
-
-    def _round(self, round_no: int) -> dict[str, Any]:
-        self._refuse_if_closed_out()
-        if not 1 <= round_no <= len(self.rounds) or self.rounds[round_no - 1]["status"] != "open":
-            raise RoundNotOpen(round_no=round_no)
-        return self.rounds[round_no - 1]
-
-    def sign(
-        self, ctx: CommandContext, round_no: int, member_id: str, decision: str, reason: str,
-        comment: str, photos: list[str], subject_hash: str, current_members: set[str],
-    ) -> None:
-        rnd = self._round(round_no)
-        if member_id not in rnd["electorate"] or member_id not in current_members:
-            raise NotEligibleSigner()
-        if member_id in rnd["signatures"]:
-            raise AlreadySigned(round_no=round_no)
-        if decision not in ("accept", "reject"):
-            raise RejectNeedsReason(detail_zh=f"签字意见只能是 accept 或 reject：{decision}")
-        if decision == "reject" and not reason.strip():
-            raise RejectNeedsReason()
-        if subject_hash != rnd["subject_hash"]:
-            raise SignedContentMismatch()
-        photos = check_photo_ids(photos)
-        signed = {"item": str(self.id), "round_no": round_no, "subject_hash": subject_hash,
-                  "member_id": member_id, "decision": decision, "reason": reason,
-                  "comment": comment, "photos": photos}
-        self.record(
-            ev.ResidentSigned, ctx, round_no=round_no, member_id=member_id, decision=decision,
-            reason=reason, comment=comment, photos=photos, subject_hash=subject_hash,
-            signature_digest=sha256_hex(canonical_bytes(signed)),
-        )
-        self._decide(ctx, rnd, current_members, closing=False)
-
-    def close_round(self, ctx: CommandContext, round_no: int, current_members: set[str]) -> None:
-        """Close a round on what has been signed (e.g. its deadline passed) and decide it."""
-        self._decide(ctx, self._round(round_no), current_members, closing=True)
-
-    def _decide(
-        self, ctx: CommandContext, rnd: dict[str, Any], current_members: set[str], closing: bool
-    ) -> None:
-        signatures = rnd["signatures"]
-        accepts = sum(1 for d in signatures.values() if d == "accept")
-        tally = Tally(len(rnd["electorate"]), accepts, len(signatures) - accepts)
-        can_still_sign = sum(
-            1 for m in rnd["electorate"] if m not in signatures and m in current_members
-        )
-        outcome = decide(AcceptanceRule.from_dict(rnd["rule"]), tally, can_still_sign, closing)
-        basis = "round_closed" if closing else "outcome_certain"
-        if outcome == "granted":
-            self.record(ev.AcceptanceGranted, ctx, round_no=rnd["round_no"],
-                        tally=tally.as_dict(), basis=basis)
-        elif outcome == "rejected":
-            self.record(ev.AcceptanceRejected, ctx, round_no=rnd["round_no"],
-                        tally=tally.as_dict(), basis=basis)
-            for n, (member_id, reason) in enumerate(sorted(rnd["reasons"].items()), start=1):
-                self._raise_defect(
-                    ctx, defect_id=f"acceptance-{rnd['round_no']}-{n}", severity="major",
-                    description=f"居民验收意见（{member_id}）：{reason}", photos=[],
-                    due_date=None, hold_point=None, inspection_id=None, source="acceptance",
-                )
 
     def close_out(self, ctx: CommandContext, notes: str) -> None:
         self._refuse_if_closed_out()

@@ -12,6 +12,11 @@ from eventsourcing.utils import register_topic
 from domain.chain import ChainedEvent
 from domain.templates.frozen import FrozenTemplate
 
+STATE_NAMES_ZH = {  # the states the events below move an item through
+    "registered": "已登记", "in_progress": "施工中", "completed": "已竣工",
+    "awaiting_acceptance": "待居民验收", "accepted": "已验收", "closed_out": "已销号",
+}
+
 
 class WorksItemEvent(ChainedEvent):
     TOPIC_PREFIX: ClassVar[str] = "siteledger.works_item"

@@ -9,7 +9,8 @@ from domain.canonical import to_plain
 from domain.chain import ChainedEvent
 from domain.inspection import PASSING
 from domain.project import Project
-from domain.works_item import STATE_NAMES_ZH, WorksItem
+from domain.works_item import WorksItem
+from domain.works_item_events import STATE_NAMES_ZH
 from services.users import UserDirectory
 
 HOLD_POINT_STATUS_ZH = {"passed": "已通过", "failed": "不合格", "conditional": "有条件通过（待整改）",
