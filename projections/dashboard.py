@@ -18,7 +18,8 @@ class Dashboard:
 
     name = "dashboard"
     topics: tuple[str, ...] = ()
-    tables = ("dash_projects", "dash_items", "dash_defects", "dash_rounds", "dash_quantities", STATES.table)
+    tables = ("dash_projects", "dash_items", "dash_defects", "dash_rounds", "dash_quantities", STATES.table,
+              STATES.templates)
     ddl = (
         "CREATE TABLE IF NOT EXISTS dash_projects (project_id TEXT PRIMARY KEY, name TEXT NOT NULL, "
         "district TEXT NOT NULL)",

@@ -87,6 +87,10 @@ class _Tx:
         self._cursor.execute(self._db.sql(statement), params)
         return self._cursor
 
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self._cursor.executemany(self._db.sql(statement), rows)
+
     def fetchall(self) -> list[Any]:
         return list(self._cursor.fetchall())
 

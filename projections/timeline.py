@@ -32,7 +32,7 @@ FLAGS_ZH = {
 class Timeline:
     name = "timeline"
     topics: tuple[str, ...] = ()
-    tables = ("timeline_events", STATES.table)
+    tables = ("timeline_events", STATES.table, STATES.templates)
     ddl = (
         "CREATE TABLE IF NOT EXISTS timeline_events (position BIGINT PRIMARY KEY, aggregate_id TEXT NOT NULL, "
         "item_id TEXT, project_id TEXT NOT NULL, kind TEXT, version INTEGER NOT NULL, type TEXT NOT NULL, "
@@ -59,6 +59,10 @@ class Timeline:
 
     def flush(self, batch: Batch) -> None:
         STATES.save(batch)
+        rows = batch.cache.pop(("timeline rows",), [])
+        batch.tx.executemany(
+            "INSERT INTO timeline_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (position) DO NOTHING", rows)  # a position is one event: a replay changes nothing
 
     def _photo_time(self, batch: Batch, photo_id: str) -> datetime | None:
         row = batch.tx.execute("SELECT taken_at FROM photo_facts WHERE photo_id = ?", (photo_id,)).fetchone()
@@ -93,9 +97,7 @@ class Timeline:
     def _insert(self, batch: Batch, position: int, event: ChainedEvent, item: WorksItem | None, project_id: str,
                 flags: list[str]) -> None:
         data = {k: v for k, v in vars(event).items() if k not in META}
-        batch.tx.execute("DELETE FROM timeline_events WHERE position = ?", (position,))
-        batch.tx.execute(
-            "INSERT INTO timeline_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        batch.cache.setdefault(("timeline rows",), []).append(
             (position, str(event.originator_id), str(item.id) if item else None, project_id,
              item.kind if item else None, event.originator_version, type(event).__name__, str(event.actor_id),
              event.actor_role, event.device_id, event.device_time.isoformat() if event.device_time else None,

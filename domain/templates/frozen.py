@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import lru_cache
 from typing import Any
@@ -20,11 +21,13 @@ def _parse(encoded: str) -> WorksKindTemplate:
 class FrozenTemplate:
     """Shared safely between copies of an aggregate because nothing ever mutates it."""
 
-    __slots__ = ("data", "parsed")
+    __slots__ = ("data", "digest", "parsed")
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.data = data
-        self.parsed = _parse(json.dumps(data, sort_keys=True, separators=(",", ":")))
+        encoded = json.dumps(data, sort_keys=True, separators=(",", ":"))
+        self.digest = hashlib.sha256(encoded.encode()).hexdigest()
+        self.parsed = _parse(encoded)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> FrozenTemplate:
         return self
