@@ -1,0 +1,151 @@
+"""How long a tablet back in signal takes to hand over its queue: 1,000 commands and 100 photos synced over
+loopback, batched (`POST /api/v1/batch`) vs one request per command, measured in the same run. Prints JSON.
+
+The server is the real app under uvicorn in this process (as in the tests) on SQLite, with SeaweedFS started
+for the photos. Each mode gets its own works items and its own photos (distinct bytes, so no upload is
+skipped by the HEAD check) and its own tablet home; one-by-one runs first, so the batched run meets the
+larger event store. Recording the commands (offline, local validation, photos copied in) is timed apart.
+Both modes then check the server holds every command exactly once.
+
+The day's work, round-robin over the items (10 commands each by default): the survey passed, the excavation
+passed with the item's photo, then the pipe laid section by section, each section inspected (a pass with
+its length). So each photo is cited once: 100 of the 1,000 commands cite one. `--mix photo-heavy` instead
+passes every hold point and raises defects with photos, citing the item's photo in 6 of its 10 commands:
+the server checks each cited photo in the object store, which no batching removes.
+
+    python -m benchmarks.field_sync [--commands 1000] [--photos 100] [--items 100] [--chunk 100] [--mix field]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from field_client.api import Api
+from field_client.progress import ProgressBar
+from field_client.queue import Queue
+from field_client.record import Recorder
+from field_client.store import Store
+from field_client.sync import Syncer, pull
+from services.bootstrap import build
+from services.seaweed import SeaweedS3
+from services.settings import Settings
+from tests import images
+from tests.http_support import ApiWorld, live_server
+from tests.support import VALID
+
+PIPE = ["survey_and_marking", "excavation", "pipe_laying", "pressure_test", "concealed_works",
+        "backfill_restoration", "utility_handover"]
+WITH_PHOTO = {"excavation", "pressure_test", "concealed_works"}
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def record(store: Store, items: list[str], commands: int, photos: list[Path], mix: str) -> float:
+    """The day's work, made offline, round-robin over the items (see the module's docstring)."""
+    recorder = Recorder(store)
+    started = time.perf_counter()
+    for n in range(commands):
+        index, step = n % len(items), n // len(items)
+        item, photo = items[index], [photos[index % len(photos)]]
+        if mix == "field" and step >= 2:
+            body = VALID["pipe_laying"]
+            recorder.inspect(item, "pipe_laying", "pass", {**body["measurements"], "length_laid_m": f"{6 + step}"},
+                             body["checklist"], notes=f"第 {step - 1} 段 / section {step - 1}")
+        elif step < len(PIPE):
+            hold_point = PIPE[step]
+            body = VALID.get(hold_point, {})
+            recorder.inspect(item, hold_point, "pass", body.get("measurements", {}), body.get("checklist", {}),
+                             photos=photo if hold_point in WITH_PHOTO else [])
+        else:
+            recorder.defect(item, "minor", f"第 {step} 项整改：围挡缺口", photos=photo)
+    return time.perf_counter() - started
+
+
+def run_mode(world: ApiWorld, base: str, home: Path, mode: str, args: argparse.Namespace) -> dict[str, Any]:
+    log(f"[{mode}] registering {args.items} works items and writing {args.photos} photos")
+    items = [world.item("pipe_relocation", title=f"{mode}-{n}") for n in range(args.items)]
+    home.parent.mkdir(parents=True, exist_ok=True)
+    photos = []
+    for n in range(args.photos):
+        path = home.parent / f"{mode}-{n}.jpg"
+        path.write_bytes(images.noise_jpeg((800, 600), seed=n + (100_000 if mode == "batched" else 0)))
+        photos.append(path)
+    with Store(home) as store, Api(base, world.supervisor, store.device_id) as api:
+        store.put(server=base, token=world.supervisor)
+        pull(api, store)
+        log(f"[{mode}] recording {args.commands} commands offline")
+        record_s = record(store, items, args.commands, photos, args.mix)
+        api.requests = 0
+        syncer = Syncer(store, api, one_by_one=mode == "one_by_one", chunk=args.chunk,
+                        progress=ProgressBar(label=f"[{mode}] sync"))
+        started = time.perf_counter()
+        report = syncer.run(refresh=False)
+        seconds = time.perf_counter() - started
+        local = Queue(store).all()
+    assert report.sent == args.commands and not report.refused, report.as_dict()
+    assert report.photos_uploaded == args.photos, report.as_dict()
+    on_server: Counter[str] = Counter()
+    for item in items:
+        events = world.ok("GET", f"/api/v1/works-items/{item}/events?limit=1000", world.admin)["items"]
+        on_server.update(e["command_id"] for e in events if e["type"] != "Registered")
+    assert on_server == Counter({c.id: 1 for c in local}), "every command exactly once"
+    phases = report.seconds
+    return {"seconds": round(seconds, 3), "photos_s": round(phases["photos"], 3),
+            "commands_s": round(phases["commands"], 3), "requests": report.requests,
+            "commands_per_s": round(args.commands / phases["commands"], 1),
+            "ms_per_command": round(1000 * phases["commands"] / args.commands, 2),
+            "record_offline_s": round(record_s, 3), "exactly_once": True,
+            "citing": sum(1 for c in local if c.body.get("photos") or c.body.get("defects"))}
+
+
+def citing(results: dict[str, dict[str, Any]]) -> int:
+    counts = {mode: result.pop("citing") for mode, result in results.items()}
+    assert len(set(counts.values())) == 1, counts
+    return int(counts["batched"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--commands", type=int, default=1000)
+    parser.add_argument("--photos", type=int, default=100)
+    parser.add_argument("--items", type=int, default=100)
+    parser.add_argument("--chunk", type=int, default=100)
+    parser.add_argument("--mix", choices=["field", "photo-heavy"], default="field")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="field-sync-") as tmp:
+        root = Path(tmp)
+        log("starting SeaweedFS and the API on loopback")
+        s3 = SeaweedS3(root / "s3").start()
+        try:
+            container = build(Settings(data_dir=root / "data", s3_endpoint=s3.endpoint, s3_bucket="bench-field"))
+            with live_server(container) as base, httpx.Client(base_url=base, timeout=120) as client:
+                world = ApiWorld(client, container)
+                results = {mode: run_mode(world, base, root / mode / "home", mode, args)
+                           for mode in ("one_by_one", "batched")}
+            container.close()
+        finally:
+            s3.stop(grace_s=0.5)
+    one, batched = results["one_by_one"], results["batched"]
+    print(json.dumps({
+        "benchmark": "field_sync", "commands": args.commands, "photos": args.photos, "items": args.items,
+        "chunk": args.chunk, "mix": args.mix, "photo_bytes": len(images.noise_jpeg((800, 600))),
+        "commands_citing_a_photo": citing(results), **results,
+        "speedup_commands": round(one["commands_s"] / batched["commands_s"], 2),
+        "speedup_total": round(one["seconds"] / batched["seconds"], 2),
+    }, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""The template's rules, checked on the tablet so an obvious mistake is caught in the trench, not hours later.
+
+The templates come from `GET /api/v1/works-kinds` (cached by `pull`); these checks mirror what the server's
+domain enforces for an inspection (it stays the judge: the client must not import it). Errors are what the
+template alone decides and so cannot be stale; warnings depend on the item's cached state (stop-work, hold
+points passed), which may have changed since the last pull, so they inform but do not refuse.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from typing import Any
+
+from field_client.errors import FieldError
+
+RESULTS = ("pass", "fail", "conditional")
+PASSING = ("pass", "conditional")
+SEVERITIES = ("minor", "major", "critical")
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _label(spec: Mapping[str, Any]) -> str:
+    return f"{spec.get('name_zh') or spec.get('text_zh') or spec['code']}（{spec['code']}）"
+
+
+def _labels(specs: Iterable[Mapping[str, Any]]) -> str:
+    return "、".join(_label(s) for s in specs)
+
+
+def hold_point(kind: Mapping[str, Any], code: str) -> dict[str, Any]:
+    found = next((hp for hp in kind["hold_points"] if hp["code"] == code), None)
+    if found is None:
+        known = ", ".join(hp["code"] for hp in kind["hold_points"])
+        raise FieldError("hold_point_not_in_template",
+                         f"“{kind['name_zh']}”没有检查点 {code}；可选：{known}",
+                         f"{kind['name_en']} has no hold point {code}; choose one of: {known}")
+    return dict(found)
+
+
+def _number(spec: Mapping[str, Any], raw: str) -> Decimal:
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite():
+        raise FieldError("invalid_measurement", f"测量值 {_label(spec)} 应为数值，收到：{raw}",
+                         f"Measurement {spec['code']} must be a number, got: {raw}")
+    minimum = spec.get("minimum")
+    if minimum is not None and value < Decimal(str(minimum)):
+        raise FieldError("invalid_measurement", f"测量值 {_label(spec)} 不能小于 {minimum}",
+                         f"Measurement {spec['code']} may not be below {minimum}")
+    return value
+
+
+def measurements(hp: Mapping[str, Any], raw: Mapping[str, str]) -> dict[str, str]:
+    """Known codes only, numbers that parse and respect their minimum, choices from the list."""
+    specs = {m["code"]: m for m in hp.get("measurements", [])}
+    unknown = sorted(set(raw) - set(specs))
+    if unknown:
+        raise FieldError("invalid_measurement",
+                         f"检查点 {_label(hp)} 没有测量项：{'、'.join(unknown)}；可填：{'、'.join(specs) or '无'}",
+                         f"Hold point {hp['code']} has no measurement {', '.join(unknown)}; "
+                         f"it has: {', '.join(specs) or 'none'}")
+    clean: dict[str, str] = {}
+    for code, value in raw.items():
+        spec, value = specs[code], str(value).strip()
+        if spec.get("type", "number") == "number":
+            _number(spec, value)
+        elif not value:
+            raise FieldError("invalid_measurement", f"测量值 {_label(spec)} 不能为空",
+                             f"Measurement {code} may not be empty")
+        elif spec.get("type") == "choice" and value not in spec.get("choices", []):
+            choices = "、".join(spec["choices"])
+            raise FieldError("invalid_measurement", f"测量值 {_label(spec)} 应为以下之一：{choices}",
+                             f"Measurement {code} must be one of: {', '.join(spec['choices'])}")
+        clean[code] = value
+    return clean
+
+
+def _applies(check: Mapping[str, Any], values: Mapping[str, str]) -> bool:
+    named = [check["measurement"], *([check["of"]] if check.get("of") else [])]
+    when = check.get("when") or {}
+    return all(n in values for n in named) and all(values.get(k) == v for k, v in when.items())
+
+
+def _holds(check: Mapping[str, Any], values: Mapping[str, str]) -> bool:
+    left = Fraction(Decimal(values[check["measurement"]]))
+    if check.get("value") is not None:
+        right = Fraction(Decimal(str(check["value"])))
+    else:
+        right = Fraction(check.get("ratio") or "1") * Fraction(Decimal(values[check["of"]]))
+    return {">=": left >= right, "<=": left <= right, "==": left == right}[check["op"]]
+
+
+def defect(draft: Mapping[str, Any]) -> None:
+    if draft.get("severity") not in SEVERITIES:
+        raise FieldError("invalid_severity",
+                         f"整改严重程度应为 minor、major 或 critical，收到：{draft.get('severity')}",
+                         f"Severity must be minor, major or critical, got: {draft.get('severity')}")
+    if not str(draft.get("description", "")).strip() or len(draft["description"]) > 2000:
+        raise FieldError("invalid_defect", "整改内容描述不能为空（不超过 2000 字）",
+                         "A defect needs a description (at most 2000 characters)")
+    if draft.get("due_date") and not DATE.match(draft["due_date"]):
+        raise FieldError("invalid_due_date", f"整改期限格式应为 YYYY-MM-DD，收到：{draft['due_date']}",
+                         f"The due date must be YYYY-MM-DD, got: {draft['due_date']}")
+
+
+def inspection(kind: Mapping[str, Any], code: str, result: str, raw: Mapping[str, str],
+               checklist: Mapping[str, bool], photos: int, defects: list[dict[str, Any]]) -> dict[str, str]:
+    """Refuse what the template refuses; return the measurements cleaned, as the server will receive them."""
+    hp = hold_point(kind, code)
+    if result not in RESULTS:
+        raise FieldError("invalid_result", f"检查结论应为 pass、fail 或 conditional，收到：{result}",
+                         f"The result must be pass, fail or conditional, got: {result}")
+    if photos < hp.get("min_photos", 0):
+        raise FieldError("missing_required_photos",
+                         f"检查点 {_label(hp)} 至少需要 {hp['min_photos']} 张照片，现有 {photos} 张",
+                         f"Hold point {code} needs at least {hp['min_photos']} photo(s), {photos} given")
+    values = measurements(hp, raw)
+    items = {c["code"]: c for c in hp.get("checklist", [])}
+    unknown = sorted(set(checklist) - set(items))
+    if unknown:
+        raise FieldError("incomplete_checklist",
+                         f"检查项不属于该检查点：{'、'.join(unknown)}；可选：{'、'.join(items)}",
+                         f"Not on this hold point's checklist: {', '.join(unknown)}; it has: {', '.join(items)}")
+    if result in PASSING:
+        missing = [m for m in hp.get("measurements", []) if m.get("required", True) and m["code"] not in values]
+        if missing:
+            raise FieldError("missing_measurements", f"缺少必填测量值：{_labels(missing)}",
+                             f"Missing required measurements: {', '.join(m['code'] for m in missing)}")
+        unconfirmed = [c for c in items.values() if checklist.get(c["code"]) is not True] if result == "pass" else []
+        if unconfirmed:
+            raise FieldError("incomplete_checklist", f"通过前须确认全部检查项：{_labels(unconfirmed)}",
+                             f"To pass, confirm every checklist item: {', '.join(c['code'] for c in unconfirmed)}")
+        failures = [c for c in hp.get("checks", []) if _applies(c, values) and not _holds(c, values)]
+        if failures:
+            raise FieldError("inspection_limits_not_met",
+                             f"不满足限值：{'；'.join(c['name_zh'] for c in failures)}（应判定为不合格并开具整改）",
+                             f"Limits not met: {', '.join(c['code'] for c in failures)} (record a fail with a defect)")
+    if result != "pass" and not defects:
+        raise FieldError("failed_inspection_needs_defect", "不合格或有条件通过的检查必须同时开具至少一项整改",
+                         "A failed or conditional inspection must raise at least one defect")
+    for draft in defects:
+        defect(draft)
+    return values
+
+
+def inspection_warnings(item: Mapping[str, Any], code: str, result: str, queued_passes: set[str]) -> list[str]:
+    """What the cached item suggests the server may refuse (the cache may be stale, so only a warning)."""
+    if result not in PASSING:
+        return []
+    view = next((hp for hp in item.get("hold_points", []) if hp["code"] == code), None)
+    warnings = []
+    if view and item.get("stop_work") and view.get("construction", True):
+        warnings.append("据本机缓存，该事项处于停工状态，施工检查点可能被拒绝 / "
+                        "Stop-work was in force at the last pull: the server may refuse this pass")
+    passed = {hp["code"] for hp in item.get("hold_points", []) if hp["status"] == "passed"} | queued_passes
+    before = [p for p in (view or {}).get("after", []) if p not in passed]
+    if before:
+        warnings.append(f"前序检查点尚未通过：{'、'.join(before)} / "
+                        f"Earlier hold points not yet passed: {', '.join(before)}")
+    return warnings

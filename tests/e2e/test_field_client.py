@@ -1,0 +1,322 @@
+"""The field client against the real server (uvicorn on loopback, SQLite, SeaweedFS) through a faulty network:
+a day recorded offline, connections that drop, a stop-work order issued meanwhile, a sync killed mid-way."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from domain.templates import builtin_catalog
+from field_client.cli import main
+from field_client.queue import Queue
+from field_client.store import Store
+from services.bootstrap import build
+from services.seaweed import SeaweedS3
+from tests import images
+from tests.http_support import ApiWorld, live_server
+from tests.integration.api.conftest import settings_for
+from tests.support import VALID
+
+pytestmark = pytest.mark.e2e
+MIN_PHOTOS = {hp.code: hp.min_photos for kind in builtin_catalog() for hp in kind.hold_points}
+PIPE = ["survey_and_marking", "excavation", "pipe_laying", "pressure_test", "concealed_works",
+        "backfill_restoration", "utility_handover"]
+
+
+def _read_message(stream: BinaryIO, head_only: bool = False) -> bytes | None:
+    """One HTTP/1.1 message, raw: headers, then a Content-Length or chunked body (none for HEAD answers)."""
+    head = b""
+    while not head.endswith(b"\r\n\r\n"):
+        line = stream.readline()
+        if not line:
+            return None
+        head += line
+    headers = {k.strip().lower(): v.strip() for k, _, v in
+               (line.partition(b":") for line in head.split(b"\r\n")[1:] if line)}
+    status = head.split(b" ", 2)[1]
+    if head_only or status in (b"204", b"304"):
+        return head
+    if headers.get(b"transfer-encoding") == b"chunked":
+        body = b""
+        while True:
+            size_line = stream.readline()
+            body += size_line
+            size = int(size_line.split(b";")[0], 16)
+            body += stream.read(size + 2)
+            if size == 0:
+                return head + body
+    return head + stream.read(int(headers.get(b"content-length", b"0")))
+
+
+class FaultyProxy:
+    """A loopback HTTP proxy that loses a share of requests: some before they reach the server, some after
+    the server answered (the connection is closed instead of relaying the answer); or none at all (offline)."""
+
+    def __init__(self, upstream: str, drop: float = 0.0, seed: int = 7) -> None:
+        address = urlsplit(upstream)
+        self.upstream, self.drop, self.rng = (address.hostname, address.port), drop, random.Random(seed)
+        self.offline, self.slow_batch_s = False, 0.0
+        self.counts: Counter[str] = Counter()
+        self.batch_answered = threading.Semaphore(0)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        upstream: socket.socket | None = None
+        answers: BinaryIO | None = None
+        try:
+            client = conn.makefile("rb")
+            while (request := _read_message(client, head_only=False)) is not None:
+                fate = "offline" if self.offline else self.rng.choices(
+                    ["before", "after", "ok"], [self.drop / 2, self.drop / 2, 1 - self.drop])[0]
+                self.counts[fate] += 1
+                if fate in ("offline", "before"):
+                    return
+                if upstream is None:
+                    upstream = socket.create_connection(self.upstream)
+                    answers = upstream.makefile("rb")
+                assert answers is not None
+                upstream.sendall(request)
+                response = _read_message(answers, head_only=request.startswith(b"HEAD "))
+                if request.startswith(b"POST /api/v1/batch "):
+                    self.batch_answered.release()
+                    time.sleep(self.slow_batch_s)
+                if response is None or fate == "after":
+                    return
+                conn.sendall(response)
+        except OSError:
+            return
+        finally:
+            conn.close()
+            if upstream is not None:
+                upstream.close()
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.fixture
+def world(tmp_path: Path, s3_server: SeaweedS3) -> Iterator[ApiWorld]:
+    container = build(settings_for(tmp_path, s3_server))
+    with live_server(container) as base, httpx.Client(base_url=base, timeout=30) as client:
+        yield ApiWorld(client, container)
+    container.close()
+
+
+@pytest.fixture
+def proxy(world: ApiWorld) -> Iterator[FaultyProxy]:
+    faulty = FaultyProxy(str(world.client.base_url))
+    yield faulty
+    faulty.close()
+
+
+class Tablet:
+    """`siteledger-field` as the supervisor types it, on its own home directory."""
+
+    def __init__(self, home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        self.home, self.capsys = home, capsys
+
+    def __call__(self, *argv: str, expect: int = 0) -> str:
+        code = main(["--home", str(self.home), *argv])
+        out = self.capsys.readouterr()
+        assert code == expect, out
+        return out.out + out.err
+
+    def login(self, server: str, token: str) -> None:
+        self("login", "--server", server, "--token", token)
+        self("pull")
+
+    def inspect(self, item: str, hold_point: str, *extra: str) -> str:
+        argv = ["inspect", item, hold_point, "--result", "pass"]
+        body = VALID.get(hold_point, {})
+        argv += [a for k, v in body.get("measurements", {}).items() for a in ("--measure", f"{k}={v}")]
+        argv += [a for k in body.get("checklist", {}) for a in ("--check", k)]
+        for n in range(MIN_PHOTOS[hold_point]):
+            photo = self.home.parent / f"{item[:8]}-{hold_point}-{n}.jpg"
+            photo.write_bytes(images.jpeg(photo.stem))
+            argv += ["--photo", str(photo)]
+        self(*argv, *extra)
+        return str(self.commands()[-1]["id"])
+
+    def commands(self) -> list[dict[str, Any]]:
+        return list(json.loads(self("queue", "--json"))["commands"])
+
+    def bodies(self) -> dict[str, dict[str, Any]]:
+        with Store(self.home) as store:
+            return {c.id: c.body for c in Queue(store).all()}
+
+
+def events(world: ApiWorld, item: str) -> list[dict[str, Any]]:
+    return [e for e in world.ok("GET", f"/api/v1/works-items/{item}/events?limit=1000", world.admin)["items"]
+            if e["type"] != "Registered"]
+
+
+def test_a_day_recorded_offline_reaches_the_server_with_its_device_times_and_photos(
+        world: ApiWorld, proxy: FaultyProxy, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pipe, cables = world.item("pipe_relocation"), world.item("flying_wire_burial")
+    tablet = Tablet(tmp_path / "tablet", capsys)
+    tablet.login(proxy.url, world.supervisor)
+    proxy.offline = True  # into the trench
+    for hold_point in PIPE[:4]:
+        tablet.inspect(pipe, hold_point)
+    tablet.inspect(cables, "route_survey")
+    tablet.inspect(cables, "conduit_construction")
+    (tmp_path / "manhole.jpg").write_bytes(images.jpeg("manhole"))
+    tablet("inspect", cables, "manhole_inspection", "--result", "fail", "--notes", "井盖破损",
+           "--defect", "major:井盖破损需更换:2026-05-01", "--defect-photo", str(tmp_path / "manhole.jpg"))
+    tablet("defect", pipe, "--severity", "minor", "--description", "围挡缺口", "--hold-point", "excavation")
+    assert "待发送 queued: 8" in tablet("queue")
+    assert "稍后再同步" in tablet("sync", "--retries", "2", "--backoff", "0.01", expect=3)
+    recorded = tablet.commands()
+    assert [c["state"] for c in recorded] == ["queued"] * 8, "an attempt without signal loses nothing"
+
+    world.photo(f"{pipe[:8]}-excavation-0")  # that very picture is already on the server: HEAD skips it
+
+    proxy.offline = False
+    out = tablet("sync")
+    assert "被拒绝 refused 0" in out and "上传 uploaded 3 / 跳过 skipped 1" in out
+    assert "全部已同步" in tablet("queue")
+    bodies = tablet.bodies()
+    for item in (pipe, cables):
+        mine = [c for c in recorded if c["item_id"] == item]
+        server = events(world, item)
+        assert list(dict.fromkeys(e["command_id"] for e in server)) == [c["id"] for c in mine], "in order, once"
+        for cmd in mine:
+            [event, *raised] = [e for e in server if e["command_id"] == cmd["id"]]
+            assert datetime.fromisoformat(event["device_time"]) == datetime.fromisoformat(cmd["recorded_at"])
+            assert event["device_id"].startswith("field-") and event["actor_role"] == "supervisor"
+            assert event["data"]["photos"] == bodies[cmd["id"]]["photos"]
+            assert [e["data"]["photos"] for e in raised] == [d["photos"] for d in bodies[cmd["id"]].get("defects", [])]
+    excavation = next(e for e in events(world, pipe) if e["data"].get("hold_point") == "excavation")
+    assert excavation["data"]["photos"] == [hashlib.sha256(images.jpeg(f"{pipe[:8]}-excavation-0")).hexdigest()]
+    defect = next(e for e in events(world, cables) if e["type"] == "DefectRaised")
+    assert defect["data"]["severity"] == "major" and len(defect["data"]["photos"]) == 1
+    cached = tablet("items")  # refreshed after the sync: four passed, excavation held by the open defect
+    assert "3/7" in cached and re.search(r"整改中\s+excavation", cached)
+
+
+def test_a_network_that_drops_a_third_of_requests_records_every_command_exactly_once(
+        world: ApiWorld, proxy: FaultyProxy, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    items = [world.item("pipe_relocation") for _ in range(3)]
+    tablet = Tablet(tmp_path / "tablet", capsys)
+    tablet.login(proxy.url, world.supervisor)
+    proxy.drop = 0.3
+    for hold_point in PIPE[:4]:
+        for item in items:
+            tablet.inspect(item, hold_point)
+    tablet("sync", "--chunk", "2", "--backoff", "0.01", "--retries", "15")
+    for hold_point in PIPE[4:]:
+        for item in items:
+            tablet.inspect(item, hold_point)
+    tablet("sync", "--one-by-one", "--backoff", "0.01", "--retries", "15")
+
+    assert proxy.counts["before"] >= 3 and proxy.counts["after"] >= 3, proxy.counts
+    local = tablet.commands()
+    assert {c["state"] for c in local} == {"sent"} and len(local) == 21
+    on_server = Counter(e["command_id"] for item in items for e in events(world, item))
+    assert on_server == Counter({c["id"]: 1 for c in local})
+
+
+def test_a_stop_work_order_issued_while_offline_sets_the_pass_aside_and_holds_back_that_item_only(
+        world: ApiWorld, proxy: FaultyProxy, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    stopped, other = world.item("pipe_relocation"), world.item("pipe_relocation")
+    tablet = Tablet(tmp_path / "tablet", capsys)
+    tablet.login(proxy.url, world.supervisor)
+    proxy.offline = True
+    tablet.inspect(stopped, "survey_and_marking")  # not construction: allowed under stop-work
+    refused_id = tablet.inspect(stopped, "excavation")
+    tablet("defect", stopped, "--severity", "minor", "--description", "警示标志缺失")
+    held_id = tablet.commands()[-1]["id"]
+    tablet.inspect(other, "survey_and_marking")
+    tablet.inspect(other, "excavation")
+    world.ok("POST", f"/api/v1/works-items/{stopped}/stop-work", world.station, json={"reason": "沟槽未设围挡"})
+
+    proxy.offline = False
+    out = tablet("sync")
+    assert "stop_work_in_force" in out and "被拒绝 refused 1" in out and "暂缓 blocked 1" in out
+    states = {c["id"]: c for c in tablet.commands()}
+    assert states[refused_id]["state"] == "refused" and states[refused_id]["problem"]["code"] == "stop_work_in_force"
+    assert re.search(r"[\u4e00-\u9fff]", states[refused_id]["problem"]["detail"]), "the server's Chinese detail"
+    assert states[held_id]["state"] == "blocked" and states[held_id]["blocked_by"] == refused_id
+    assert [c["state"] for c in states.values() if c["item_id"] == other] == ["sent", "sent"]
+    listing = tablet("queue")
+    assert states[refused_id]["problem"]["detail"] in listing and f"等待 waits for {refused_id[:8]}" in listing
+    assert [e["type"] for e in events(world, stopped)] == ["StopWorkOrdered", "InspectionRecorded"]
+
+    world.ok("POST", f"/api/v1/works-items/{stopped}/stop-work/lift", world.station, json={"notes": "已整改"})
+    assert "released" in tablet("queue", "--retry", refused_id[:8])
+    tablet("sync")
+    assert {c["state"] for c in tablet.commands()} == {"sent"}
+    assert [e["command_id"] for e in events(world, stopped)][-2:] == [refused_id, held_id], "same keys"
+
+
+def test_a_sync_killed_mid_way_resumes_with_nothing_lost_and_nothing_doubled(
+        world: ApiWorld, proxy: FaultyProxy, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    items = [world.item("pipe_relocation") for _ in range(3)]
+    tablet = Tablet(tmp_path / "tablet", capsys)
+    tablet.login(proxy.url, world.supervisor)
+    for hold_point in PIPE:
+        for item in items:
+            tablet.inspect(item, hold_point)
+    proxy.slow_batch_s = 2.0  # each batch's answer lingers: the kill lands after the server has acted
+    child = subprocess.Popen([sys.executable, "-m", "field_client.cli", "--home", str(tablet.home), "sync",
+                              "--chunk", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        for _ in range(3):
+            assert proxy.batch_answered.acquire(timeout=60), child.communicate(timeout=5)
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.wait(timeout=30)
+    assert child.returncode == -signal.SIGKILL
+    before = Counter(c["state"] for c in tablet.commands())
+    assert 0 < before["sent"] < 21 and before["queued"] == 21 - before["sent"], before
+
+    proxy.slow_batch_s = 0.0
+    out = tablet("sync")
+    assert int(re.search(r"already there (\d+)", out)[1]) >= 1, "the answer lost in the kill was replayed"  # type: ignore[index]
+    local = tablet.commands()
+    assert {c["state"] for c in local} == {"sent"}
+    on_server = Counter(e["command_id"] for item in items for e in events(world, item))
+    assert on_server == Counter({c["id"]: 1 for c in local})
+
+
+def test_a_revoked_token_stops_the_sync_and_a_new_login_resumes_it(
+        world: ApiWorld, proxy: FaultyProxy, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    item = world.item("pipe_relocation")
+    tablet = Tablet(tmp_path / "tablet", capsys)
+    tablet.login(proxy.url, world.supervisor)
+    tablet.inspect(item, "survey_and_marking")
+    me = world.me(world.supervisor)["id"]
+    world.ok("DELETE", f"/api/v1/users/{me}/tokens", world.admin)
+    assert "令牌无效或已被吊销" in tablet("sync", expect=4)
+    assert [c["state"] for c in tablet.commands()] == ["queued"]
+    tablet("login", "--server", proxy.url, "--token",
+           world.ok("POST", f"/api/v1/users/{me}/tokens", world.admin)["token"])
+    tablet("sync")
+    assert [e["command_id"] for e in events(world, item)] == [tablet.commands()[0]["id"]]
