@@ -20,6 +20,8 @@ from services.photos.store import PhotoStore, now
 from services.users import User
 
 SHA = re.compile(r"^[0-9a-f]{64}$")
+GRANTS_DDL = ("CREATE TABLE IF NOT EXISTS photo_grants (photo_id TEXT NOT NULL, scope TEXT NOT NULL, "
+              "PRIMARY KEY (photo_id, scope))")
 
 
 def user_scope(user: User) -> str:
@@ -31,6 +33,7 @@ class PhotoService:
         self.store, self.ledger, self.db = store, ledger, db
         with db.transaction() as tx:
             tx.execute(PHOTO_FACTS_DDL)
+            tx.execute(GRANTS_DDL)
         self.max_bytes, self.max_pixels = max_bytes, max_pixels
 
     def _scope_for_upload(self, user: User, project_id: str | None, works_item_id: str | None) -> str:
@@ -55,8 +58,8 @@ class PhotoService:
             raise refusals.hash_mismatch(declared_sha, sha)
         existing = self.store.meta(sha)
         if existing is not None:
-            self.store.grant(sha, scope)
             self.record_facts(sha, existing.get("taken_at"))
+            self._grant(sha, scope)
             return existing, False
         facts, image = inspect_image(data, name, self.max_bytes, self.max_pixels)
         derivatives = make_derivatives(image)
@@ -67,9 +70,23 @@ class PhotoService:
             "project_id": scope if not scope.startswith("user-") else None, "works_item_id": works_item_id,
         }
         self.store.save(sha, data, derivatives, meta)
-        self.store.grant(sha, scope)
-        self.record_facts(sha, facts.taken_at)
+        self.record_facts(sha, facts.taken_at)  # after the meta object: SQL never knows a half-written photo
+        self._grant(sha, scope)
         return meta, True
+
+    def _grant(self, sha: str, scope: str) -> None:
+        """In the bucket (the photos' own record) and in SQL (so citing a photo costs no S3 round trip)."""
+        self.store.grant(sha, scope)
+        with self.db.transaction() as tx:
+            tx.execute("INSERT INTO photo_grants VALUES (?, ?) ON CONFLICT (photo_id, scope) DO NOTHING", (sha, scope))
+
+    def _known(self, sha: str) -> bool:
+        return bool(self.db.query("SELECT 1 FROM photo_facts WHERE photo_id = ?", (sha,))) or \
+            self.store.meta(sha) is not None
+
+    def _grants(self, sha: str) -> set[str]:
+        rows = self.db.query("SELECT scope FROM photo_grants WHERE photo_id = ?", (sha,))
+        return {r[0] for r in rows} or self.store.grants(sha)
 
     def record_facts(self, sha: str, taken_at: str | None) -> None:
         """What the timeline needs to judge a photo's time, beside the read models."""
@@ -87,7 +104,7 @@ class PhotoService:
             raise refusals.not_found(sha)
         if user.role == Role.ADMIN and user.district is None:
             return meta
-        for scope in self.store.grants(sha):
+        for scope in self._grants(sha):
             if scope == user_scope(user):
                 return meta
             if scope.startswith("user-"):
@@ -104,13 +121,13 @@ class PhotoService:
         for sha in dict.fromkeys(photo_ids):
             if not SHA.match(sha):
                 continue  # the domain refuses a malformed id with its own code
-            if self.store.meta(sha) is None:
+            if not self._known(sha):
                 raise refusals.refused(422, "photo_not_found", "A cited photo has not been uploaded",
                                        f"引用的照片尚未上传：{sha}；请先上传照片", photo=sha)
-            grants = self.store.grants(sha)
+            grants = self._grants(sha)
             if str(project_id) in grants:
                 continue
             if user_scope(user) in grants:
-                self.store.grant(sha, str(project_id))
+                self._grant(sha, str(project_id))
                 continue
             raise refusals.out_of_scope(sha)

@@ -169,11 +169,15 @@ def test_store_down_is_a_503_and_nothing_half_written_is_cited(api: ApiWorld, tm
         body = problem(upload(down, images.jpeg("down")), 503, "object_store_unavailable")
         assert "照片存储" in body["detail"]
     dead.close()
-    # a photo whose meta was never written (a crash after the original) does not exist for commands
+    # a photo whose meta was never written (a crash after the original) does not exist for commands:
+    # the meta object and the SQL facts are written after the original and derivatives, so neither exists
     data = images.jpeg("half")
     photo_id = upload(api, data).json()["id"]
     store = api_store(api)
     store.client.remove_object(store.bucket, f"meta/{photo_id}.json")
+    with api.client.app.state.container.db.transaction() as tx:  # type: ignore[attr-defined]
+        tx.execute("DELETE FROM photo_facts WHERE photo_id = ?", (photo_id,))
+        tx.execute("DELETE FROM photo_grants WHERE photo_id = ?", (photo_id,))
     item_id = api.item()
     problem(api.call("POST", f"/api/v1/works-items/{item_id}/defects", api.station,
                      json={"severity": "minor", "description": "x", "photos": [photo_id]}), 422, "photo_not_found")
