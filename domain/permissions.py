@@ -26,7 +26,7 @@ PERMITTED: dict[type[c.Command], frozenset[Role]] = {
     c.CompleteWorks: frozenset({S}),
     c.RequestAcceptance: frozenset({S}),
     c.SignAcceptance: frozenset({R}),
-    c.CloseAcceptanceRound: frozenset({S, A}),
+    c.CloseAcceptanceRound: frozenset({A}),  # deciding before the outcome is certain is the owner's call
     c.CloseOut: frozenset({A}),
     c.Reopen: frozenset({T}),
 }

@@ -126,7 +126,7 @@ class Project(ChainedAggregate):
     def add_member(
         self, ctx: CommandContext, member_id: str, user_id: UUID, building: str, unit: str
     ) -> None:
-        if any(m["user_id"] == str(user_id) for m in self.members.values()):
+        if member_id in self.members or any(m["user_id"] == str(user_id) for m in self.members.values()):
             raise DuplicateMember()
         self.record(MemberAdded, ctx, member_id=member_id, user_id=user_id,
                     building=building, unit=unit)

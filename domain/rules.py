@@ -252,3 +252,9 @@ class InvalidAcceptanceRule(DomainError):
     kind = ErrorKind.INVALID
     title = "The acceptance rule's ratios must be between 0 and 1"
     message_zh = "验收规则的比例必须大于 0 且不大于 1"
+
+
+class DuplicateDefectId(DomainError):
+    code = "duplicate_defect_id"
+    title = "A defect with this id already exists on the works item"
+    message_zh = "该工程事项已有编号为 {defect_id} 的整改通知"

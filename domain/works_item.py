@@ -13,6 +13,7 @@ from domain.inspection import PASSING, check_photo_ids, validate_inspection
 from domain.rules import (
     DefectNotFound,
     DefectNotOpen,
+    DuplicateDefectId,
     FailedInspectionNeedsDefect,
     HoldPointOutOfOrder,
     HoldPointsNotPassed,
@@ -136,8 +137,11 @@ class WorksItem(AcceptanceRounds, ChainedAggregate):
                                                   required=spec.linked.hold_point)
         if result != "pass" and not defects:
             raise FailedInspectionNeedsDefect()
+        ids = [draft["defect_id"] for draft in defects]
         for draft in defects:  # refuse before recording anything
-            self._check_defect(hold_point, draft["severity"], draft["photos"])
+            self._check_defect(hold_point, draft["severity"], draft["photos"], draft["defect_id"])
+            if ids.count(draft["defect_id"]) > 1:
+                raise DuplicateDefectId(defect_id=draft["defect_id"])
         self.record(
             ev.InspectionRecorded, ctx, inspection_id=inspection_id, hold_point=hold_point,
             result=result, checklist=dict(checklist), measurements=values, notes=notes,
@@ -156,7 +160,7 @@ class WorksItem(AcceptanceRounds, ChainedAggregate):
         photos: list[str], due_date: str | None, hold_point: str | None,
         inspection_id: str | None, source: str,
     ) -> None:
-        photos = self._check_defect(hold_point, severity, photos)
+        photos = self._check_defect(hold_point, severity, photos, defect_id)
         open_round = self.open_round()
         if open_round is not None:
             self.record(ev.AcceptanceRoundCancelled, ctx, round_no=open_round["round_no"],
@@ -167,7 +171,9 @@ class WorksItem(AcceptanceRounds, ChainedAggregate):
             hold_point=hold_point, inspection_id=inspection_id, source=source,
         )
 
-    def _check_defect(self, hold_point: str | None, severity: str, photos: list[str]) -> list[str]:
+    def _check_defect(self, hold_point: str | None, severity: str, photos: list[str], defect_id: str) -> list[str]:
+        if defect_id in self.defects:
+            raise DuplicateDefectId(defect_id=defect_id)
         if hold_point is not None:
             self.spec(hold_point)
         if severity not in SEVERITIES:
@@ -217,6 +223,9 @@ class WorksItem(AcceptanceRounds, ChainedAggregate):
         self._refuse_if_closed_out()
         if self.stop_work is not None:
             raise StopWorkAlreadyInForce()
+        open_round = self.open_round()
+        if open_round is not None:  # residents would be signing a state that no longer holds
+            self.record(ev.AcceptanceRoundCancelled, ctx, round_no=open_round["round_no"], reason="stop_work_ordered")
         self.record(ev.StopWorkOrdered, ctx, order_id=order_id, reason=reason)
 
     def lift_stop_work(self, ctx: CommandContext, notes: str) -> None:

@@ -100,8 +100,8 @@ class DefectRaised(WorksItemEvent):
             "raised_by": str(self.actor_id),
             "reported_by": None,
         }
-        if item.state in ("completed", "awaiting_acceptance"):
-            item.state = "in_progress"
+        if item.state in ("completed", "awaiting_acceptance", "accepted"):
+            item.state = "in_progress"  # an open defect undoes completion, and acceptance with it
 
 
 class RectificationReported(WorksItemEvent):

@@ -25,7 +25,7 @@ ITEM_ROUTES: list[tuple[str, set[str], dict[str, Any]]] = [
     ("completion", {"supervisor"}, {}),
     ("acceptance-rounds", {"supervisor"}, {}),
     ("acceptance-rounds/1/signatures", {"resident"}, {"decision": "accept", "subject_hash": "a" * 64}),
-    ("acceptance-rounds/1/close", {"supervisor", "admin"}, {}),
+    ("acceptance-rounds/1/close", {"admin"}, {}),
     ("close-out", {"admin"}, {}),
     ("reopen", {"station"}, {"reason": "x"}),
 ]

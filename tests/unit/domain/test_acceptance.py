@@ -136,7 +136,7 @@ def test_closing_a_round_decides_on_what_was_signed(world: World) -> None:
     round_no, subject = world.open_round(item_id)
     for resident in world.residents[:3]:
         world.sign(resident, item_id, round_no, subject)
-    out = world.run(world.supervisor, c.CloseAcceptanceRound(item_id=item_id, round_no=round_no))
+    out = world.run(world.admin, c.CloseAcceptanceRound(item_id=item_id, round_no=round_no))
     assert out.result["round_status"] == "rejected"  # 3 of 5 < 2/3
 
 
@@ -148,3 +148,33 @@ def test_a_defect_raised_during_a_round_cancels_it(world: World) -> None:
     assert item.rounds[0]["status"] == "cancelled" and item.state == "in_progress"
     with pytest.raises(RoundNotOpen):
         world.sign(world.residents[0], item_id, round_no, subject)
+
+
+def test_a_defect_on_an_accepted_item_undoes_acceptance_so_it_cannot_be_closed_out(world: World) -> None:
+    item_id = world.completed_item()
+    round_no, subject = world.open_round(item_id)
+    for resident in world.residents[:4]:
+        world.sign(resident, item_id, round_no, subject)
+    assert world.app.get_item(item_id).state == "accepted"
+    world.run(world.station, c.RaiseDefect(item_id=item_id, severity="critical", description="井盖缺失"))
+    assert world.app.get_item(item_id).state == "in_progress"
+    with pytest.raises(InvalidItemState):
+        world.run(world.admin, c.CloseOut(item_id=item_id))
+
+
+def test_a_stop_work_order_during_a_round_cancels_it(world: World) -> None:
+    item_id = world.completed_item()
+    round_no, subject = world.open_round(item_id)
+    world.run(world.station, c.OrderStopWork(item_id=item_id, reason="安全隐患"))
+    assert world.app.get_item(item_id).rounds[0]["status"] == "cancelled"
+    with pytest.raises(RoundNotOpen):
+        world.sign(world.residents[0], item_id, round_no, subject)
+
+
+def test_a_member_id_cannot_be_taken_over(world: World) -> None:
+    from domain.rules import DuplicateMember
+
+    taken = next(iter(world.member_ids.values()))
+    with pytest.raises(DuplicateMember):
+        world.run(world.admin, c.AddGroupMember(project_id=world.project_id, member_id=taken,
+                                                user_id=uuid4(), building="9号楼"))

@@ -108,3 +108,19 @@ def test_stop_work_cannot_be_doubled_or_lifted_twice(world: World) -> None:
     world.run(world.station, c.OrderStopWork(item_id=item_id, reason="无证上岗"))
     with pytest.raises(StopWorkAlreadyInForce):
         world.run(world.station, c.OrderStopWork(item_id=item_id, reason="again"))
+
+
+def test_a_defect_id_is_never_reused(world: World) -> None:
+    from domain.rules import DuplicateDefectId
+
+    item_id = world.new_item()
+    world.run(world.station, c.RaiseDefect(item_id=item_id, defect_id="D1", severity="minor", description="x"))
+    rectify(world, item_id, "D1")
+    world.run(world.supervisor, c.CloseDefect(item_id=item_id, defect_id="D1"))
+    with pytest.raises(DuplicateDefectId):
+        world.run(world.station, c.RaiseDefect(item_id=item_id, defect_id="D1", severity="critical", description="y"))
+    twice = [{"defect_id": "D2", "severity": "minor", "description": "a"},
+             {"defect_id": "D2", "severity": "minor", "description": "b"}]
+    with pytest.raises(DuplicateDefectId):
+        world.run(world.supervisor, inspection(item_id, "survey_and_marking", result="fail", defects=twice))
+    assert world.app.get_item(item_id).defects["D1"]["status"] == "closed"

@@ -19,7 +19,7 @@ ALLOWED = {
     "CloseDefect": {"supervisor", "station"}, "RejectRectification": {"supervisor", "station"},
     "OrderStopWork": {"station"}, "LiftStopWork": {"station"}, "CompleteWorks": {"supervisor"},
     "RequestAcceptance": {"supervisor"}, "SignAcceptance": {"resident"},
-    "CloseAcceptanceRound": {"supervisor", "admin"}, "CloseOut": {"admin"}, "Reopen": {"station"},
+    "CloseAcceptanceRound": {"admin"}, "CloseOut": {"admin"}, "Reopen": {"station"},
 }
 
 
