@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.canonical import to_plain
@@ -56,6 +57,15 @@ def install(app: FastAPI) -> None:
         fields = "、".join(".".join(str(p) for p in e["loc"][1:]) or "body" for e in errors)
         return problem(422, "validation_error", "The request is not valid",
                        f"请求内容无效：{fields}", instance=request.url.path, errors=errors)
+
+    @app.exception_handler(ValidationError)
+    async def invalid_command(request: Request, error: ValidationError) -> JSONResponse:
+        """A command assembled from path and body that the domain's model refuses (e.g. round 0)."""
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+                  for e in error.errors()]
+        fields = "、".join(".".join(str(p) for p in e["loc"]) or "body" for e in errors)
+        return problem(422, "validation_error", "The request is not valid", f"请求内容无效：{fields}",
+                       instance=request.url.path, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:

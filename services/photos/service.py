@@ -24,6 +24,13 @@ GRANTS_DDL = ("CREATE TABLE IF NOT EXISTS photo_grants (photo_id TEXT NOT NULL, 
               "PRIMARY KEY (photo_id, scope))")
 
 
+def _uuid(value: str, field: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError:
+        raise refusals.refused(422, "invalid_id", "Not a valid id", f"{field} 不是有效的编号：{value[:64]}") from None
+
+
 def user_scope(user: User) -> str:
     return f"user-{user.user_id}"
 
@@ -38,13 +45,13 @@ class PhotoService:
 
     def _scope_for_upload(self, user: User, project_id: str | None, works_item_id: str | None) -> str:
         if works_item_id:
-            item, project = self.ledger.item_in_scope(user.actor, UUID(works_item_id))
-            if project_id and UUID(project_id) != item.project_id:
+            item, project = self.ledger.item_in_scope(user.actor, _uuid(works_item_id, "works_item_id"))
+            if project_id and _uuid(project_id, "project_id") != item.project_id:
                 raise refusals.refused(422, "photo_item_not_in_project", "The works item is not in that project",
                                        "该工程事项不属于所填项目")
             return str(project.id)
         if project_id:
-            return str(self.ledger.project_in_scope(user.actor, UUID(project_id)).id)
+            return str(self.ledger.project_in_scope(user.actor, _uuid(project_id, "project_id")).id)
         return user_scope(user)
 
     def upload(self, user: User, data: bytes, name: str | None, project_id: str | None = None,

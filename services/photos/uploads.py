@@ -35,6 +35,11 @@ class ResumableUploads:
             for statement in DDL:
                 tx.execute(statement)
 
+    def _discard(self, upload_id: str) -> None:
+        self.photos.store.discard_upload(upload_id)
+        with self.db.transaction() as tx:
+            tx.execute("DELETE FROM photo_uploads WHERE upload_id = ?", (upload_id,))
+
     def limits(self) -> dict[str, int]:
         return {"max_bytes": self.photos.max_bytes, "max_chunk_bytes": self.chunk_max,
                 "max_pixels": self.photos.max_pixels}
@@ -78,14 +83,20 @@ class ResumableUploads:
         self.photos.store.put_chunk(upload_id, offset, data)
         new_offset = offset + len(data)
         with self.db.transaction() as tx:
-            tx.execute("UPDATE photo_uploads SET upload_offset = ? WHERE upload_id = ? AND upload_offset = ?",
-                       (new_offset, upload_id, offset))
+            moved = tx.execute("UPDATE photo_uploads SET upload_offset = ? WHERE upload_id = ? AND upload_offset = ?",
+                               (new_offset, upload_id, offset))
+            if moved.rowcount != 1:  # another request sent this chunk first
+                raise refusals.refused(409, "upload_offset_mismatch", "Resume from the server's offset",
+                                       "该分块已由另一请求上传，请从服务器的位置续传")
         if new_offset < row["size"]:
             return 200, {"upload_id": upload_id, "offset": new_offset, "size": row["size"]}
         whole = self.photos.store.assemble(upload_id)
-        meta, created = self.photos.upload(user, whole, row["filename"], row["project_id"], row["works_item_id"],
-                                           row["sha256"])
-        self.photos.store.discard_upload(upload_id)
-        with self.db.transaction() as tx:
-            tx.execute("DELETE FROM photo_uploads WHERE upload_id = ?", (upload_id,))
+        try:
+            meta, created = self.photos.upload(user, whole, row["filename"], row["project_id"],
+                                               row["works_item_id"], row["sha256"])
+        except Exception as error:
+            if getattr(error, "status", 500) < 500:  # refused for good (corrupt, too many pixels): clean up
+                self._discard(upload_id)
+            raise
+        self._discard(upload_id)
         return (201 if created else 200), {**meta, "offset": new_offset}

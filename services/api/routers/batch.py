@@ -24,8 +24,8 @@ class SubCommand(BaseModel):
     path: str = Field(description="the command's own route, e.g. /api/v1/works-items/{id}/inspections")
     idempotency_key: str
     body: dict[str, Any] = Field(default_factory=dict)
-    device_id: str | None = None
-    if_match: str | None = None
+    device_id: str | None = Field(default=None, max_length=128)
+    if_match: str | None = Field(default=None, max_length=40)
 
 
 class BatchRequest(BaseModel):

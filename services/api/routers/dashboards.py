@@ -58,7 +58,7 @@ def _timeline(container: ContainerDep, column: str, value: str, kind: str | None
         params.append(since.isoformat())
     if until:
         where.append("server_time < ?")
-        params.append(date.fromordinal(until.toordinal() + 1).isoformat())
+        params.append(date.fromordinal(min(until.toordinal() + 1, date.max.toordinal())).isoformat())
     if flagged:
         where.append("flagged = 1")
     sql = " AND ".join(where)

@@ -99,7 +99,13 @@ async def upload_chunk(upload_id: str, user: CurrentUser, container: ContainerDe
         raise refusals.refused(413, "upload_chunk_too_large", "The chunk is larger than allowed",
                                f"分块大小超过上限 {container.uploads.chunk_max} 字节",
                                max_chunk_bytes=container.uploads.chunk_max)
-    data = await request.body()
+    data = bytearray()
+    async for part in request.stream():  # a chunked request has no Content-Length: stop at the limit
+        data += part
+        if len(data) > container.uploads.chunk_max:
+            raise refusals.refused(413, "upload_chunk_too_large", "The chunk is larger than allowed",
+                                   f"分块大小超过上限 {container.uploads.chunk_max} 字节",
+                                   max_chunk_bytes=container.uploads.chunk_max)
 
-    status, body = await run_in_threadpool(container.uploads.append, user, upload_id, upload_offset, data)
+    status, body = await run_in_threadpool(container.uploads.append, user, upload_id, upload_offset, bytes(data))
     return JSONResponse(body, status_code=status, headers={"Upload-Offset": str(body.get("offset", 0))})

@@ -49,24 +49,27 @@ def me(user: CurrentUser) -> dict[str, Any]:
     return {**user.public(), "phone": user.phone}
 
 
-def _target(container: ContainerDep, user_id: str) -> User:
+def _target(container: ContainerDep, user_id: str, acting: User | None = None) -> User:
     target = container.users.get(as_uuid(user_id, "user"))
     if target is None:
         raise ApiError(404, "user_not_found", "No such user", f"用户不存在：{user_id}")
+    if acting is not None and acting.role == Role.ADMIN and acting.district is not None \
+            and target.user_id != acting.user_id and target.district != acting.district:
+        raise OutOfScope()  # a district admin manages the users of its district, never a city-wide admin
     return target
 
 
 @router.post("/{user_id}/tokens", status_code=status.HTTP_201_CREATED)
 def issue_token(user_id: str, user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
     require_role(user, Role.ADMIN)
-    target = _target(container, user_id)
+    target = _target(container, user_id, user)
     return {"user": target.public(), "token": container.users.issue_token(target.user_id)}
 
 
 @router.delete("/{user_id}/tokens")
 def revoke_tokens(user_id: str, user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
     """An admin revokes anyone's tokens (a lost tablet); anyone may revoke their own."""
-    target = _target(container, user_id)
+    target = _target(container, user_id, user)
     if user.role != Role.ADMIN and target.user_id != user.user_id:
         raise ApiError(403, "role_not_permitted", "Only an admin revokes another user's tokens",
                        "只有业主单位管理员可以吊销他人的令牌")
@@ -77,6 +80,6 @@ def revoke_tokens(user_id: str, user: CurrentUser, container: ContainerDep) -> d
 def erase_personal_data(user_id: str, user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
     """PIPL erasure: name and phone go; the log, which names people only by id, stays whole and verifiable."""
     require_role(user, Role.ADMIN)
-    target = _target(container, user_id)
+    target = _target(container, user_id, user)
     container.users.erase_personal_data(target.user_id)
     return {"user_id": str(target.user_id), "name": "已删除"}

@@ -120,3 +120,24 @@ def test_erasing_a_person_keeps_the_log_whole(api: ApiWorld) -> None:
     assert log[-1]["actor_id"] == supervisor_id and log[-1]["actor_name"] == "已删除"
     assert api.ok("GET", f"/api/v1/works-items/{item_id}/verify", api.station)["valid"] is True
     assert api.me(api.supervisor)["name"] == "已删除"
+
+
+def test_a_district_admin_manages_only_its_district(api: ApiWorld) -> None:
+    district_admin = api.user("admin", district="平谷区")
+    city_admin_id = api.me(api.admin)["id"]
+    station_id = api.me(api.station)["id"]  # 徐汇区
+    problem(api.call("POST", f"/api/v1/users/{city_admin_id}/tokens", district_admin), 403, "out_of_scope")
+    problem(api.call("DELETE", f"/api/v1/users/{station_id}/tokens", district_admin), 403, "out_of_scope")
+    problem(api.call("DELETE", f"/api/v1/users/{city_admin_id}/personal-data", district_admin), 403, "out_of_scope")
+    local = api.user("station", district="平谷区")
+    assert api.ok("POST", f"/api/v1/users/{api.me(local)['id']}/tokens", district_admin)["token"]
+
+
+def test_malformed_ids_and_dates_are_4xx_not_500(api: ApiWorld) -> None:
+    item_id = api.item()
+    problem(api.call("POST", f"/api/v1/works-items/{item_id}/acceptance-rounds/0/signatures", api.residents[0],
+                     json={"decision": "accept", "subject_hash": "a" * 64}), 422, "validation_error")
+    response = api.client.post("/api/v1/photos", headers={"Authorization": f"Bearer {api.supervisor}"},
+                               files={"file": ("p.jpg", b"x", "image/jpeg")}, data={"project_id": "nope"})
+    problem(response, 422, "invalid_id")
+    assert api.ok("GET", f"/api/v1/projects/{api.project_id}/timeline?until=9999-12-31", api.station)["total"] >= 1
