@@ -32,6 +32,12 @@ class Container:
     photos: PhotoService
     uploads: ResumableUploads
 
+    def __enter__(self) -> Container:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         self.projections.stop()
         self.ledger.close()

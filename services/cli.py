@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import socket
 import sys
 import time
@@ -52,12 +53,9 @@ def start_embedded_s3(settings: Settings) -> SeaweedS3 | None:
 def create_user(args: argparse.Namespace, settings: Settings) -> int:
     from services.bootstrap import build
 
-    container = build(settings)
-    try:
+    with build(settings) as container:
         user = container.users.create(Role(args.role), args.name, args.phone, args.district)
         token = container.users.issue_token(user.user_id)
-    finally:
-        container.close()
     print(f"created {user.role} {user.user_id} ({user.name}); the token is shown once:", file=sys.stderr)
     print(token)
     return 0
@@ -78,30 +76,24 @@ def progress_bar(label: str) -> Callable[[int, int], None]:
 def projections_run(args: argparse.Namespace, settings: Settings) -> int:
     from services.bootstrap import build, build_kafka_driver
 
-    container = build(settings)
-    names = ", ".join(container.projections.drivers)
-    try:
+    if args.source == "kafka" and not settings.kafka_bootstrap:
+        print("--source kafka needs SITELEDGER_KAFKA_BOOTSTRAP", file=sys.stderr)
+        return 2
+    with build(settings) as container, contextlib.suppress(KeyboardInterrupt):
+        names = ", ".join(container.projections.drivers)
         if args.source == "kafka":
-            if not settings.kafka_bootstrap:
-                print("--source kafka needs SITELEDGER_KAFKA_BOOTSTRAP", file=sys.stderr)
-                return 2
             print(f"consuming {settings.kafka_bootstrap} as group {settings.kafka_group}: {names}", file=sys.stderr)
             build_kafka_driver(container).run_forever()
         else:
             print(f"following the event log: {names} (Ctrl-C stops)", file=sys.stderr)
             container.projections.run_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        container.close()
     return 0
 
 
 def projections_rebuild(args: argparse.Namespace, settings: Settings) -> int:
     from services.bootstrap import build
 
-    container = build(settings)
-    try:
+    with build(settings) as container:
         names = [args.name] if args.name else list(container.projections.drivers)
         unknown = set(names) - set(container.projections.drivers)
         if unknown:
@@ -114,8 +106,6 @@ def projections_rebuild(args: argparse.Namespace, settings: Settings) -> int:
             seconds = time.monotonic() - started
             print(f"\n{name}: rebuilt to position {position} in {seconds:.1f} s "
                   f"({position / max(seconds, 1e-9):,.0f} events/s)", file=sys.stderr)
-    finally:
-        container.close()
     return 0
 
 
@@ -125,8 +115,7 @@ def relay(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.kafka_bootstrap:
         print("the relay needs SITELEDGER_KAFKA_BOOTSTRAP (host:port of the Kafka brokers)", file=sys.stderr)
         return 2
-    container = build(settings)
-    try:
+    with build(settings) as container, contextlib.suppress(KeyboardInterrupt):
         publisher = build_relay(container)
         if args.from_position is not None:
             publisher.restart_from(args.from_position)
@@ -134,10 +123,6 @@ def relay(args: argparse.Namespace, settings: Settings) -> int:
         print(f"relaying the event log to {settings.kafka_bootstrap} from position {publisher.position()}",
               file=sys.stderr)
         publisher.run_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        container.close()
     return 0
 
 
@@ -145,11 +130,8 @@ def check(args: argparse.Namespace, settings: Settings) -> int:
     from services.bootstrap import build
     from services.operations import check as probe
 
-    container = build(settings)
-    try:
+    with build(settings) as container:
         results = probe(container)
-    finally:
-        container.close()
     for name, ok, detail in results:
         print(f"{'✓' if ok else '✗'} {name:<20} {detail}")
     return 0 if all(ok for _, ok, _ in results) else 1
@@ -159,11 +141,8 @@ def verify(args: argparse.Namespace, settings: Settings) -> int:
     from services.bootstrap import build
     from services.operations import verify_all
 
-    container = build(settings)
-    try:
+    with build(settings) as container:
         broken = verify_all(container, progress_bar("verifying"))
-    finally:
-        container.close()
     print(file=sys.stderr)
     for report in broken:
         print(f"✗ {report['kind']} {report['id']}: breaks at version {report['broken_at_version']} "
@@ -178,11 +157,8 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
     from services.bootstrap import build
     from services.operations import export_item
 
-    container = build(settings)
-    try:
+    with build(settings) as container:
         data = export_item(container, UUID(args.item_id))
-    finally:
-        container.close()
     out = args.out or f"works-item-{args.item_id}.zip"
     with open(out, "wb") as file:
         file.write(data)
