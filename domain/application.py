@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from domain.actors import Actor, CommandContext
@@ -18,7 +19,7 @@ from domain.canonical import canonical_bytes, sha256_hex
 from domain.chain import ChainReport, verify_chain
 from domain.commands import Command
 from domain.errors import DomainError
-from domain.handlers import HANDLERS
+from domain.handlers import HANDLERS, Change
 from domain.permissions import ACTION_NAMES_ZH, PERMITTED, may_see
 from domain.project import Project
 from domain.receipt import CommandReceipt
@@ -51,6 +52,13 @@ class Outcome:
 
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _with_position(outcome: Outcome, recordings: list[Any], aggregate_ids: set[Any]) -> Outcome:
+    """The log position of this command's own events (for ?after= read-your-writes)."""
+    positions = [r.notification.id for r in recordings
+                 if r.notification.id and r.notification.originator_id in aggregate_ids]
+    return Outcome(**{**outcome.as_dict(), "position": max(positions, default=None)})
 
 
 def command_fingerprint(command: Command) -> str:
@@ -98,29 +106,34 @@ class SiteLedger(Application):
         if actor.role not in PERMITTED[kind]:
             raise RoleNotPermitted(role=str(actor.role), action=ACTION_NAMES_ZH[kind])
 
-    def _execute(self, ctx: CommandContext, command: Command, fingerprint: str) -> Outcome:
+    def _prepare(self, ctx: CommandContext, command: Command, fingerprint: str) -> tuple[Change, Outcome, Aggregate]:
+        """Run the handler (nothing saved yet): the changed aggregates, the outcome, and the receipt."""
         kind = type(command)
+        change = HANDLERS[kind](self, ctx, command)
+        pending = [e for agg in [change.target, *change.also] for e in agg.pending_events]
+        outcome = Outcome(
+            command=kind.__name__,
+            aggregate_id=str(change.target.id),
+            version=change.target.version,
+            events=[{"version": e.originator_version, "type": type(e).__name__,
+                     "aggregate_id": str(e.originator_id)} for e in pending],
+            result=change.result,
+        )
+        receipt = CommandReceipt.issue(
+            ctx.actor.user_id, ctx.command_id, kind.__name__, fingerprint,
+            {k: v for k, v in outcome.as_dict().items() if k not in ("replayed", "position")},
+        )
+        return change, outcome, receipt
+
+    def _execute(self, ctx: CommandContext, command: Command, fingerprint: str) -> Outcome:
         for attempt in range(MAX_ATTEMPTS):
             try:
-                change = HANDLERS[kind](self, ctx, command)
+                change, outcome, receipt = self._prepare(ctx, command, fingerprint)
             except DomainError:
                 replayed = self._replay(ctx, fingerprint)
                 if replayed is not None:
                     return replayed
                 raise
-            pending = [e for agg in [change.target, *change.also] for e in agg.pending_events]
-            outcome = Outcome(
-                command=kind.__name__,
-                aggregate_id=str(change.target.id),
-                version=change.target.version,
-                events=[{"version": e.originator_version, "type": type(e).__name__,
-                         "aggregate_id": str(e.originator_id)} for e in pending],
-                result=change.result,
-            )
-            receipt = CommandReceipt.issue(
-                ctx.actor.user_id, ctx.command_id, kind.__name__, fingerprint,
-                {k: v for k, v in outcome.as_dict().items() if k not in ("replayed", "position")},
-            )
             try:
                 recordings = self.save(change.target, *change.also, receipt)
             except IntegrityError:
@@ -133,9 +146,56 @@ class SiteLedger(Application):
                                               expected=ctx.expected_version) from None
                 time.sleep(random.uniform(0, 0.005 * 2**attempt))  # another process won: back off, retry
                 continue
-            positions = [r.notification.id for r in recordings if r.notification.id]
-            return Outcome(**{**outcome.as_dict(), "position": max(positions, default=None)})
+            return _with_position(outcome, recordings, {change.target.id, *(a.id for a in change.also)})
         raise ConcurrencyConflict(current="?", expected="?")
+
+    def execute_many(self, commands: list[tuple[CommandContext, Command]]) -> list[Outcome | DomainError]:
+        """Many commands (a tablet's queue), saved together in as few transactions as possible.
+
+        Each keeps its own receipt, so each stays idempotent. A command on an aggregate already changed
+        in this batch first saves what came before it; if a combined save meets a conflict (another
+        writer, a command id repeated in the batch), those commands run again one by one."""
+        results: list[Outcome | DomainError | None] = [None] * len(commands)
+        pending: list[tuple[int, Change, Outcome, Aggregate]] = []
+
+        def flush() -> None:
+            if not pending:
+                return
+            try:
+                recordings = self.save(*[a for _, change, _, receipt in pending
+                                         for a in (change.target, *change.also, receipt)])
+                for index, change, outcome, _ in pending:
+                    results[index] = _with_position(outcome, recordings,
+                                                    {change.target.id, *(a.id for a in change.also)})
+            except IntegrityError:
+                for index, *_ in pending:
+                    results[index] = self._one(*commands[index])
+            pending.clear()
+
+        for index, (ctx, command) in enumerate(commands):
+            touched = {a.id for _, change, _, _ in pending for a in (change.target, *change.also)}
+            target = getattr(command, "item_id", None) or getattr(command, "project_id", None)
+            if target in touched:
+                flush()
+            try:
+                self.authorize(ctx.actor, command)
+                fingerprint = command_fingerprint(command)
+                change, outcome, receipt = self._prepare(ctx, command, fingerprint)
+            except DomainError as error:
+                results[index] = self._replay(ctx, command_fingerprint(command)) or error
+                continue
+            if {change.target.id, *(a.id for a in change.also)} & touched:
+                results[index] = self._one(ctx, command)  # touched something earlier in the batch indirectly
+                continue
+            pending.append((index, change, outcome, receipt))
+        flush()
+        return [r if r is not None else ConcurrencyConflict(current="?", expected="?") for r in results]
+
+    def _one(self, ctx: CommandContext, command: Command) -> Outcome | DomainError:
+        try:
+            return self.execute(ctx, command)
+        except DomainError as error:
+            return error
 
     def _replay(self, ctx: CommandContext, fingerprint: str) -> Outcome | None:
         try:

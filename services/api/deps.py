@@ -87,16 +87,18 @@ class CommandHeaders:
 Headers = Annotated[CommandHeaders, Depends()]
 
 
-def execute(container: Container, user: User, headers: CommandHeaders, command: Command,
-            recorded_at: datetime | None = None, status: int = 201) -> JSONResponse:
-    """Translate HTTP into a command and its outcome into a response; a replay answers identically."""
+def command_context(user: User, headers: CommandHeaders, recorded_at: datetime | None) -> CommandContext:
     from uuid import uuid4
 
-    ctx = CommandContext(
+    return CommandContext(
         actor=user.actor, command_id=headers.idempotency_key or f"server-{uuid4()}",
         device_id=headers.device_id, device_time=recorded_at,
         expected_version=headers.expected_version, request_id=REQUEST_ID.get() or headers.request_id,
     )
+
+
+def check_photos(container: Container, user: User, command: Command) -> None:
+    """A command may cite only photos stored for its project (the role is checked first: 403 before 422)."""
     cited = cited_photos(command)
     if cited:
         container.ledger.authorize(user.actor, command)
@@ -104,15 +106,26 @@ def execute(container: Container, user: User, headers: CommandHeaders, command: 
         if project_id is None:
             project_id = container.ledger.item_in_scope(user.actor, command.item_id)[1].id
         container.photos.require(user, project_id, cited)
-    started = time.perf_counter()
-    outcome = container.ledger.execute(ctx, command)
-    COMMAND_SECONDS.labels(outcome.command).observe(time.perf_counter() - started)
+
+
+def observe(outcome: Outcome, ctx: CommandContext, seconds: float) -> None:
+    COMMAND_SECONDS.labels(outcome.command).observe(seconds)
     if not outcome.replayed:
         for event in outcome.events:
             EVENTS_APPENDED.labels(event["type"]).inc()
     log.info("command", extra={"command": outcome.command, "command_id": ctx.command_id,
                                "aggregate_id": outcome.aggregate_id, "version": outcome.version,
                                "replayed": outcome.replayed, "position": outcome.position})
+
+
+def execute(container: Container, user: User, headers: CommandHeaders, command: Command,
+            recorded_at: datetime | None = None, status: int = 201) -> JSONResponse:
+    """Translate HTTP into a command and its outcome into a response; a replay answers identically."""
+    ctx = command_context(user, headers, recorded_at)
+    check_photos(container, user, command)
+    started = time.perf_counter()
+    outcome = container.ledger.execute(ctx, command)
+    observe(outcome, ctx, time.perf_counter() - started)
     container.projections.nudge()
     return outcome_response(outcome, status)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from fastapi import APIRouter
@@ -10,7 +11,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from domain.errors import DomainError
 from services.api import schemas as s
-from services.api.deps import CommandHeaders, ContainerDep, CurrentUser, as_uuid, execute
+from services.api.deps import (
+    CommandHeaders,
+    ContainerDep,
+    CurrentUser,
+    as_uuid,
+    check_photos,
+    command_context,
+    observe,
+    outcome_response,
+)
 from services.api.errors import STATUS, ApiError
 from services.api.routers.works_items import ITEM_COMMANDS
 
@@ -38,7 +48,8 @@ def _problem(status: int, code: str, title: str, detail: str, **extra: Any) -> d
     return {"status": status, "body": {"status": status, "code": code, "title": title, "detail": detail, **extra}}
 
 
-def _one(container: ContainerDep, user: CurrentUser, sub: SubCommand) -> dict[str, Any]:
+def _prepare(container: ContainerDep, user: CurrentUser, sub: SubCommand) -> tuple[Any, ...] | dict[str, Any]:
+    """(context, command, status) ready to run, or the problem that stops this one command."""
     route = next(((r, m) for r in ITEM_COMMANDS if (m := r.pattern.match(sub.path))), None)
     if route is None:
         return _problem(404, "not_found", "No such command route", f"不支持批量提交的路径：{sub.path[:200]}")
@@ -54,23 +65,43 @@ def _one(container: ContainerDep, user: CurrentUser, sub: SubCommand) -> dict[st
         errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()]
         return _problem(422, "validation_error", "The request is not valid", "请求内容无效", errors=errors)
     headers = CommandHeaders(idempotency_key=sub.idempotency_key, device_id=sub.device_id, if_match=sub.if_match)
-    response = execute(container, user, headers, command, recorded_at, status=spec.status)
-    return {"status": response.status_code, "body": json.loads(response.body),
-            "headers": {k: v for k, v in response.headers.items() if k.lower() in ("etag", "x-log-position",
-                                                                                    "idempotent-replayed")}}
+    check_photos(container, user, command)
+    return command_context(user, headers, recorded_at), command, spec.status
+
+
+def _refusal(error: DomainError | ApiError) -> dict[str, Any]:
+    if isinstance(error, DomainError):
+        extra = {k: v for k, v in error.context.items() if k in ("current", "expected", "checks", "missing")}
+        return _problem(STATUS[error.kind], error.code, error.title, error.detail_zh, **extra)
+    return _problem(error.status, error.code, error.title, error.detail_zh, **error.extra)
 
 
 @router.post("/batch")
 def batch(request: BatchRequest, user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
-    """Runs the commands in order, each exactly as its own route would; one refusal does not stop the rest.
-    The response is 200 with one result per command (its status, its body or problem)."""
-    results = []
-    for sub in request.commands:
+    """Runs the commands in order, each exactly as its own route would, saved together where they can be;
+    one refusal does not stop the rest. The response is 200 with one result per command."""
+    results: list[dict[str, Any] | None] = [None] * len(request.commands)
+    runnable: list[tuple[int, Any, Any, int]] = []
+    for index, sub in enumerate(request.commands):
         try:
-            results.append(_one(container, user, sub))
-        except DomainError as error:
-            extra = {k: v for k, v in error.context.items() if k in ("current", "expected", "checks", "missing")}
-            results.append(_problem(STATUS[error.kind], error.code, error.title, error.detail_zh, **extra))
-        except ApiError as error:
-            results.append(_problem(error.status, error.code, error.title, error.detail_zh, **error.extra))
+            prepared = _prepare(container, user, sub)
+        except (DomainError, ApiError) as error:
+            prepared = _refusal(error)
+        if isinstance(prepared, dict):
+            results[index] = prepared
+        else:
+            runnable.append((index, *prepared))
+    started = time.perf_counter()
+    outcomes = container.ledger.execute_many([(ctx, command) for _, ctx, command, _ in runnable])
+    seconds = (time.perf_counter() - started) / max(len(runnable), 1)
+    for (index, ctx, _, status), outcome in zip(runnable, outcomes, strict=True):
+        if isinstance(outcome, DomainError):
+            results[index] = _refusal(outcome)
+            continue
+        observe(outcome, ctx, seconds)
+        response = outcome_response(outcome, status)
+        results[index] = {"status": response.status_code, "body": json.loads(response.body),
+                          "headers": {k: v for k, v in response.headers.items()
+                                      if k.lower() in ("etag", "x-log-position", "idempotent-replayed")}}
+    container.projections.nudge()
     return {"results": results}

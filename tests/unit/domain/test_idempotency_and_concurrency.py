@@ -51,3 +51,30 @@ def test_a_stale_expected_version_is_refused_with_the_current_one(world: World) 
         world.run(world.supervisor, inspection(item_id, "excavation"), expected_version=1)
     assert error.value.context == {"current": 2, "expected": 1}
     assert error.value.code == "version_conflict"
+
+
+def test_execute_many_saves_together_keeps_each_command_idempotent_and_refusals_apart(world: World) -> None:
+    from domain.actors import CommandContext
+    from domain.rules import HoldPointOutOfOrder
+
+    first, second = world.new_item(), world.new_item()
+
+    def ctx(key: str) -> CommandContext:
+        return CommandContext(actor=world.supervisor, command_id=key)
+
+    batch = [
+        (ctx("a"), inspection(first, "survey_and_marking")),
+        (ctx("b"), inspection(second, "survey_and_marking")),
+        (ctx("c"), inspection(first, "excavation")),  # same item again: what came before is saved first
+        (ctx("d"), inspection(second, "backfill_restoration")),  # refused, the rest goes on
+        (ctx("a"), inspection(first, "survey_and_marking")),  # the same command twice: replayed
+    ]
+    results = world.app.execute_many(batch)
+    assert [type(r).__name__ for r in results] == ["Outcome", "Outcome", "Outcome", "HoldPointOutOfOrder", "Outcome"]
+    assert isinstance(results[3], HoldPointOutOfOrder)
+    assert results[4].replayed and results[4].events == results[0].events  # type: ignore[union-attr]
+    assert world.event_types(first) == ["Registered", "InspectionRecorded", "InspectionRecorded"]
+    assert world.event_types(second) == ["Registered", "InspectionRecorded"]
+    again = world.app.execute_many(batch)  # the whole batch retried: nothing new
+    assert all(getattr(r, "replayed", True) for r in again)
+    assert world.event_types(first) == ["Registered", "InspectionRecorded", "InspectionRecorded"]
