@@ -8,12 +8,9 @@ import logging
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
 from prometheus_client import Counter, Gauge, Histogram
-from starlette.requests import Request
-from starlette.responses import Response
 
 REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
@@ -61,23 +58,37 @@ def configure_logging(level: str = "INFO") -> None:
 access_log = logging.getLogger("siteledger.http")
 
 
-async def request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """Give every request an id (the caller's X-Request-Id or a new one), log it once, count it."""
-    request_id = (request.headers.get("x-request-id") or "")[:128] or uuid.uuid4().hex
-    token = REQUEST_ID.set(request_id)
-    started = time.perf_counter()
-    status = 500
-    try:
-        response = await call_next(request)
-        status = response.status_code
-        response.headers["X-Request-Id"] = request_id
-        return response
-    finally:
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        if request.url.path.startswith("/api/v1/") and not path.startswith("/api/v1"):
-            path = "/api/v1" + path  # routes of an included router carry their own path, not the prefix
-        HTTP_REQUESTS.labels(request.method, path, str(status)).inc()
-        access_log.info("request", extra={"method": request.method, "route": path, "status": status,
-                                          "duration_ms": round((time.perf_counter() - started) * 1000, 2)})
-        REQUEST_ID.reset(token)
+class RequestContext:
+    """Pure ASGI middleware (cheaper than @app.middleware): give every request an id (the caller's
+    X-Request-Id or a new one), echo it, log the request once, count it."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        request_id = headers.get(b"x-request-id", b"").decode("latin-1")[:128] or uuid.uuid4().hex
+        token = REQUEST_ID.set(request_id)
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def send_with_id(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode("latin-1"))]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            path = getattr(scope.get("route"), "path", "unmatched")
+            if scope.get("path", "").startswith("/api/v1/") and not path.startswith("/api/v1"):
+                path = "/api/v1" + path  # routes of an included router carry their own path, not the prefix
+            HTTP_REQUESTS.labels(scope["method"], path, str(status["code"])).inc()
+            access_log.info("request", extra={"method": scope["method"], "route": path, "status": status["code"],
+                                              "duration_ms": round((time.perf_counter() - started) * 1000, 2)})
+            REQUEST_ID.reset(token)

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from services.api import errors
 from services.api.routers import batch, dashboards, health, kinds, metrics, photos, projects, users, works_items
 from services.bootstrap import Container, build
-from services.observability import request_context
+from services.observability import RequestContext
 from services.settings import Settings
 
 
@@ -32,7 +32,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
                   lifespan=lifespan)
     app.state.container = container or build(settings)
     errors.install(app)
-    app.middleware("http")(request_context)
+    app.add_middleware(RequestContext)
     app.include_router(metrics.router)
     for router in (users.router, projects.router, works_items.router, kinds.router, photos.router, photos.uploads,
                    dashboards.router, batch.router):
