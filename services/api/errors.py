@@ -24,13 +24,31 @@ class ApiError(Exception):
         self.status, self.code, self.title, self.detail_zh, self.extra = status, code, title, detail_zh, extra
 
 
-def problem(status: int, code: str, title: str, detail_zh: str, instance: str | None = None,
-            headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+def problem_body(status: int, code: str, title: str, detail_zh: str, instance: str | None = None,
+                 **extra: Any) -> dict[str, Any]:
     body = {"type": f"https://siteledger.example/problems/{code}", "status": status, "code": code,
             "title": title, "detail": detail_zh, **to_plain(extra)}
     if instance:
         body["instance"] = instance
+    return body
+
+
+def refusal_body(error: DomainError | ApiError, instance: str | None = None) -> dict[str, Any]:
+    """The one translation of a refusal into a problem, for single routes and batch entries alike."""
+    if isinstance(error, DomainError):
+        extra = {k: v for k, v in error.context.items() if k in ("current", "expected", "checks", "missing")}
+        return problem_body(STATUS[error.kind], error.code, error.title, error.detail_zh, instance, **extra)
+    return problem_body(error.status, error.code, error.title, error.detail_zh, instance, **error.extra)
+
+
+def problem(status: int, code: str, title: str, detail_zh: str, instance: str | None = None,
+            headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    body = problem_body(status, code, title, detail_zh, instance, **extra)
     return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
+
+
+def _respond(body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body, status_code=body["status"], media_type="application/problem+json", headers=headers)
 
 
 def unauthorized(code: str, detail_zh: str) -> ApiError:
@@ -40,15 +58,12 @@ def unauthorized(code: str, detail_zh: str) -> ApiError:
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, error: DomainError) -> JSONResponse:
-        extra = {k: v for k, v in error.context.items() if k in ("current", "expected", "checks", "missing")}
-        return problem(STATUS[error.kind], error.code, error.title, error.detail_zh,
-                       instance=request.url.path, **extra)
+        return _respond(refusal_body(error, request.url.path))
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, error: ApiError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
-        return problem(error.status, error.code, error.title, error.detail_zh,
-                       instance=request.url.path, headers=headers, **error.extra)
+        return _respond(refusal_body(error, request.url.path), headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -21,7 +21,7 @@ from services.api.deps import (
     observe,
     outcome_response,
 )
-from services.api.errors import STATUS, ApiError
+from services.api.errors import ApiError, problem_body, refusal_body
 from services.api.routers.works_items import ITEM_COMMANDS
 
 router = APIRouter(tags=["batch"])
@@ -45,7 +45,7 @@ class BatchRequest(BaseModel):
 
 
 def _problem(status: int, code: str, title: str, detail: str, **extra: Any) -> dict[str, Any]:
-    return {"status": status, "body": {"status": status, "code": code, "title": title, "detail": detail, **extra}}
+    return {"status": status, "body": problem_body(status, code, title, detail, **extra)}
 
 
 def _prepare(container: ContainerDep, user: CurrentUser, sub: SubCommand) -> tuple[Any, ...] | dict[str, Any]:
@@ -70,10 +70,8 @@ def _prepare(container: ContainerDep, user: CurrentUser, sub: SubCommand) -> tup
 
 
 def _refusal(error: DomainError | ApiError) -> dict[str, Any]:
-    if isinstance(error, DomainError):
-        extra = {k: v for k, v in error.context.items() if k in ("current", "expected", "checks", "missing")}
-        return _problem(STATUS[error.kind], error.code, error.title, error.detail_zh, **extra)
-    return _problem(error.status, error.code, error.title, error.detail_zh, **error.extra)
+    body = refusal_body(error)
+    return {"status": body["status"], "body": body}
 
 
 @router.post("/batch")
