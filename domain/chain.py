@@ -41,6 +41,13 @@ class ChainedEvent(AggregateEvent):
         return result
 
 
+# What every event carries about itself, as opposed to what it says happened.
+EVENT_METADATA = frozenset({
+    "originator_id", "originator_version", "originator_topic", "timestamp", "actor_id", "actor_role",
+    "device_id", "command_id", "device_time", "request_id", "prev_hash", "event_hash",
+})
+
+
 def event_digest(event: ChainedEvent) -> str:
     """The hash an event must carry: over every field but the hash itself, chained by `prev_hash`."""
     fields = {k: v for k, v in vars(event).items() if k != "event_hash"}

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from domain.canonical import to_plain
-from domain.chain import ChainedEvent
+from domain.chain import EVENT_METADATA, ChainedEvent
 from domain.inspection import PASSING
 from domain.project import ProjectEvent
 from domain.works_item import WorksItem
@@ -16,8 +16,7 @@ from projections.driver import Batch
 from projections.item_states import ItemStates
 
 STATES = ItemStates("timeline_item_states")
-META = {"originator_id", "originator_version", "timestamp", "actor_id", "actor_role", "device_id", "command_id",
-        "device_time", "request_id", "prev_hash", "event_hash", "originator_topic", "template"}
+META = EVENT_METADATA | {"template"}  # the template is the item's, not news of this event
 PHOTO_FACTS_DDL = "CREATE TABLE IF NOT EXISTS photo_facts (photo_id TEXT PRIMARY KEY, taken_at TEXT)"
 
 FLAGS_ZH = {

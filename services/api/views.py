@@ -6,7 +6,7 @@ from typing import Any
 
 from domain.acceptance import AcceptanceRule, Tally, decide
 from domain.canonical import to_plain
-from domain.chain import ChainedEvent
+from domain.chain import EVENT_METADATA, ChainedEvent
 from domain.inspection import PASSING
 from domain.project import Project
 from domain.works_item import WorksItem
@@ -15,8 +15,6 @@ from services.users import UserDirectory
 
 HOLD_POINT_STATUS_ZH = {"passed": "已通过", "failed": "不合格", "conditional": "有条件通过（待整改）",
                         "pending": "待检查", "blocked": "整改中"}
-META = ("originator_id", "originator_version", "timestamp", "actor_id", "actor_role", "device_id",
-        "command_id", "device_time", "request_id", "prev_hash", "event_hash", "originator_topic")
 
 
 def project_view(project: Project) -> dict[str, Any]:
@@ -86,7 +84,7 @@ def _round_view(rnd: dict[str, Any]) -> dict[str, Any]:
 
 
 def event_view(event: ChainedEvent, users: UserDirectory | None = None) -> dict[str, Any]:
-    data = {k: v for k, v in vars(event).items() if k not in META}
+    data = {k: v for k, v in vars(event).items() if k not in EVENT_METADATA}
     view = {
         "version": event.originator_version, "type": type(event).__name__,
         "topic": type(event).TOPIC,  # type: ignore[attr-defined]
