@@ -86,7 +86,14 @@ class Settings(BaseSettings):
         if self.readmodels_url:
             return self.readmodels_url
         if self.event_store == "postgres":
-            auth = self.postgres_user + (f":{self.postgres_password}" if self.postgres_password else "")
-            return f"postgresql://{auth}@{self.postgres_host}:{self.postgres_port}/{self.postgres_db}"
+            return self.postgres_url()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{self.data_dir / 'readmodels.db'}"
+
+    def postgres_url(self) -> str:
+        """A libpq URI with every part percent-encoded: a password with `@ / : #` must not become a host."""
+        from sqlalchemy.engine import URL
+
+        url = URL.create("postgresql", username=self.postgres_user, password=self.postgres_password or None,
+                         host=self.postgres_host, port=self.postgres_port, database=self.postgres_db)
+        return url.render_as_string(hide_password=False)
