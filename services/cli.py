@@ -152,17 +152,18 @@ def verify(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def export(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
     from uuid import UUID
 
     from services.bootstrap import build
     from services.operations import export_item
 
-    with build(settings) as container:
-        data = export_item(container, UUID(args.item_id))
-    out = args.out or f"works-item-{args.item_id}.zip"
-    with open(out, "wb") as file:
-        file.write(data)
-    print(f"wrote {out} ({len(data):,} bytes)", file=sys.stderr)
+    out = Path(args.out or f"works-item-{args.item_id}.zip")
+    partial = out.with_name(out.name + ".partial")  # a failed export never leaves a plausible-looking zip
+    with build(settings) as container, partial.open("wb") as file:
+        size = export_item(container, UUID(args.item_id), file)
+    partial.replace(out)
+    print(f"wrote {out} ({size:,} bytes)", file=sys.stderr)
     return 0
 
 

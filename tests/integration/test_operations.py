@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import json
+import tempfile
+import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from services.cli import main
 from services.operations import export_item
 from services.seaweed import SeaweedS3
 from services.settings import Settings
+from tests import images
 from tests.http_support import ApiWorld
 from tests.integration.api.conftest import settings_for
 from tests.integration.test_event_store import _tamper
@@ -62,9 +64,24 @@ def test_export_round_trips_with_a_manifest_of_sha256s(tmp_path: Path, s3_server
         api = ApiWorld(client, container)
         item_id = api.item()
         api.pass_all(item_id, until="pipe_laying")
-        data = export_item(container, __import__("uuid").UUID(item_id))
+        uploaded = client.post("/api/v1/photos", headers={"Authorization": f"Bearer {api.supervisor}"},
+                               files={"file": ("big.jpg", images.noise_jpeg((2400, 1800), quality=97), "image/jpeg")},
+                               data={"project_id": api.project_id})
+        assert uploaded.status_code in (200, 201), uploaded.text
+        big = uploaded.json()["id"]
+        api.ok("POST", f"/api/v1/works-items/{item_id}/defects", api.supervisor,
+               json={"severity": "minor", "description": "管道接口渗水", "photos": [big]})
+        spool = tempfile.SpooledTemporaryFile(max_size=64 * 1024)  # noqa: SIM115 (read after the app closes)
+        tracemalloc.start()
+        written = export_item(container, __import__("uuid").UUID(item_id), spool)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
     container.close()
-    archive = zipfile.ZipFile(io.BytesIO(data))
+    assert written == spool.tell() > 0
+    spool.seek(0)
+    archive = zipfile.ZipFile(spool)
+    original = archive.getinfo(next(n for n in archive.namelist() if big in n)).file_size
+    assert original > 1_000_000 and peak < original / 2  # streamed through, never held whole
     manifest = json.loads(archive.read("manifest.json"))
     assert manifest["works_item"] == item_id
     paths = {f["path"] for f in manifest["files"]}
