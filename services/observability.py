@@ -24,6 +24,10 @@ RELAY_LAG = Gauge("siteledger_relay_lag_events", "Events not yet published to Ka
 PHOTO_UPLOADS = Counter("siteledger_photo_uploads_total", "Photo uploads by result", ["result"])
 PHOTO_REFUSALS = Counter("siteledger_photo_refusals_total", "Photos refused, by reason", ["reason"])
 
+# A label value comes from a fixed set, never from the client: each new value is a series kept for ever.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD, UNMATCHED_ROUTE = "other", "unmatched"
+
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, request id, and any `extra` fields."""
@@ -85,10 +89,19 @@ class RequestContext:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            path = getattr(scope.get("route"), "path", "unmatched")
-            if scope.get("path", "").startswith("/api/v1/") and not path.startswith("/api/v1"):
-                path = "/api/v1" + path  # routes of an included router carry their own path, not the prefix
-            HTTP_REQUESTS.labels(scope["method"], path, str(status["code"])).inc()
-            access_log.info("request", extra={"method": scope["method"], "route": path, "status": status["code"],
+            path = route_label(scope)
+            method = scope["method"] if scope["method"] in KNOWN_METHODS else OTHER_METHOD
+            HTTP_REQUESTS.labels(method, path, str(status["code"])).inc()
+            access_log.info("request", extra={"method": scope["method"][:16], "route": path, "status": status["code"],
                                               "duration_ms": round((time.perf_counter() - started) * 1000, 2)})
             REQUEST_ID.reset(token)
+
+
+def route_label(scope: dict[str, Any]) -> str:
+    """The route's template, never the raw path: unmatched paths fold into one label."""
+    path = getattr(scope.get("route"), "path", None)
+    if not isinstance(path, str):
+        return UNMATCHED_ROUTE
+    if scope.get("path", "").startswith("/api/v1/") and not path.startswith("/api/v1"):
+        path = "/api/v1" + path  # routes of an included router carry their own path, not the prefix
+    return path
