@@ -54,6 +54,10 @@ class PhotoService:
             return str(self.ledger.project_in_scope(user.actor, _uuid(project_id, "project_id")).id)
         return user_scope(user)
 
+    def upload_scope(self, user: User, project_id: str | None, works_item_id: str | None) -> str:
+        """Checked when a resumable upload starts, so a refusal comes before its bytes cross a weak link."""
+        return self._scope_for_upload(user, project_id, works_item_id)
+
     def upload(self, user: User, data: bytes, name: str | None, project_id: str | None = None,
                works_item_id: str | None = None, declared_sha: str | None = None) -> tuple[dict[str, Any], bool]:
         """Check, derive, store; the same bytes again are the same photo (and gain the new scope)."""
