@@ -1,37 +1,78 @@
-"""The integration event: a stable CloudEvents 1.0 JSON envelope, never the stored state."""
+"""The message on the wire: a CloudEvents 1.0 JSON envelope around one versioned integration event.
+
+`type` names the contract (`siteledger.works_item.inspection_recorded.v1`), `dataschema` its JSON Schema
+(the files in services/bus/schemas/), `data` is that contract — never the stored event's own fields.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from uuid import UUID
 
-from domain.canonical import to_plain
 from domain.chain import ChainedEvent
+from services.bus.contracts import BY_DOMAIN, BY_TYPE, IntegrationEvent
 
-HIDDEN = {"originator_id", "originator_version", "timestamp", "originator_topic", "template"}
+SCHEMA_URN = "urn:siteledger:schema:"
+
+
+class UnknownEventType(ValueError):
+    """A message whose `type` this version of SiteLedger has no contract for."""
 
 
 def aggregate_kind(event: ChainedEvent) -> str:
     """'works_item' or 'project', from the event's explicit topic (siteledger.works_item:InspectionRecorded)."""
-    return type(event).TOPIC.split(":")[0].removeprefix("siteledger.")  # type: ignore[attr-defined, no-any-return]
+    topic: str = type(event).TOPIC  # type: ignore[attr-defined]  # set on every subclass by ChainedEvent
+    return topic.split(":")[0].removeprefix("siteledger.")
+
+
+def contract_for(event: ChainedEvent) -> type[IntegrationEvent]:
+    return BY_DOMAIN[type(event)]
 
 
 def envelope(event: ChainedEvent, position: int, source: str) -> dict[str, Any]:
-    kind, name = aggregate_kind(event), type(event).__name__
+    contract = contract_for(event)
     return {
         "specversion": "1.0",
         "id": f"{event.originator_id}-{event.originator_version}",  # the same on a republish: dedupe on it
-        "source": f"{source}/{kind}",
-        "type": f"cn.siteledger.{kind}.{name}.v1",
+        "source": f"{source}/{aggregate_kind(event)}",
+        "type": contract.TYPE,
+        "dataschema": SCHEMA_URN + contract.TYPE,
         "subject": str(event.originator_id),
         "time": event.timestamp.isoformat(),
         "datacontenttype": "application/json",
         "position": position,
         "aggregateversion": event.originator_version,
         "requestid": event.request_id,  # the HTTP request that caused it, for following a command end to end
-        "data": to_plain({k: v for k, v in vars(event).items() if k not in HIDDEN}),
+        "data": contract.from_domain(event).model_dump(mode="json"),
     }
 
 
 def encode(value: dict[str, Any]) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@dataclass(frozen=True)
+class Received:
+    """One message as a consumer needs it: the domain event rebuilt from the contract, and where it stood."""
+
+    event: ChainedEvent
+    type: str
+    position: int
+    aggregate_id: str
+    version: int
+
+
+def decode(value: bytes) -> Received:
+    """The envelope alone gives back the domain event: a consumer needs no access to the event store."""
+    message = json.loads(value)
+    contract = BY_TYPE.get(message["type"])
+    if contract is None:
+        raise UnknownEventType(message["type"])
+    data = contract.model_validate(message["data"])
+    version = int(message["aggregateversion"])
+    event = data.to_domain(UUID(message["subject"]), version, datetime.fromisoformat(message["time"]),
+                           message.get("requestid"))
+    return Received(event, contract.TYPE, int(message["position"]), message["subject"], version)
