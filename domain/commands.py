@@ -1,13 +1,34 @@
-"""Commands: what users ask the system to do (orders, not facts). Validated shapes, no rules."""
+"""Commands: what users ask the system to do (orders, not facts). Validated shapes (domain/fields.py), no rules."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.actors import Role
+from domain.fields import (
+    Address,
+    BuildingCount,
+    CalendarDate,
+    Checklist,
+    Code,
+    Count,
+    GpsFix,
+    Label,
+    LongText,
+    Measurements,
+    Name,
+    OptionalLabel,
+    OptionalShortText,
+    OptionalText,
+    Photos,
+    Ratio,
+    RoundNo,
+    ShortText,
+    Text,
+)
 
 
 class Command(BaseModel):
@@ -24,14 +45,14 @@ class ItemCommand(Command):
 
 class RegisterProject(Command):
     project_id: UUID | None = None
-    name: str = Field(min_length=1, max_length=200)
-    district: str = Field(min_length=1, max_length=100)
-    street_office: str = ""
-    address: str = ""
+    name: ShortText
+    district: Name
+    street_office: OptionalShortText = ""
+    address: Address = ""
     year_built: int | None = Field(default=None, ge=1800, le=2100)
-    buildings: int = Field(default=0, ge=0)
-    households: int = Field(default=0, ge=0)
-    categories: list[Literal["basic", "improvement", "upgrade"]] = Field(default_factory=list)
+    buildings: BuildingCount = 0
+    households: Count = 0
+    categories: list[Literal["basic", "improvement", "upgrade"]] = Field(default_factory=list, max_length=3)
 
 
 class AssignUser(ProjectCommand):
@@ -44,81 +65,81 @@ class UnassignUser(ProjectCommand):
 
 
 class AddGroupMember(ProjectCommand):
-    member_id: str | None = Field(default=None, max_length=64)
+    member_id: Code | None = None
     user_id: UUID
-    building: str = Field(min_length=1, max_length=50)
-    unit: str = Field(default="", max_length=50)
+    building: Label
+    unit: OptionalLabel = ""
 
 
 class RemoveGroupMember(ProjectCommand):
-    member_id: str
-    reason: str = ""
+    member_id: Code
+    reason: OptionalText = ""
 
 
 class SetAcceptanceRule(ProjectCommand):
-    min_signed: str = "2/3"
-    min_accept: str = "4/5"
+    min_signed: Ratio = "2/3"
+    min_accept: Ratio = "4/5"
 
 
 class RegisterWorksItem(ProjectCommand):
     item_id: UUID | None = None
-    kind: str
-    title: str = Field(default="", max_length=200)
-    location: str = Field(min_length=1, max_length=200)
+    kind: Code
+    title: OptionalShortText = ""
+    location: ShortText
     contractor_id: UUID | None = None
-    planned_start: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
-    planned_end: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
-    links: dict[str, UUID] = Field(default_factory=dict)
+    planned_start: CalendarDate | None = None
+    planned_end: CalendarDate | None = None
+    links: dict[Code, UUID] = Field(default_factory=dict, max_length=20)
 
 
 class DefectDraft(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    defect_id: str | None = Field(default=None, max_length=64)
+    defect_id: Code | None = None
     severity: Literal["minor", "major", "critical"]
-    description: str = Field(min_length=1, max_length=2000)
-    photos: list[str] = Field(default_factory=list)
-    due_date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    description: Text
+    photos: Photos = Field(default_factory=list)
+    due_date: CalendarDate | None = None
 
 
 class RecordInspection(ItemCommand):
-    hold_point: str
+    hold_point: Code
     result: Literal["pass", "fail", "conditional"]
-    measurements: dict[str, Any] = Field(default_factory=dict)
-    checklist: dict[str, bool] = Field(default_factory=dict)
-    notes: str = Field(default="", max_length=4000)
-    photos: list[str] = Field(default_factory=list)
-    gps: dict[str, float] | None = None
-    defects: list[DefectDraft] = Field(default_factory=list)
+    measurements: Measurements = Field(default_factory=dict)
+    checklist: Checklist = Field(default_factory=dict)
+    notes: LongText = ""
+    photos: Photos = Field(default_factory=list)
+    gps: GpsFix | None = None
+    defects: list[DefectDraft] = Field(default_factory=list, max_length=50)
 
 
 class RaiseDefect(ItemCommand, DefectDraft):
-    hold_point: str | None = None
+    hold_point: Code | None = None
 
 
 class ReportRectification(ItemCommand):
-    defect_id: str
-    description: str = Field(min_length=1, max_length=2000)
-    photos: list[str] = Field(default_factory=list)
+    defect_id: Code
+    description: Text
+    photos: Photos = Field(default_factory=list)
 
 
 class CloseDefect(ItemCommand):
-    defect_id: str
-    notes: str = ""
+    defect_id: Code
+    notes: OptionalText = ""
 
 
 class RejectRectification(ItemCommand):
-    defect_id: str
-    reason: str = Field(min_length=1, max_length=2000)
-    photos: list[str] = Field(default_factory=list)
+    defect_id: Code
+    reason: Text
+    photos: Photos = Field(default_factory=list)
 
 
 class OrderStopWork(ItemCommand):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Text
 
 
 class LiftStopWork(ItemCommand):
-    notes: str = ""
+    notes: OptionalText = ""
 
 
 class CompleteWorks(ItemCommand):
@@ -130,21 +151,21 @@ class RequestAcceptance(ItemCommand):
 
 
 class SignAcceptance(ItemCommand):
-    round_no: int = Field(ge=1)
+    round_no: RoundNo
     decision: Literal["accept", "reject"]
-    reason: str = Field(default="", max_length=2000)
-    comment: str = Field(default="", max_length=2000)
-    photos: list[str] = Field(default_factory=list)
+    reason: OptionalText = ""
+    comment: OptionalText = ""
+    photos: Photos = Field(default_factory=list)
     subject_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
 class CloseAcceptanceRound(ItemCommand):
-    round_no: int = Field(ge=1)
+    round_no: RoundNo
 
 
 class CloseOut(ItemCommand):
-    notes: str = ""
+    notes: OptionalText = ""
 
 
 class Reopen(ItemCommand):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Text

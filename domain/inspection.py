@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from domain.fields import MEASUREMENT_LIMIT
 from domain.rules import (
     IncompleteChecklist,
     InspectionLimitsNotMet,
@@ -20,6 +21,8 @@ from domain.templates.model import HoldPointSpec, MeasurementSpec
 PHOTO_ID = re.compile(r"^[0-9a-f]{64}$")
 RESULTS = ("pass", "fail", "conditional")
 PASSING = ("pass", "conditional")
+MEASUREMENT_DECIMALS = 9  # finer than any instrument; bounds the exact arithmetic of the template's checks
+FINEST = Decimal(1).scaleb(-MEASUREMENT_DECIMALS)
 
 
 def check_photo_ids(photos: Iterable[str]) -> list[str]:
@@ -42,6 +45,9 @@ def _normalise(spec: MeasurementSpec, raw: Any) -> Decimal | str:
             raise InvalidMeasurement(measurement=spec.code, reason="应为数值") from None
         if not value.is_finite():
             raise InvalidMeasurement(measurement=spec.code, reason="应为有限数值")
+        if abs(value) > MEASUREMENT_LIMIT or value != value.quantize(FINEST):
+            raise InvalidMeasurement(measurement=spec.code, reason=f"超出合理范围（绝对值不超过 {MEASUREMENT_LIMIT}，"
+                                                                   f"最多 {MEASUREMENT_DECIMALS} 位小数）")
         if spec.minimum is not None and value < spec.minimum:
             raise InvalidMeasurement(measurement=spec.code, reason=f"不能小于 {spec.minimum}")
         return value
