@@ -27,7 +27,8 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         print(f"SiteLedger on http://{host}:{port} (event store: {settings.event_store}, "
               f"data: {settings.data_dir if settings.event_store == 'sqlite' else settings.postgres_db}, "
               f"photos: S3 at {settings.s3_address()}); API docs at /docs", file=sys.stderr)
-        uvicorn.run(create_app(settings=settings), host=host, port=port, log_level="info", log_config=None)
+        uvicorn.run(create_app(settings=settings), host=host, port=port, log_level="info", log_config=None,
+                    server_header=False, forwarded_allow_ips=settings.trusted_proxies)
     finally:
         if embedded is not None:
             embedded.stop()

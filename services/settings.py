@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     postgres_password: str = ""
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    trusted_proxies: str = "127.0.0.1"  # whose X-Forwarded-For/-Proto uvicorn believes (comma-separated, or *)
     s3_endpoint: str = ""  # empty: `serve` starts an embedded SeaweedFS on 127.0.0.1:<embedded_s3_port>
     embedded_s3_port: int = Field(default=8333, ge=1, le=55000)
     s3_access_key: str = "siteledger"

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.api import errors
+from services.api import errors, security_headers
 from services.api.routers import batch, dashboards, health, kinds, metrics, photos, projects, users, works_items
 from services.bootstrap import Container, build
 from services.observability import RequestContext
@@ -33,6 +33,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     app.state.container = container or build(settings)
     errors.install(app)
     app.add_middleware(RequestContext)
+    security_headers.install(app)
     app.include_router(metrics.router)
     for router in (users.router, projects.router, works_items.router, kinds.router, photos.router, photos.uploads,
                    dashboards.router, batch.router):
