@@ -71,7 +71,7 @@ def _project_change(
 
 
 def _add_member(project: Project, ctx: CommandContext, cmd: c.AddGroupMember) -> dict[str, Any]:
-    member_id = cmd.member_id or uuid4().hex
+    member_id = cmd.member_id or str(uuid4())
     project.add_member(ctx, member_id, cmd.user_id, cmd.building, cmd.unit)
     return {"member_id": member_id}
 
@@ -96,7 +96,7 @@ def register_works_item(app: SiteLedger, ctx: CommandContext, cmd: c.RegisterWor
 
 def _defect_payload(draft: c.DefectDraft) -> dict[str, Any]:
     return {
-        "defect_id": draft.defect_id or uuid4().hex, "severity": draft.severity,
+        "defect_id": draft.defect_id or str(uuid4()), "severity": draft.severity,
         "description": draft.description, "photos": list(draft.photos),
         "due_date": draft.due_date,
     }
@@ -109,7 +109,7 @@ def record_inspection(app: SiteLedger, ctx: CommandContext, cmd: c.RecordInspect
     if spec.linked is not None and cmd.hold_point in item.links:
         linked = app.get_item(UUID(item.links[cmd.hold_point]))
         linked_passed = linked.is_passed(spec.linked.hold_point)
-    inspection_id = uuid4().hex
+    inspection_id = str(uuid4())
     defects = [_defect_payload(d) for d in cmd.defects]
     item.record_inspection(
         ctx, inspection_id, cmd.hold_point, cmd.result, dict(cmd.measurements),
@@ -137,7 +137,7 @@ def _item_change(
 
 
 def _order_stop_work(item: WorksItem, ctx: CommandContext, cmd: c.OrderStopWork) -> dict[str, str]:
-    order_id = uuid4().hex
+    order_id = str(uuid4())
     item.order_stop_work(ctx, order_id, cmd.reason)
     return {"order_id": order_id}
 
