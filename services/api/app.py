@@ -32,6 +32,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
                   lifespan=lifespan)
     app.state.container = container or build(settings)
     errors.install(app)
+    responses.install(app)
     app.add_middleware(RequestContext)
     security_headers.install(app)
     app.include_router(metrics.router)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from domain.acceptance import AcceptanceRule, Tally, decide
@@ -9,12 +10,25 @@ from domain.canonical import to_plain
 from domain.chain import EVENT_METADATA, ChainedEvent
 from domain.inspection import PASSING
 from domain.project import Project
+from domain.templates.model import WorksKindTemplate
 from domain.works_item import WorksItem
 from domain.works_item_events import STATE_NAMES_ZH
+from services.api.models import TemplateView
 from services.users import UserDirectory
 
 HOLD_POINT_STATUS_ZH = {"passed": "已通过", "failed": "不合格", "conditional": "有条件通过（待整改）",
                         "pending": "待检查", "blocked": "整改中"}
+
+
+def number(value: Decimal | int | float) -> int | float:
+    """A quantity or limit as a JSON number: whole values as integers, others as the nearest float."""
+    decimal = Decimal(str(value))
+    return int(decimal) if decimal == decimal.to_integral_value() else float(decimal)
+
+
+def template_view(template: WorksKindTemplate) -> dict[str, Any]:
+    """The template with its limits as numbers (the domain keeps them as exact decimals)."""
+    return TemplateView.model_validate(template.model_dump()).model_dump()
 
 
 def project_view(project: Project) -> dict[str, Any]:
@@ -64,8 +78,9 @@ def item_view(item: WorksItem) -> dict[str, Any]:
         "open_defects": len(item.open_defects()),
         "stop_work": item.stop_work,
         "acceptance_rounds": [_round_view(r) for r in item.rounds],
-        "quantities": to_plain(item.quantities),
+        "quantities": {name: number(amount) for name, amount in item.quantities.items()},
         "chain_head": item.chain_head,
+        "template": template_view(template),
     }
 
 
@@ -92,7 +107,7 @@ def event_view(event: ChainedEvent, users: UserDirectory | None = None) -> dict[
         "device_time": event.device_time.isoformat() if event.device_time else None,
         "actor_id": str(event.actor_id), "actor_role": event.actor_role,
         "device_id": event.device_id, "command_id": event.command_id,
-        "prev_hash": event.prev_hash, "hash": event.event_hash, "data": to_plain(data),
+        "prev_hash": event.prev_hash, "event_hash": event.event_hash, "data": to_plain(data),
     }
     if users is not None:
         person = users.get(event.actor_id)

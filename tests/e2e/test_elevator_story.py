@@ -97,4 +97,4 @@ def test_an_elevator_from_registration_to_close_out(world: ApiWorld) -> None:
     log = api.ok("GET", f"/api/v1/works-items/{lift}/events?limit=1000", api.station)["items"]
     assert report["valid"] and report["events"] == len(log) == item(lift)["version"]
     assert [e["type"] for e in log][-2:] == ["AcceptanceGranted", "ClosedOut"]
-    assert item(lift)["quantities"] == {"elevators_registered": "1"}
+    assert item(lift)["quantities"] == {"elevators_registered": 1}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
 from domain import commands as c
@@ -13,19 +13,21 @@ from domain.permissions import may_see
 from services.api import schemas as s
 from services.api.deps import ContainerDep, CurrentUser, Headers, as_uuid, execute, require_role
 from services.api.errors import ApiError
+from services.api.models import CommandOutcome, MemberAdded, Page, ProjectView
+from services.api.responses import AUTH, PROJECT_COMMAND, PROJECT_READ, problems
 from services.api.views import project_view
 
 router = APIRouter(prefix="/projects", tags=["projects"])
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=CommandOutcome, responses=problems(PROJECT_COMMAND))
 def register_project(body: s.ProjectCreate, user: CurrentUser, container: ContainerDep,  # type: ignore[valid-type]
                      headers: Headers) -> JSONResponse:
     command, recorded_at = s.to_command(c.RegisterProject, body)
     return execute(container, user, headers, command, recorded_at)
 
 
-@router.get("")
+@router.get("", response_model=Page[ProjectView], responses=problems(AUTH, {422: ("validation_error",)}))
 def list_projects(user: CurrentUser, container: ContainerDep, district: str | None = None,
                   limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)) -> dict[str, Any]:
     container.projections.refresh("catalog")
@@ -44,13 +46,15 @@ def list_projects(user: CurrentUser, container: ContainerDep, district: str | No
     return {"items": visible[offset:offset + limit], "total": len(visible), "offset": offset, "limit": limit}
 
 
-@router.get("/{project_id}")
-def get_project(project_id: str, user: CurrentUser, container: ContainerDep) -> JSONResponse:
+@router.get("/{project_id}", response_model=ProjectView, responses=problems(PROJECT_READ))
+def get_project(project_id: str, user: CurrentUser, container: ContainerDep, response: Response) -> dict[str, Any]:
     project = container.ledger.project_in_scope(user.actor, as_uuid(project_id, "project"))
-    return JSONResponse(project_view(project), headers={"ETag": f'"{project.version}"'})
+    response.headers["ETag"] = f'"{project.version}"'
+    return project_view(project)
 
 
-@router.post("/{project_id}/assignments", status_code=201)
+@router.post("/{project_id}/assignments", status_code=201, response_model=CommandOutcome,
+             responses=problems(PROJECT_COMMAND, {422: ("assignee_not_supervisor_or_contractor",)}))
 def assign(project_id: str, body: s.AssignmentCreate, user: CurrentUser,  # type: ignore[valid-type]
            container: ContainerDep, headers: Headers) -> JSONResponse:
     require_role(user, Role.ADMIN)
@@ -64,14 +68,16 @@ def assign(project_id: str, body: s.AssignmentCreate, user: CurrentUser,  # type
     return execute(container, user, headers, command, recorded_at)
 
 
-@router.delete("/{project_id}/assignments/{user_id}")
+@router.delete("/{project_id}/assignments/{user_id}", response_model=CommandOutcome,
+               responses=problems(PROJECT_COMMAND, {404: ("user_not_found",)}))
 def unassign(project_id: str, user_id: str, user: CurrentUser, container: ContainerDep,
              headers: Headers) -> JSONResponse:
     command = c.UnassignUser(project_id=as_uuid(project_id, "project"), user_id=as_uuid(user_id, "user"))
     return execute(container, user, headers, command, status=200)
 
 
-@router.post("/{project_id}/residents-group/members", status_code=201)
+@router.post("/{project_id}/residents-group/members", status_code=201, response_model=MemberAdded,
+             responses=problems(PROJECT_COMMAND, {422: ("member_must_be_resident",)}))
 def add_member(project_id: str, body: s.MemberCreate, user: CurrentUser,  # type: ignore[valid-type]
                container: ContainerDep, headers: Headers) -> JSONResponse:
     require_role(user, Role.ADMIN)
@@ -83,14 +89,15 @@ def add_member(project_id: str, body: s.MemberCreate, user: CurrentUser,  # type
     return execute(container, user, headers, command, recorded_at)
 
 
-@router.delete("/{project_id}/residents-group/members/{member_id}")
+@router.delete("/{project_id}/residents-group/members/{member_id}", response_model=CommandOutcome,
+               responses=problems(PROJECT_COMMAND))
 def remove_member(project_id: str, member_id: str, user: CurrentUser, container: ContainerDep,
                   headers: Headers, reason: str = "") -> JSONResponse:
     command = c.RemoveGroupMember(project_id=as_uuid(project_id, "project"), member_id=member_id, reason=reason)
     return execute(container, user, headers, command, status=200)
 
 
-@router.put("/{project_id}/acceptance-rule")
+@router.put("/{project_id}/acceptance-rule", response_model=CommandOutcome, responses=problems(PROJECT_COMMAND))
 def set_acceptance_rule(project_id: str, body: s.AcceptanceRuleUpdate, user: CurrentUser,  # type: ignore[valid-type]
                         container: ContainerDep, headers: Headers) -> JSONResponse:
     command, recorded_at = s.to_command(c.SetAcceptanceRule, body, project_id=as_uuid(project_id, "project"))

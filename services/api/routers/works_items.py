@@ -3,12 +3,15 @@
 import re
 from typing import Any, NamedTuple
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from domain import commands as c
+from services.api import models as m
 from services.api import schemas as s
 from services.api.deps import CommandHeaders, ContainerDep, CurrentUser, Headers, as_uuid, execute
+from services.api.responses import ITEM_COMMAND, ITEM_READ, PROJECT_COMMAND, PROJECT_READ, problems
 from services.api.views import event_view, item_view
 from services.bootstrap import Container
 from services.users import User
@@ -17,14 +20,17 @@ router = APIRouter(tags=["works items"])
 ITEM = "/works-items/{item_id}"
 
 
-@router.post("/projects/{project_id}/works-items", status_code=201)
+@router.post("/projects/{project_id}/works-items", status_code=201, response_model=m.CommandOutcome,
+             responses=problems(PROJECT_COMMAND, {404: ("works_item_not_found",), 422: (
+                 "unknown_works_kind", "hold_point_not_in_template", "missing_linked_item")}))
 def register_item(project_id: str, body: s.WorksItemCreate, user: CurrentUser,  # type: ignore[valid-type]
                   container: ContainerDep, headers: Headers) -> JSONResponse:
     command, recorded_at = s.to_command(c.RegisterWorksItem, body, project_id=as_uuid(project_id, "project"))
     return execute(container, user, headers, command, recorded_at)
 
 
-@router.get("/projects/{project_id}/works-items")
+@router.get("/projects/{project_id}/works-items", response_model=m.Page[m.WorksItemView],
+            responses=problems(PROJECT_READ))
 def list_items(project_id: str, user: CurrentUser, container: ContainerDep, kind: str | None = None,
                state: str | None = None, limit: int = Query(100, ge=1, le=1000),
                offset: int = Query(0, ge=0)) -> dict[str, Any]:
@@ -41,24 +47,26 @@ def list_items(project_id: str, user: CurrentUser, container: ContainerDep, kind
     return {"items": items[offset:offset + limit], "total": len(items), "offset": offset, "limit": limit}
 
 
-@router.get(ITEM)
-def get_item(item_id: str, user: CurrentUser, container: ContainerDep) -> JSONResponse:
+@router.get(ITEM, response_model=m.WorksItemView, responses=problems(ITEM_READ))
+def get_item(item_id: str, user: CurrentUser, container: ContainerDep, response: Response) -> dict[str, Any]:
+    """The item's state and the frozen template it was registered under (hold points, measurements, limits)."""
     item, _ = container.ledger.item_in_scope(user.actor, as_uuid(item_id, "works_item"))
-    return JSONResponse(item_view(item), headers={"ETag": f'"{item.version}"'})
+    response.headers["ETag"] = f'"{item.version}"'
+    return item_view(item)
 
 
-@router.get(ITEM + "/events")
+@router.get(ITEM + "/events", response_model=m.Page[m.EventView], responses=problems(ITEM_READ))
 def item_events(item_id: str, user: CurrentUser, container: ContainerDep,
                 after: int = Query(0, ge=0, description="versions after this one"),
                 limit: int = Query(100, ge=1, le=1000)) -> dict[str, Any]:
     item, _ = container.ledger.item_in_scope(user.actor, as_uuid(item_id, "works_item"))
     events = container.ledger.item_events(item.id, after, limit)
     views = [event_view(e, container.users) for e in events]
-    next_after = views[-1]["version"] if views and views[-1]["version"] < item.version else None
-    return {"items": views, "version": item.version, "next_after": next_after}
+    return {"items": views, "total": item.version, "offset": after, "limit": limit}
 
 
-@router.get(ITEM + "/verify")
+@router.get(ITEM + "/verify", response_model=m.ChainReportView, response_model_exclude_unset=True,
+            responses=problems(ITEM_READ))
 def verify(item_id: str, user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
     item, _ = container.ledger.item_in_scope(user.actor, as_uuid(item_id, "works_item"))
     return container.ledger.verify(item.id).as_dict()
@@ -72,6 +80,10 @@ class ItemCommandRoute(NamedTuple):
 
 
 ITEM_COMMANDS: list[ItemCommandRoute] = []  # also served inside POST /api/v1/batch
+OUTCOMES: dict[type[c.Command], type[BaseModel]] = {
+    c.RecordInspection: m.InspectionRecorded, c.RaiseDefect: m.DefectRaised, c.OrderStopWork: m.StopWorkOrdered,
+    c.RequestAcceptance: m.AcceptanceRequested, c.SignAcceptance: m.Signed, c.CloseAcceptanceRound: m.RoundClosed,
+}
 
 
 def _item_command(path: str, command: type[c.Command], body_model: Any, status: int) -> None:
@@ -96,8 +108,10 @@ def _item_command(path: str, command: type[c.Command], body_model: Any, status: 
                   headers: Headers, body: body_model | None = None) -> JSONResponse:
             return run(container, user, headers, body, item_id=as_uuid(item_id, "works_item"))
 
+    codes = problems(ITEM_COMMAND, {404: ("defect_not_found",)} if "{defect_id}" in path else {})
     router.add_api_route(ITEM + path, route, methods=["POST"], status_code=status, name=command.__name__,
-                         operation_id=command.__name__, summary=command.__name__)
+                         operation_id=command.__name__, summary=command.__name__,
+                         response_model=OUTCOMES.get(command, m.CommandOutcome), responses=codes)
 
 
 _item_command("/inspections", c.RecordInspection, s.InspectionCreate, 201)

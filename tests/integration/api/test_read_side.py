@@ -31,7 +31,7 @@ def test_dashboards_in_scope(api: ApiWorld) -> None:
     board = api.ok("GET", f"/api/v1/dashboards/projects/{api.project_id}?after={after(last)}", api.supervisor)
     assert board["works_items"] == 1 and board["hold_points"] == {"passed": 3, "total": 7}
     assert board["open_defects"] == {"total": 1, "by_severity": {"major": 1}, "overdue": 1}
-    assert board["quantities"] == {"pipe_laid_m": "42.5"} and board["name"] == "金牛花苑"
+    assert board["quantities"] == {"pipe_laid_m": 42.5} and board["name"] == "金牛花苑"
     district = api.ok("GET", "/api/v1/dashboards/districts/徐汇区", api.station)
     assert district["projects"] == 1 and district["works_items"] == 1
     assert api.ok("GET", "/api/v1/dashboards/city", api.admin)["works_items"] == 1

@@ -1,0 +1,426 @@
+"""Response models: the shapes the API promises, so a client can generate its types from `/openapi.json`.
+
+Every route declares one of these; FastAPI validates what a read route returns against it, so the
+contract cannot drift from the code without a test failing. Quantities and template limits are numbers
+(JSON numbers, not strings); acceptance-rule fractions stay exact strings such as "2/3".
+"""
+
+from __future__ import annotations
+
+from typing import Any, Generic, Literal, TypeVar
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+ItemState = Literal["registered", "in_progress", "completed", "awaiting_acceptance", "accepted", "closed_out"]
+HoldPointStatus = Literal["passed", "failed", "conditional", "pending", "blocked"]
+DefectStatus = Literal["open", "rectification_reported", "closed"]
+RoundStatus = Literal["open", "granted", "rejected", "cancelled"]
+Severity = Literal["minor", "major", "critical"]
+HASH = r"^[0-9a-f]{64}$"
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- problems and pages -----------------------------------------------------------------------------------
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; further members (`current`, `expected`, `errors`, `behind`, …) may follow."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    status: int
+    code: str = Field(description="stable English code, e.g. `version_conflict`")
+    title: str = Field(description="English summary")
+    detail: str = Field(description="中文说明 (Chinese explanation for the person)")
+    instance: str | None = None
+
+
+class Page(Model, Generic[T]):
+    """The one list envelope: a page of `items` out of `total`, starting at `offset`."""
+
+    items: list[T]
+    total: int = Field(ge=0)
+    offset: int = Field(ge=0)
+    limit: int = Field(ge=0)
+
+
+# --- works kinds' templates (numbers as numbers) -----------------------------------------------------------
+
+
+class MeasurementView(Model):
+    code: str
+    name_zh: str
+    name_en: str
+    type: Literal["number", "text", "choice"]
+    unit: str | None
+    choices: list[str]
+    required: bool
+    minimum: float | None
+    quantity: str | None = Field(description="the dashboard figure this measurement adds to")
+
+
+class ChecklistItemView(Model):
+    code: str
+    text_zh: str
+    text_en: str
+
+
+class CheckView(Model):
+    """A limit a passing inspection must meet: `measurement op value`, or `measurement op ratio × of`."""
+
+    code: str
+    name_zh: str
+    measurement: str
+    op: Literal[">=", "<=", "=="]
+    value: float | None
+    ratio: str | None = Field(description="exact fraction, e.g. \"3/2\"")
+    of: str | None
+    when: dict[str, str]
+
+
+class LinkedRequirementView(Model):
+    kind: str
+    hold_point: str
+
+
+class HoldPointSpecView(Model):
+    code: str
+    name_zh: str
+    name_en: str
+    min_photos: int
+    measurements: list[MeasurementView]
+    checklist: list[ChecklistItemView]
+    checks: list[CheckView]
+    after: list[str]
+    construction: bool
+    concealed: bool
+    linked: LinkedRequirementView | None
+
+
+class TemplateView(Model):
+    """A works kind's template; an item carries the copy it was registered under."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    version: int
+    hold_points: list[HoldPointSpecView]
+
+
+# --- projects --------------------------------------------------------------------------------------------
+
+
+class AcceptanceRuleView(Model):
+    min_signed: str = Field(description="exact fraction of the electorate that must sign, e.g. \"2/3\"")
+    min_accept: str = Field(description="exact fraction of signatures that must accept, e.g. \"4/5\"")
+
+
+class MemberView(Model):
+    member_id: str = Field(description="a UUID (members added before v1.1 have 32 hex digits)")
+    user_id: UUID
+    building: str
+    unit: str
+
+
+class ProjectView(Model):
+    id: UUID
+    version: int
+    name: str
+    district: str
+    assignments: dict[str, Literal["supervisor", "contractor"]] = Field(description="user id → role")
+    residents_group: list[MemberView]
+    acceptance_rule: AcceptanceRuleView
+    street_office: str
+    address: str
+    year_built: int | None
+    buildings: int
+    households: int
+    categories: list[Literal["basic", "improvement", "upgrade"]]
+
+
+# --- works items ------------------------------------------------------------------------------------------
+
+
+class HoldPointStateView(Model):
+    code: str
+    name_zh: str
+    name_en: str
+    status: HoldPointStatus
+    status_zh: str
+    inspections: int
+    last_inspected_at: str | None = Field(description="ISO 8601 server time")
+    ready: bool = Field(description="every hold point it follows has passed")
+    after: list[str]
+    min_photos: int
+    construction: bool
+    concealed: bool
+
+
+class DefectView(Model):
+    defect_id: str
+    status: DefectStatus
+    severity: Severity
+    hold_point: str | None
+    due_date: str | None
+    raised_by: UUID
+    reported_by: UUID | None
+
+
+class StopWorkView(Model):
+    order_id: str
+    reason: str
+    ordered_by: UUID
+    at: str = Field(description="ISO 8601 server time")
+
+
+class TallyView(Model):
+    electorate: int
+    accepts: int
+    rejects: int
+    signed: int
+
+
+class RoundView(Model):
+    round_no: int
+    status: RoundStatus
+    electorate: list[str] = Field(description="member ids")
+    rule: AcceptanceRuleView
+    subject_version: int
+    subject_hash: str = Field(pattern=HASH)
+    tally: TallyView
+    signed_by: list[str]
+    decided_if_closed_now: Literal["granted", "rejected"] | None
+
+
+class WorksItemView(Model):
+    id: UUID
+    version: int
+    project_id: UUID
+    kind: str
+    kind_zh: str
+    title: str
+    location: str
+    state: ItemState
+    state_zh: str
+    contractor_id: UUID | None
+    links: dict[str, UUID] = Field(description="hold point → linked works item")
+    hold_points: list[HoldPointStateView]
+    hold_points_passed: int
+    defects: list[DefectView]
+    open_defects: int
+    stop_work: StopWorkView | None
+    acceptance_rounds: list[RoundView]
+    quantities: dict[str, float]
+    chain_head: str
+    template: TemplateView = Field(description="the frozen template this item was registered under")
+
+
+class EventView(Model):
+    """One event of an item's hash-chained log: `event_hash = SHA-256(prev_hash ‖ canonical JSON)`."""
+
+    version: int
+    type: str
+    topic: str
+    server_time: str = Field(description="ISO 8601, when the server recorded it")
+    device_time: str | None = Field(description="ISO 8601, the device's own clock")
+    actor_id: UUID
+    actor_role: str
+    actor_name: str | None
+    device_id: str | None
+    command_id: str | None
+    prev_hash: str
+    event_hash: str
+    data: dict[str, Any]
+
+
+class ChainReportView(Model):
+    valid: bool
+    events: int
+    head: str | None
+    broken_at_version: int | None = None
+    reason: str | None = None
+
+
+# --- command outcomes --------------------------------------------------------------------------------------
+
+
+class EventRef(Model):
+    version: int
+    type: str
+    aggregate_id: UUID
+
+
+class CommandOutcome(Model):
+    """What a command did. `ETag` carries the new version, `X-Log-Position` the log position; a retry with
+    the same `Idempotency-Key` answers the same body with `Idempotent-Replayed: true`."""
+
+    id: UUID = Field(description="the aggregate the command addressed")
+    version: int
+    command: str
+    events: list[EventRef]
+
+
+class MemberAdded(CommandOutcome):
+    member_id: str
+
+
+class InspectionRecorded(CommandOutcome):
+    inspection_id: str
+    defect_ids: list[str]
+
+
+class DefectRaised(CommandOutcome):
+    defect_id: str
+
+
+class StopWorkOrdered(CommandOutcome):
+    order_id: str
+
+
+class AcceptanceRequested(CommandOutcome):
+    round_no: int
+    subject_hash: str = Field(pattern=HASH, description="the hash of the log residents are shown and sign")
+    subject_version: int
+
+
+class Signed(CommandOutcome):
+    member_id: str
+    round_status: RoundStatus
+
+
+class RoundClosed(CommandOutcome):
+    round_status: RoundStatus
+
+
+# --- read models -------------------------------------------------------------------------------------------
+
+
+class PhotoRef(Model):
+    id: str
+    thumbnail: str
+
+
+class FlagView(Model):
+    code: str
+    label_zh: str
+
+
+class TimelineEntry(Model):
+    position: int
+    aggregate_id: UUID
+    item_id: UUID | None
+    kind: str | None
+    version: int
+    type: str
+    actor_id: UUID
+    actor_name: str | None
+    actor_role: str
+    device_id: str | None
+    device_time: str | None
+    server_time: str
+    hold_point: str | None
+    hold_point_zh: str | None = Field(description="the hold point's Chinese name in the item's template")
+    data: dict[str, Any]
+    photos: list[PhotoRef]
+    flags: list[FlagView]
+
+
+class KindSummary(Model):
+    items: int
+    hold_points_passed: int
+    hold_points_total: int
+    by_state: dict[str, int]
+
+
+class Progress(Model):
+    passed: int
+    total: int
+
+
+class OpenDefects(Model):
+    total: int
+    by_severity: dict[str, int]
+    overdue: int
+
+
+class OpenRound(Model):
+    item_id: UUID
+    round_no: int
+    electorate: int
+    accepts: int
+    rejects: int
+
+
+class Dashboard(Model):
+    scope: Literal["project", "district", "city"]
+    value: str | None
+    projects: int
+    works_items: int
+    by_kind: dict[str, KindSummary]
+    hold_points: Progress
+    open_defects: OpenDefects
+    stop_work_in_force: int
+    acceptance_rounds_open: list[OpenRound]
+    quantities: dict[str, float]
+    last_activity: str | None
+
+
+class ProjectDashboard(Dashboard):
+    name: str
+    district: str
+
+
+class BoardTally(Model):
+    electorate: int
+    signed: int
+    accepts: int
+    rejects: int
+
+
+class BoardEntry(Model):
+    project_id: UUID
+    item_id: UUID
+    round_no: int
+    kind: str
+    title: str
+    location: str
+    status: RoundStatus
+    subject_hash: str
+    opened_at: str | None
+    decided_at: str | None
+    my_decision: Literal["accept", "reject"] | None
+    tally: BoardTally
+
+
+class AcceptanceBoard(Model):
+    awaiting_my_signature: list[BoardEntry]
+    signed_awaiting_decision: list[BoardEntry]
+    decided: list[BoardEntry]
+
+
+class ProjectionStatus(Model):
+    name: str
+    position: int
+    head: int
+    lag: int
+
+
+class RelayStatus(Model):
+    state: str
+    detail: str | None = None
+    position: int | None = None
+    head: int | None = None
+    lag: int | None = None
+    updated_at: str | None = None
+
+
+class ProjectionsStatus(Model):
+    projections: list[ProjectionStatus]
+    relay: RelayStatus

@@ -1,0 +1,132 @@
+"""The refusals each route can answer, documented as `application/problem+json` with their `code`s.
+
+A route names its family (`READ`, `ITEM_COMMAND`, …) and perhaps a few codes of its own; `problems()`
+turns that into FastAPI's `responses=` dict. `install()` completes the OpenAPI document with what FastAPI
+cannot derive from the functions: the shared `Problem` schema, the bearer security scheme (instead of an
+`authorization` header parameter), and the formats of the command headers, taken from the same constants
+the server checks them with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+import domain.rules
+from domain.errors import DomainError, ErrorKind
+from services.api import deps
+from services.api.errors import STATUS
+from services.api.models import Problem
+
+Codes = Mapping[int, Iterable[str]]
+PROBLEM_REF = "#/components/schemas/Problem"
+DESCRIPTIONS = {
+    400: "Malformed command header (请求头格式无效)", 401: "Not authenticated (未登录或令牌无效)",
+    403: "Not permitted (无权操作)", 404: "Not found (不存在)", 409: "Refused by the current state (状态冲突)",
+    413: "Request body too large (请求体过大)", 415: "Unsupported media type (不支持的文件类型)",
+    422: "Invalid request (请求内容无效)", 429: "Too many requests (请求过于频繁)",
+    503: "Temporarily unavailable (暂时不可用)",
+}
+IF_MATCH = r'^(W/)?"?[0-9]{1,18}"?$'
+HEADERS: dict[str, dict[str, Any]] = {
+    "idempotency-key": {"pattern": deps.KEY.pattern, "maxLength": 128,
+                        "description": "client-made id of this command (a UUID is best); a retry with the same "
+                                       "key answers the first outcome"},
+    "if-match": {"pattern": IF_MATCH, "maxLength": 24,
+                 "description": "the aggregate version the client saw (its ETag), e.g. `\"7\"`; a stale one is 409"},
+    "x-device-id": {"maxLength": 128, "description": "the tablet or device that recorded the command"},
+    "x-request-id": {"maxLength": 128, "description": "echoed in the response and stored on the events"},
+}
+
+
+def _domain_codes(kind: ErrorKind, exclude: Iterable[type[DomainError]] = ()) -> list[str]:
+    found: list[str] = []
+    pending = list(DomainError.__subclasses__())
+    while pending:
+        error = pending.pop()
+        pending.extend(error.__subclasses__())
+        if error.kind == kind and error not in exclude:
+            found.append(error.code)
+    return found
+
+
+def merge(*families: Codes) -> dict[int, set[str]]:
+    merged: dict[int, set[str]] = {}
+    for family in families:
+        for status, codes in family.items():
+            merged.setdefault(status, set()).update(codes)
+    return merged
+
+
+PROJECT_ONLY = (domain.rules.DuplicateMember, domain.rules.MemberNotFound, domain.rules.InvalidAcceptanceRule)
+AUTH: Codes = {401: ("unauthenticated", "invalid_token")}
+SCOPED = merge(AUTH, {403: ("out_of_scope", "role_not_permitted"), 422: ("validation_error",)})
+PROJECT_READ = merge(SCOPED, {404: ("project_not_found",)})
+ITEM_READ = merge(SCOPED, {404: ("works_item_not_found", "project_not_found")})
+AFTER: Codes = {503: ("projection_behind",)}
+_COMMAND = merge(SCOPED, {
+    400: ("invalid_if_match", "invalid_idempotency_key"),
+    404: ("project_not_found", "works_item_not_found"),
+    409: ("version_conflict",), 422: ("idempotency_key_reused",),
+})
+PROJECT_COMMAND = merge(_COMMAND, {
+    STATUS[kind]: [c for c in _domain_codes(kind) if c in {e.code for e in PROJECT_ONLY}
+                   or c in ("invalid_item_state",)] for kind in ErrorKind
+})
+PHOTO_CITATIONS: Codes = {403: ("photo_out_of_scope",), 422: ("photo_not_found",)}
+ITEM_COMMAND = merge(_COMMAND, PHOTO_CITATIONS,
+                     {STATUS[kind]: _domain_codes(kind, PROJECT_ONLY) for kind in ErrorKind})
+
+
+def problems(*families: Codes) -> dict[int | str, dict[str, Any]]:
+    """FastAPI `responses=`: one problem+json response per status, its `code` limited to those listed."""
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status, codes in sorted(merge(*families).items()):
+        schema = {"allOf": [{"$ref": PROBLEM_REF},
+                            {"type": "object", "properties": {"code": {"type": "string", "enum": sorted(codes)}}}]}
+        responses[status] = {"description": DESCRIPTIONS.get(status, "Problem"),
+                             "content": {"application/problem+json": {"schema": schema}}}
+    return responses
+
+
+def _document(schema: dict[str, Any]) -> dict[str, Any]:
+    components = schema.setdefault("components", {})
+    components.setdefault("schemas", {})["Problem"] = Problem.model_json_schema(ref_template=PROBLEM_REF)
+    components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer",
+                                                "description": "a token from `siteledger admin create-user` "
+                                                               "or POST /api/v1/users"}}
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            params = operation.get("parameters", [])
+            if any(p["in"] == "header" and p["name"].lower() == "authorization" for p in params):
+                operation["security"] = [{"bearer": []}]
+            operation["parameters"] = [p for p in params
+                                       if not (p["in"] == "header" and p["name"].lower() == "authorization")]
+            if not operation["parameters"]:
+                del operation["parameters"]
+            for param in operation.get("parameters", []):
+                extra = HEADERS.get(param["name"].lower()) if param["in"] == "header" else None
+                if extra:
+                    param["description"] = extra["description"]
+                    param["schema"] = {"type": "string", **{k: v for k, v in extra.items() if k != "description"}}
+            default_422 = operation.get("responses", {}).get("422", {}).get("content", {})
+            if "application/json" in default_422:  # FastAPI's own, for routes that list no 422 themselves
+                operation["responses"]["422"] = problems({422: ("validation_error",)})[422]
+    components["schemas"].pop("HTTPValidationError", None)
+    components["schemas"].pop("ValidationError", None)
+    return schema
+
+
+def install(app: FastAPI) -> None:
+    """Serve the completed document at /openapi.json (built once, like FastAPI's own)."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _document(get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise the schema
