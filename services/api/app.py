@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.api import errors, security_headers
+from services.api import errors, responses, security_headers
 from services.api.routers import batch, dashboards, health, kinds, metrics, photos, projects, users, works_items
 from services.bootstrap import Container, build
 from services.observability import RequestContext
