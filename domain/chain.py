@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 from uuid import UUID
 
@@ -37,7 +37,8 @@ class ChainedEvent(AggregateEvent):
 
     def mutate(self, aggregate: Any) -> Any:
         result = super().mutate(aggregate)
-        result.chain_head = self.event_hash
+        if result is not None:  # None only for an event that discards its aggregate; ours never do
+            result.chain_head = self.event_hash
         return result
 
 
@@ -46,6 +47,17 @@ EVENT_METADATA = frozenset({
     "originator_id", "originator_version", "originator_topic", "timestamp", "actor_id", "actor_role",
     "device_id", "command_id", "device_time", "request_id", "prev_hash", "event_hash",
 })
+
+
+def at_site(moment: datetime, site_tz: tzinfo) -> datetime:
+    """A time without a zone (a camera's EXIF, a device time stored before the API refused them) is the
+    site's local time; every reader that compares times goes through here, so none meets a naive one."""
+    return moment if moment.utcoffset() is not None else moment.replace(tzinfo=site_tz)
+
+
+def device_time_of(event: ChainedEvent, site_tz: tzinfo) -> datetime | None:
+    """The device time as readers use it. The stored value stays as recorded: the hash covers it."""
+    return at_site(event.device_time, site_tz) if event.device_time is not None else None
 
 
 def event_digest(event: ChainedEvent) -> str:

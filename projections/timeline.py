@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from domain.canonical import to_plain
-from domain.chain import EVENT_METADATA, ChainedEvent
+from domain.chain import EVENT_METADATA, ChainedEvent, at_site, device_time_of
 from domain.inspection import PASSING
 from domain.project import ProjectEvent
 from domain.works_item import WorksItem
@@ -46,7 +46,7 @@ class Timeline:
 
     def __init__(self, late_after_hours: float = 12.0, site_utc_offset_hours: float = 8.0) -> None:
         self.late_after = timedelta(hours=late_after_hours)
-        self.site_tz = timezone(timedelta(hours=site_utc_offset_hours))  # EXIF times are the camera's local time
+        self.site_tz = timezone(timedelta(hours=site_utc_offset_hours))  # a time without a zone is site local
 
     def apply(self, event: Any, position: int, batch: Batch) -> None:
         if isinstance(event, ProjectEvent):
@@ -67,13 +67,13 @@ class Timeline:
         row = batch.tx.execute("SELECT taken_at FROM photo_facts WHERE photo_id = ?", (photo_id,)).fetchone()
         if not row or not row[0]:
             return None
-        taken = datetime.fromisoformat(row[0])
-        return taken if taken.tzinfo else taken.replace(tzinfo=self.site_tz)
+        return at_site(datetime.fromisoformat(row[0]), self.site_tz)
 
     def _flags(self, batch: Batch, event: WorksItemEvent, item: WorksItem) -> list[str]:
         flags = []
-        recorded = event.device_time or event.timestamp
-        if event.device_time and event.timestamp - event.device_time > self.late_after:
+        device_time = device_time_of(event, self.site_tz)
+        recorded = device_time or event.timestamp
+        if device_time and event.timestamp - device_time > self.late_after:
             flags.append("late_arrival")
         if isinstance(event, (InspectionRecorded, RectificationReported, WorksCompleted)) and item.stop_work:
             construction = not isinstance(event, InspectionRecorded) or item.spec(event.hold_point).construction
@@ -89,17 +89,18 @@ class Timeline:
         if isinstance(event, InspectionRecorded) and item.spec(event.hold_point).concealed and taken:
             covered = [item.hold_points[s.code].get("at") for s in item.parsed_template.hold_points
                        if event.hold_point in s.after and item.hold_points[s.code]["result"] in PASSING]
-            if any(at and max(taken) > datetime.fromisoformat(at) for at in covered):
+            if any(at and max(taken) > at_site(datetime.fromisoformat(at), self.site_tz) for at in covered):
                 flags.append("concealed_photo_after_backfill")
         return flags
 
     def _insert(self, batch: Batch, position: int, event: ChainedEvent, item: WorksItem | None, project_id: str,
                 flags: list[str]) -> None:
         data = {k: v for k, v in vars(event).items() if k not in META}
+        device_time = device_time_of(event, self.site_tz)
         batch.cache.setdefault(("timeline rows",), []).append(
             (position, str(event.originator_id), str(item.id) if item else None, project_id,
              item.kind if item else None, event.originator_version, type(event).__name__, str(event.actor_id),
-             event.actor_role, event.device_id, event.device_time.isoformat() if event.device_time else None,
+             event.actor_role, event.device_id, device_time.isoformat() if device_time else None,
              event.timestamp.isoformat(), getattr(event, "hold_point", None), json.dumps(_photos(event)),
              json.dumps(to_plain(data), ensure_ascii=False), json.dumps(flags), int(bool(flags))))
 
