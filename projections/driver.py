@@ -6,8 +6,9 @@ compare-and-set, so a restart neither skips nor double-counts, and two runners n
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -43,6 +44,24 @@ class PositionMoved(Exception):
     """Another runner advanced this projection first; this batch is rolled back and skipped."""
 
 
+@dataclass(frozen=True)
+class Stuck:
+    """Where a read model stopped: what an operator needs to find the event in the log and the bug."""
+
+    position: int | None  # None: the batch failed as a whole (its flush, the database)
+    event_type: str | None
+    error: str
+
+    @classmethod
+    def at(cls, note: Any, event: Any, error: BaseException) -> Stuck:
+        event_type = type(event).__name__ if event is not None else str(note.topic).rpartition(":")[2]
+        return cls(int(note.id), event_type, describe(error))
+
+
+def describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:500]
+
+
 class EventStoreDriver:
     """Polls `select_notifications` from the tracked position (the SQLite recorder cannot subscribe).
 
@@ -52,6 +71,7 @@ class EventStoreDriver:
     def __init__(self, model: ReadModel, app: Application, db: Database, batch: int = 1000) -> None:
         self.model, self.app, self.db, self.batch = model, app, db, batch
         self.name = model.name
+        self.stuck: Stuck | None = None  # set when the last batch failed, cleared by the next that commits
         self._lock = threading.Lock()
         self.create()
 
@@ -77,24 +97,44 @@ class EventStoreDriver:
             notes = self.app.recorder.select_notifications(start, self.batch, inclusive_of_start=False)
             if not notes:
                 return 0
-            wanted = set(self.model.topics)
             try:
-                with self.db.transaction() as tx:
-                    # claim the position first: a second runner waits on this row lock, then finds it moved
-                    claimed = tx.execute("UPDATE projection_tracking SET position = ? WHERE name = ? AND position = ?",
-                                         (start, self.name, start))
-                    if claimed.rowcount != 1:
-                        raise PositionMoved(self.name)
-                    batch = Batch(tx, self.app)
-                    for note in notes:
-                        if note.topic.startswith(INTERNAL) or (wanted and note.topic not in wanted):
-                            continue  # never decode what the model ignores (command receipts: half the log)
-                        self.model.apply(self.app.mapper.to_domain_event(note), note.id, batch)
-                    self.model.flush(batch)
-                    tx.execute("UPDATE projection_tracking SET position = ? WHERE name = ?", (notes[-1].id, self.name))
+                self._commit(start, notes)
             except PositionMoved:
                 return 0
+            except _EventFailed as failed:
+                self.stuck = failed.stuck
+                before = [n for n in notes if n.id < failed.position]
+                if before:  # keep what precedes the event that cannot be applied; the next try starts at it
+                    with contextlib.suppress(Exception):  # if even that fails, the next try finds out why
+                        self._commit(start, before)
+                raise failed.cause from None
+            except Exception as error:
+                self.stuck = Stuck(None, None, describe(error))
+                raise
+            self.stuck = None
             return len(notes)
+
+    def _commit(self, start: int, notes: Sequence[Any]) -> None:
+        """Apply `notes` and move the position past them, in one transaction, or nothing at all."""
+        wanted = set(self.model.topics)
+        with self.db.transaction() as tx:
+            # claim the position first: a second runner waits on this row lock, then finds it moved
+            claimed = tx.execute("UPDATE projection_tracking SET position = ? WHERE name = ? AND position = ?",
+                                 (start, self.name, start))
+            if claimed.rowcount != 1:
+                raise PositionMoved(self.name)
+            batch = Batch(tx, self.app)
+            for note in notes:
+                if note.topic.startswith(INTERNAL) or (wanted and note.topic not in wanted):
+                    continue  # never decode what the model ignores (command receipts: half the log)
+                event = None
+                try:
+                    event = self.app.mapper.to_domain_event(note)
+                    self.model.apply(event, note.id, batch)
+                except Exception as error:
+                    raise _EventFailed(Stuck.at(note, event, error), note.id, error) from error
+            self.model.flush(batch)
+            tx.execute("UPDATE projection_tracking SET position = ? WHERE name = ?", (notes[-1].id, self.name))
 
     def catch_up(self, progress: Callable[[int, int], None] | None = None) -> int:
         applied = 0
@@ -118,3 +158,11 @@ class EventStoreDriver:
             return self.catch_up(progress)
         finally:
             self.batch = usual
+
+
+class _EventFailed(Exception):
+    """Carries which event broke a batch out of its (rolled back) transaction."""
+
+    def __init__(self, stuck: Stuck, position: int, cause: Exception) -> None:
+        super().__init__(stuck.error)
+        self.stuck, self.position, self.cause = stuck, position, cause

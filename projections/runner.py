@@ -5,17 +5,44 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from projections.driver import EventStoreDriver
+from projections.driver import EventStoreDriver, Stuck, describe
 
 log = logging.getLogger("siteledger.projections")
 
 
+@dataclass(frozen=True)
+class Failing:
+    """A read model that could not apply its next event: shown, counted, retried later and later."""
+
+    stuck: Stuck
+    since: datetime  # the first failure at this position (wall clock, for people)
+    attempts: int
+    retry_at: float  # monotonic
+
+    def as_dict(self, now: float) -> dict[str, Any]:
+        return {"position": self.stuck.position, "event_type": self.stuck.event_type, "error": self.stuck.error,
+                "since": self.since.isoformat(), "attempts": self.attempts,
+                "retry_in_s": round(max(self.retry_at - now, 0.0), 3)}
+
+
 class ProjectionRunner:
+    """One read model failing never stops the others: it backs off (exponentially, capped) and says why."""
+
     def __init__(self, drivers: list[EventStoreDriver], interval_s: float = 0.5, min_gap_s: float = 0.05,
-                 fed_by_kafka: bool = False) -> None:
+                 fed_by_kafka: bool = False, backoff_s: tuple[float, float] = (0.5, 60.0),
+                 on_failure: Callable[[str], None] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.drivers = {d.name: d for d in drivers}
+        self.backoff_s = backoff_s  # first delay, longest delay
+        self.on_failure = on_failure  # e.g. count it in a metric
+        self.clock = clock
+        self.failing: dict[str, Failing] = {}
+        self._failing_lock = threading.Lock()
         self.fed_by_kafka = fed_by_kafka  # another process applies events from Kafka: only watch, never apply
         self.interval_s = interval_s
         self.min_gap_s = min_gap_s  # under load, let events gather: one transaction per batch, not per command
@@ -26,12 +53,40 @@ class ProjectionRunner:
 
     def run_once(self) -> None:
         for driver in self.drivers.values():
-            try:
-                driver.catch_up()
-            except Exception:  # a failing read model must not stop the others; it retries next round
-                log.exception("projection %s failed; retrying", driver.name)
+            self._attempt(driver)
         with self._progress:
             self._progress.notify_all()
+
+    def _attempt(self, driver: EventStoreDriver) -> None:
+        """Catch one read model up, unless it is failing and its next retry is not due yet."""
+        previous = self.failing.get(driver.name)
+        if previous is not None and self.clock() < previous.retry_at:
+            return
+        try:
+            driver.catch_up()
+        except Exception as error:  # a failing read model must not stop the others
+            self._failed(driver, previous, error)
+        else:
+            if previous is not None:
+                with self._failing_lock:
+                    self.failing.pop(driver.name, None)
+                log.info("projection %s recovered", driver.name, extra={"projection": driver.name})
+
+    def _failed(self, driver: EventStoreDriver, previous: Failing | None, error: Exception) -> None:
+        stuck = driver.stuck or Stuck(None, None, describe(error))
+        same = previous is not None and previous.stuck.position == stuck.position
+        attempts = previous.attempts + 1 if previous is not None and same else 1
+        first, longest = self.backoff_s
+        delay = min(first * 2 ** (attempts - 1), longest)
+        since = previous.since if previous is not None and same else datetime.now(UTC)
+        with self._failing_lock:
+            self.failing[driver.name] = Failing(stuck, since, attempts, self.clock() + delay)
+        if self.on_failure is not None:
+            self.on_failure(driver.name)
+        log.error("projection %s cannot apply the event at position %s (%s): %s; retrying in %.1f s",
+                  driver.name, stuck.position, stuck.event_type, stuck.error, delay, exc_info=error,
+                  extra={"projection": driver.name, "position": stuck.position, "event_type": stuck.event_type,
+                         "attempts": attempts})
 
     def run_forever(self) -> None:
         while not self._stop.is_set():
@@ -90,6 +145,8 @@ class ProjectionRunner:
                 return lag
             if self._thread is None and not self.fed_by_kafka:  # no background runner: do the work here
                 self.run_once()
+                if self.behind(position, names) == lag:  # no progress (a read model backing off): don't spin
+                    self._stop.wait(min(remaining, 0.05))
                 continue
             with self._progress:
                 self._progress.wait(min(remaining, 0.1))
@@ -98,11 +155,33 @@ class ProjectionRunner:
     def refresh(self, name: str) -> None:
         """Bring one read model up to date before a list is read from it (unless Kafka workers own it)."""
         if not self.fed_by_kafka:
-            self.drivers[name].catch_up()
+            self._attempt(self.drivers[name])  # a failing read model answers what it has; status says why
 
-    def status(self) -> list[dict[str, Any]]:
+    def rebuild(self, name: str, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+        """Rebuild one read model from the log; its status after (a failure is recorded, as in `run_once`)."""
+        driver = self.drivers[name]
+        previous = self.failing.get(name)
+        try:
+            driver.rebuild(progress)
+        except Exception as error:
+            self._failed(driver, previous, error)
+        else:
+            with self._failing_lock:
+                self.failing.pop(name, None)
+        return self.status([name])[0]
+
+    def status(self, names: list[str] | None = None) -> list[dict[str, Any]]:
         out = []
+        now = self.clock()
         for name, driver in self.drivers.items():
+            if names is not None and name not in names:
+                continue
             position, head = driver.position(), driver.head()
-            out.append({"name": name, "position": position, "head": head, "lag": max(head - position, 0)})
+            row: dict[str, Any] = {"name": name, "position": position, "head": head, "lag": max(head - position, 0)}
+            failing = self.failing.get(name)
+            if failing is not None:
+                row |= {"state": "failing", "failure": failing.as_dict(now)}
+            else:
+                row["state"] = "caught_up" if position >= head else "catching_up"
+            out.append(row)
         return out

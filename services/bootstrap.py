@@ -15,6 +15,7 @@ from projections.sql import Database
 from projections.timeline import Timeline
 from services.bus import kafka_clients
 from services.bus.relay import Relay
+from services.observability import PROJECTION_FAILURES
 from services.photos.service import PhotoService
 from services.photos.store import PhotoStore
 from services.photos.uploads import ResumableUploads
@@ -51,7 +52,8 @@ def build(settings: Settings | None = None) -> Container:
     models = [Catalog(), Dashboard(), Timeline(settings.late_arrival_hours, settings.site_utc_offset_hours),
               AcceptanceBoard()]
     runner = ProjectionRunner([EventStoreDriver(m, ledger, db) for m in models], settings.projection_interval_s,
-                              fed_by_kafka=bool(settings.kafka_bootstrap) and not settings.projections_in_process)
+                              fed_by_kafka=bool(settings.kafka_bootstrap) and not settings.projections_in_process,
+                              on_failure=lambda name: PROJECTION_FAILURES.labels(name).inc())
     store = PhotoStore(settings.s3_address(), settings.s3_access_key, settings.s3_secret_key, settings.s3_bucket,
                        secure=settings.s3_secure, region=settings.s3_region)
     photos = PhotoService(store, ledger, db, settings.photo_max_bytes, settings.photo_max_pixels)

@@ -101,13 +101,20 @@ def projections_rebuild(args: argparse.Namespace, settings: Settings) -> int:
             print(f"unknown projection {', '.join(unknown)}; known: {', '.join(container.projections.drivers)}",
                   file=sys.stderr)
             return 2
+        failing = 0
         for name in names:
             started = time.monotonic()
-            position = container.projections.drivers[name].rebuild(progress_bar(name))
-            seconds = time.monotonic() - started
+            report = container.projections.rebuild(name, progress_bar(name))
+            seconds, position = time.monotonic() - started, report["position"]
+            if report["state"] == "failing":  # the same words as GET /api/v1/projections/status
+                failing += 1
+                failure = report["failure"]
+                print(f"\n{name}: failing at position {failure['position']} ({failure['event_type']}): "
+                      f"{failure['error']}; rebuilt up to position {position} of {report['head']}", file=sys.stderr)
+                continue
             print(f"\n{name}: rebuilt to position {position} in {seconds:.1f} s "
                   f"({position / max(seconds, 1e-9):,.0f} events/s)", file=sys.stderr)
-    return 0
+    return 1 if failing else 0
 
 
 def relay(args: argparse.Namespace, settings: Settings) -> int:

@@ -20,6 +20,9 @@ COMMAND_SECONDS = Histogram("siteledger_command_seconds", "Time to execute a com
                             ["command"], buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
 EVENTS_APPENDED = Counter("siteledger_events_appended_total", "Events appended to the store", ["type"])
 PROJECTION_LAG = Gauge("siteledger_projection_lag_events", "Events a read model is behind the log", ["projection"])
+PROJECTION_FAILURES = Counter("siteledger_projection_failures_total",
+                              "Attempts to apply a read model's next events that failed (it backs off and retries)",
+                              ["projection"])
 RELAY_LAG = Gauge("siteledger_relay_lag_events", "Events not yet published to Kafka")
 PHOTO_UPLOADS = Counter("siteledger_photo_uploads_total", "Photo uploads by result", ["result"])
 PHOTO_REFUSALS = Counter("siteledger_photo_refusals_total", "Photos refused, by reason", ["reason"])
