@@ -405,11 +405,24 @@ class AcceptanceBoard(Model):
     decided: list[BoardEntry]
 
 
+class ProjectionFailure(Model):
+    """The event a read model cannot apply; it retries later and later (exponential back-off, capped)."""
+
+    position: int | None = Field(description="the event's log position; null: the batch failed as a whole")
+    event_type: str | None
+    error: str
+    since: str = Field(description="ISO 8601, the first failure at this position")
+    attempts: int
+    retry_in_s: float
+
+
 class ProjectionStatus(Model):
     name: str
     position: int
     head: int
     lag: int
+    state: Literal["caught_up", "catching_up", "failing"]
+    failure: ProjectionFailure | None = None
 
 
 class RelayStatus(Model):
