@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from domain.application import SiteLedger
 from projections.acceptance_board import AcceptanceBoard
@@ -60,7 +61,8 @@ def build(settings: Settings | None = None) -> Container:
     return Container(
         settings=settings, ledger=ledger, db=db, users=UserDirectory(db),
         projections=runner,
-        photos=photos, uploads=ResumableUploads(db, photos, settings.upload_chunk_bytes),
+        photos=photos, uploads=ResumableUploads(db, photos, settings.upload_chunk_bytes,
+                                                timedelta(hours=settings.upload_expiry_hours)),
     )
 
 

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     photo_max_bytes: int = Field(default=30 * 1024 * 1024, gt=0)
     photo_max_pixels: int = Field(default=80_000_000, gt=0)
     upload_chunk_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
+    upload_expiry_hours: float = Field(default=24.0, gt=0)  # a resumable upload (row and pieces) is removed then
     readmodels_url: str = ""  # empty: beside the event store; a Kafka projection worker may have its own
     kafka_bootstrap: str = ""  # empty: no event bus (the embedded default)
     kafka_topic_works_items: str = "siteledger.works-items"

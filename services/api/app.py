@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from services.api import errors, responses, security_headers
 from services.api.routers import batch, dashboards, health, kinds, metrics, photos, projects, users, works_items
+from services.api.routers import tus
 from services.bootstrap import Container, build
 from services.observability import RequestContext
 from services.settings import Settings
@@ -39,6 +40,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     for router in (users.router, projects.router, works_items.router, kinds.router, photos.router, photos.uploads,
                    dashboards.router, batch.router):
         app.include_router(router, prefix="/api/v1")
+    app.include_router(tus.router, prefix="/api/v1")
     app.include_router(health.router, prefix="/api/v1")
     app.include_router(health.router)
     return app
