@@ -20,6 +20,7 @@ from services.observability import PROJECTION_FAILURES
 from services.photos.service import PhotoService
 from services.photos.store import PhotoStore
 from services.photos.uploads import ResumableUploads
+from services.photos.workers import PhotoWorkers
 from services.settings import Settings
 from services.users import UserDirectory
 
@@ -44,6 +45,7 @@ class Container:
         self.projections.stop()
         self.ledger.close()
         self.db.close()
+        self.photos.close()
 
 
 def build(settings: Settings | None = None) -> Container:
@@ -56,8 +58,11 @@ def build(settings: Settings | None = None) -> Container:
                               fed_by_kafka=bool(settings.kafka_bootstrap) and not settings.projections_in_process,
                               on_failure=lambda name: PROJECTION_FAILURES.labels(name).inc())
     store = PhotoStore(settings.s3_address(), settings.s3_access_key, settings.s3_secret_key, settings.s3_bucket,
-                       secure=settings.s3_secure, region=settings.s3_region)
-    photos = PhotoService(store, ledger, db, settings.photo_max_bytes, settings.photo_max_pixels)
+                       secure=settings.s3_secure, region=settings.s3_region,
+                       connect_timeout_s=settings.s3_connect_timeout_s, read_timeout_s=settings.s3_read_timeout_s,
+                       probe_interval_s=settings.s3_probe_interval_s)
+    photos = PhotoService(store, ledger, db, settings.photo_max_bytes, settings.photo_max_pixels,
+                          PhotoWorkers(settings.photo_workers, settings.photo_wait_s))
     return Container(
         settings=settings, ledger=ledger, db=db, users=UserDirectory(db),
         projections=runner,

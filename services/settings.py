@@ -28,12 +28,17 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     trusted_proxies: str = "127.0.0.1"  # whose X-Forwarded-For/-Proto uvicorn believes (comma-separated, or *)
     s3_endpoint: str = ""  # empty: `serve` starts an embedded SeaweedFS on 127.0.0.1:<embedded_s3_port>
-    embedded_s3_port: int = Field(default=8333, ge=1, le=55000)
+    embedded_s3_port: int = Field(default=8333, ge=1, le=65535)
     s3_access_key: str = "siteledger"
     s3_secret_key: str = "siteledger-dev-secret"
     s3_bucket: str = "siteledger-photos"
     s3_secure: bool = False
     s3_region: str | None = None
+    s3_connect_timeout_s: float = Field(default=2.0, gt=0)  # no retries inside a request: a client retries
+    s3_read_timeout_s: float = Field(default=3.0, gt=0)
+    s3_probe_interval_s: float = Field(default=2.0, gt=0)  # /readyz reports the last background probe
+    photo_workers: int = Field(default=8, ge=1)  # threads of photo work's own: a hung store never takes the API's
+    photo_wait_s: float = Field(default=1.0, gt=0)  # a photo request not started by then answers 503 at once
     photo_max_bytes: int = Field(default=30 * 1024 * 1024, gt=0)
     photo_max_pixels: int = Field(default=80_000_000, gt=0)
     upload_chunk_bytes: int = Field(default=4 * 1024 * 1024, gt=0)

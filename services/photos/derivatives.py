@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image, ImageFile, ImageOps
 
 from services.photos import refusals
 
@@ -26,13 +26,18 @@ def make_derivatives(image: Image.Image) -> dict[str, bytes]:
             width, height = image.size
             scale = SIZES["preview"] / max(width, height)
             image.draft("RGB", (max(1, int(width * scale)), max(1, int(height * scale))))
+            # and libjpeg's fast IDCT without fancy upsampling: invisible once scaled to a preview, ~10 % less work
+            if isinstance(image, ImageFile.ImageFile) and image.decoderconfig:
+                image.decoderconfig = (image.decoderconfig[0], 1)
         image.load()
     except (OSError, SyntaxError, ValueError) as error:
         message = str(error)
         if "truncated" in message:
             raise refusals.truncated() from None
         raise refusals.corrupt(message) from None
-    upright = ImageOps.exif_transpose(image) or image
+    # exif_transpose copies even an upright photo (2 ms of 12 MP); the derivatives never carry EXIF anyway
+    turned = image.getexif().get(ExifTags.Base.Orientation, 1) not in (None, 1)
+    upright = (ImageOps.exif_transpose(image) or image) if turned else image
     if upright.mode != "RGB":
         upright = upright.convert("RGB")
     preview = _fit(upright, SIZES["preview"])
@@ -41,9 +46,11 @@ def make_derivatives(image: Image.Image) -> dict[str, bytes]:
 
 
 def _fit(image: Image.Image, box: int) -> Image.Image:
-    """Scale to fit `box` (never up); bicubic after the decoder's own reduction looks as good as Lanczos here."""
+    """Scale to fit `box` (never up). Bilinear: after the decoder's own reduction the last step is at most 2×,
+    where Pillow's antialiased bilinear looks like bicubic at ~70 % of its cost (the resize was a third of
+    the pipeline)."""
     scale = box / max(image.size)
     if scale >= 1:
         return image
     size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    return image.resize(size, Image.Resampling.BICUBIC, reducing_gap=2.0)
+    return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)

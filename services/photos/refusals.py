@@ -68,3 +68,8 @@ def not_found(photo_id: str) -> ApiError:
 def out_of_scope(photo_id: str) -> ApiError:
     return refused(403, "photo_out_of_scope", "This photo is outside your scope",
                    f"照片不在您的授权范围内：{photo_id[:64]}")
+
+
+def store_busy(wait_s: float) -> ApiError:
+    return refused(503, "photo_store_busy", "Too many photo requests are waiting for the photo store",
+                   "照片存储繁忙（或无响应），请稍后重试；离线记录不会丢失", retry_after_s=max(1, round(wait_s)))

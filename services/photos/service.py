@@ -17,6 +17,7 @@ from services.photos import refusals
 from services.photos.checks import inspect_image
 from services.photos.derivatives import make_derivatives
 from services.photos.store import PhotoStore, now
+from services.photos.workers import PhotoWorkers
 from services.users import User
 
 SHA = re.compile(r"^[0-9a-f]{64}$")
@@ -35,9 +36,19 @@ def user_scope(user: User) -> str:
     return f"user-{user.user_id}"
 
 
+PROVENANCE = ("uploaded_by", "uploaded_at", "filename", "project_id", "works_item_id")
+
+
+def without_provenance(meta: dict[str, Any]) -> dict[str, Any]:
+    """The facts of the bytes only: none of the first upload's people, names or projects."""
+    return {**meta, **dict.fromkeys(PROVENANCE)}
+
+
 class PhotoService:
-    def __init__(self, store: PhotoStore, ledger: SiteLedger, db: Database, max_bytes: int, max_pixels: int) -> None:
+    def __init__(self, store: PhotoStore, ledger: SiteLedger, db: Database, max_bytes: int, max_pixels: int,
+                 workers: PhotoWorkers | None = None) -> None:
         self.store, self.ledger, self.db = store, ledger, db
+        self.workers = workers or PhotoWorkers()
         with db.transaction() as tx:
             tx.execute(PHOTO_FACTS_DDL)
             tx.execute(GRANTS_DDL)
@@ -69,21 +80,55 @@ class PhotoService:
             raise refusals.hash_mismatch(declared_sha, sha)
         existing = self.store.meta(sha)
         if existing is not None:
+            sees_provenance = self._sees_provenance(user, existing)  # asked before this upload adds a grant
             self.record_facts(sha, existing.get("taken_at"))
             self._grant(sha, scope)
-            return existing, False
+            if sees_provenance:
+                return existing, False
+            return {**without_provenance(existing), "filename": name, "works_item_id": works_item_id,
+                    "project_id": None if scope.startswith("user-") else scope}, False
         facts, image = inspect_image(data, name, self.max_bytes, self.max_pixels)
-        derivatives = make_derivatives(image)
+        original = self.store.write_original(sha, data, facts.content_type)  # stored while we derive
+        try:
+            derivatives = make_derivatives(image)
+        except BaseException:
+            original.cancel()  # an orphan original without meta is no photo; the next upload overwrites it
+            raise
         meta = {
             "id": sha, "sha256": sha, "bytes": len(data), **facts.as_dict(),
             "derivatives": {k: len(v) for k, v in derivatives.items()},
             "uploaded_by": str(user.user_id), "uploaded_at": now(), "filename": name,
             "project_id": scope if not scope.startswith("user-") else None, "works_item_id": works_item_id,
         }
-        self.store.save(sha, data, derivatives, meta)
+        self.store.save(sha, original, derivatives, meta)
         self.record_facts(sha, facts.taken_at)  # after the meta object: SQL never knows a half-written photo
         self._grant(sha, scope)
         return meta, True
+
+    def _sees_provenance(self, user: User, meta: dict[str, Any]) -> bool:
+        """Who uploaded a photo, under what name, for which project: the uploader's, and that project's people.
+
+        Anyone holding the same bytes may learn the facts in them (size, EXIF), never where else they went.
+        """
+        if user.role == Role.ADMIN and user.district is None:
+            return True
+        if meta.get("uploaded_by") == str(user.user_id):
+            return True
+        project_id = meta.get("project_id")
+        if not project_id:
+            return False
+        try:
+            return may_see(user.actor, self.ledger.get_project(project_id))
+        except DomainError:
+            return False
+
+    def view(self, user: User, meta: dict[str, Any]) -> dict[str, Any]:
+        """The meta as this caller may see it."""
+        return meta if self._sees_provenance(user, meta) else without_provenance(meta)
+
+    def close(self) -> None:
+        self.workers.close()
+        self.store.close()
 
     def _grant(self, sha: str, scope: str) -> None:
         """In the bucket (the photos' own record) and in SQL (so citing a photo costs no S3 round trip)."""
@@ -117,12 +162,12 @@ class PhotoService:
             return meta
         for scope in self._grants(sha):
             if scope == user_scope(user):
-                return meta
+                return self.view(user, meta)
             if scope.startswith("user-"):
                 continue
             try:
                 if may_see(user.actor, self.ledger.get_project(scope)):
-                    return meta
+                    return self.view(user, meta)
             except DomainError:
                 continue
         raise refusals.out_of_scope(sha)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Generator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,27 +20,45 @@ from minio import Minio
 from minio.error import S3Error
 
 from services.photos import refusals
+from services.photos.probe import StoreProbe
 
 PART = 8 * 1024 * 1024
 
 
 class PhotoStore:
+    """Every call is bounded: short timeouts and no retries inside a request (a client retries, a hung store
+    answers 503 within seconds instead of 10 s × 3 urllib3 attempts)."""
+
     def __init__(self, endpoint: str, access_key: str, secret_key: str, bucket: str, secure: bool = False,
-                 region: str | None = None, timeout_s: float = 10.0) -> None:
+                 region: str | None = None, connect_timeout_s: float = 2.0, read_timeout_s: float = 3.0,
+                 probe_interval_s: float = 2.0, writers: int = 16) -> None:
         http = urllib3.PoolManager(
-            timeout=urllib3.Timeout(connect=min(timeout_s, 3.0), read=timeout_s),
-            retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=[502, 503, 504]),
-            maxsize=16,
+            timeout=urllib3.Timeout(connect=connect_timeout_s, read=read_timeout_s),
+            retries=False,
+            maxsize=max(16, writers),
         )
         self.client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure,
                             region=region, http_client=http)
         self.bucket = bucket
         self._bucket_ready = False
+        # the original and its derivatives are written side by side (the meta last, alone)
+        self._writers = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="photo-write")
+        self.probe = StoreProbe(self.ping, probe_interval_s, slow_s=min(1.0, read_timeout_s))
+
+    def close(self) -> None:
+        self.probe.stop()
+        self._writers.shutdown(wait=False, cancel_futures=True)
 
     # --- plumbing ------------------------------------------------------------------------
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        """Any failure to reach the store is a 503 for the client, never a half-done write."""
+        """Any failure to reach the store is a 503 for the client, never a half-done write; while the background
+        probe finds the store down, the 503 comes at once instead of after a timeout."""
+        if self.probe.down():
+            raise refusals.store_unavailable()
+        return self._reach(fn, *args, **kwargs)
+
+    def _reach(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             if not self._bucket_ready:
                 if not self.client.bucket_exists(self.bucket):
@@ -68,7 +87,7 @@ class PhotoStore:
             raise refusals.store_unavailable() from error
 
     def ping(self) -> None:
-        self._call(self.client.bucket_exists, self.bucket)
+        self._reach(self.client.bucket_exists, self.bucket)  # never short-cut by the probe: it is the probe
 
     # --- photos --------------------------------------------------------------------------
 
@@ -85,10 +104,20 @@ class PhotoStore:
             response.close()
             response.release_conn()
 
-    def save(self, sha: str, original: bytes, derivatives: dict[str, bytes], meta: dict[str, Any]) -> None:
-        self._put(f"originals/{sha}", original, meta["content_type"])
-        for size, data in derivatives.items():
-            self._put(f"{size}s/{sha}.jpg", data, "image/jpeg")
+    def write_original(self, sha: str, original: bytes, content_type: str) -> Future[None]:
+        """Start writing the original now, while the caller is still making the derivatives."""
+        return self._writers.submit(self._put, f"originals/{sha}", original, content_type)
+
+    def save(self, sha: str, original: bytes | Future[None], derivatives: dict[str, bytes], meta: dict[str, Any],
+             content_type: str | None = None) -> None:
+        """Original and derivatives concurrently; the meta only once every one of them is stored."""
+        writes = [original if isinstance(original, Future) else
+                  self.write_original(sha, original, content_type or meta["content_type"])]
+        writes += [self._writers.submit(self._put, f"{size}s/{sha}.jpg", data, "image/jpeg")
+                   for size, data in derivatives.items()]
+        wait(writes)  # every write has ended (none left running against a half-saved photo) ...
+        for write in writes:
+            write.result()  # ... then the first failure, a 503, is raised
         self._put(f"meta/{sha}.json", json.dumps(meta, ensure_ascii=False).encode(), "application/json")
 
     def grant(self, sha: str, scope: str) -> None:
@@ -98,7 +127,7 @@ class PhotoStore:
         objects = self._call(lambda: list(self.client.list_objects(self.bucket, prefix=f"grants/{sha}/")))
         return {obj.object_name.rsplit("/", 1)[-1] for obj in objects}
 
-    def open(self, sha: str, size: str) -> tuple[Iterator[bytes], int]:
+    def open(self, sha: str, size: str) -> tuple[Generator[bytes, None, None], int]:
         key = f"originals/{sha}" if size == "original" else f"{size}s/{sha}.jpg"
         try:
             response = self._call(self.client.get_object, self.bucket, key)
@@ -106,7 +135,7 @@ class PhotoStore:
             raise refusals.not_found(sha) from error
         length = int(response.headers.get("Content-Length", 0))
 
-        def chunks() -> Iterator[bytes]:
+        def chunks() -> Generator[bytes, None, None]:
             try:
                 yield from response.stream(256 * 1024)
             finally:

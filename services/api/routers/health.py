@@ -25,10 +25,7 @@ def readyz(container: ContainerDep) -> dict[str, Any] | JSONResponse:
     except Exception as error:
         return JSONResponse({"status": "unavailable", "code": "store_unreachable",
                              "detail": f"事件库或读模型库不可达：{type(error).__name__}"}, status_code=503)
-    try:
-        container.photos.store.ping()
-        photos = "ok"
-    except Exception:
-        photos = "unavailable"  # commands keep working; uploads answer 503 until it is back
+    # the background probe's last answer, never a call to S3 here: a hung store cannot hold readiness checks
+    photos = container.photos.store.probe.health()  # "unavailable": commands work, photo calls answer 503
     return {"status": "ready", "event_store": container.settings.event_store, "log_position": position,
-            "photo_store": photos}
+            "photo_store": photos.status, "photo_store_checked_at": photos.checked_at}

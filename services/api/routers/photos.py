@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
@@ -26,16 +27,20 @@ def read_limited(upload: UploadFile, limit: int) -> bytes:
 
 
 @router.post("", status_code=201)
-def upload_photo(
+async def upload_photo(
     user: CurrentUser, container: ContainerDep,
     file: Annotated[UploadFile, File(description="JPEG, PNG, WebP or HEIC")],
     project_id: Annotated[str | None, Form()] = None,
     works_item_id: Annotated[str | None, Form()] = None,
     sha256: Annotated[str | None, Form(description="SHA-256 computed at capture; checked")] = None,
 ) -> JSONResponse:
-    try:
+    """Checked, derived and stored on the photo threads (never the threads commands run on)."""
+    def store() -> tuple[dict[str, Any], bool]:
         data = read_limited(file, container.photos.max_bytes)
-        meta, created = container.photos.upload(user, data, file.filename, project_id, works_item_id, sha256)
+        return container.photos.upload(user, data, file.filename, project_id, works_item_id, sha256)
+
+    try:
+        meta, created = await container.photos.workers.run(store)
     except ApiError as refusal:
         PHOTO_UPLOADS.labels("refused").inc()
         PHOTO_REFUSALS.labels(refusal.code).inc()
@@ -45,28 +50,38 @@ def upload_photo(
 
 
 @router.head("/{photo_id}")
-def photo_exists(photo_id: str, user: CurrentUser, container: ContainerDep) -> Response:
+async def photo_exists(photo_id: str, user: CurrentUser, container: ContainerDep) -> Response:
     """200 when the photo is stored and visible to you: a client that hashed it at capture skips the upload."""
-    meta = container.photos.readable(user, photo_id)
+    meta = await container.photos.workers.run(container.photos.readable, user, photo_id)
     return Response(status_code=200, headers={"ETag": f'"{meta["id"]}"', "X-Photo-Bytes": str(meta["bytes"])})
 
 
 @router.get("/{photo_id}/meta")
-def photo_meta(photo_id: str, user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
-    return container.photos.readable(user, photo_id)
+async def photo_meta(photo_id: str, user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
+    return await container.photos.workers.run(container.photos.readable, user, photo_id)
 
 
 @router.get("/{photo_id}")
-def photo_bytes(photo_id: str, user: CurrentUser, container: ContainerDep, request: Request,
-                size: Literal["thumb", "preview", "original"] = Query("preview")) -> Response:
-    """Streamed through the API (not a presigned URL), so every read is checked against the caller's scope."""
-    meta = container.photos.readable(user, photo_id)
+async def photo_bytes(photo_id: str, user: CurrentUser, container: ContainerDep, request: Request,
+                      size: Literal["thumb", "preview", "original"] = Query("preview")) -> Response:
+    """Streamed through the API (not a presigned URL), so every read is checked against the caller's scope.
+    Each chunk is read on a photo thread: a store that hangs mid-stream holds none of the API's threads."""
+    workers = container.photos.workers
+    meta = await workers.run(container.photos.readable, user, photo_id)
     etag = f'"{meta["id"]}-{size}"'
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers={"ETag": etag})
-    chunks, length = container.photos.store.open(meta["id"], size)
+    chunks, length = await workers.run(container.photos.store.open, meta["id"], size)
     content_type = meta["content_type"] if size == "original" else "image/jpeg"
-    return StreamingResponse(chunks, media_type=content_type, headers={
+
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            while chunk := await workers.run(next, chunks, b""):
+                yield chunk
+        finally:
+            chunks.close()  # releases the store's connection, also when the client went away
+
+    return StreamingResponse(body(), media_type=content_type, headers={
         "Content-Length": str(length), "ETag": etag, "Cache-Control": "private, max-age=86400, immutable"})
 
 

@@ -163,7 +163,7 @@ def test_store_down_is_a_503_and_nothing_half_written_is_cited(api: ApiWorld, tm
                                                                s3_server: SeaweedS3) -> None:
     dead = build(settings_for(tmp_path / "dead", s3_server))
     dead.photos.store = type(dead.photos.store)(f"127.0.0.1:{free_port()}", "k", "s", "siteledger-test",
-                                                timeout_s=1.0)
+                                                connect_timeout_s=1.0, read_timeout_s=1.0)
     with TestClient(create_app(dead)) as client:
         down = ApiWorld(client, dead)
         body = problem(upload(down, images.jpeg("down")), 503, "object_store_unavailable")
