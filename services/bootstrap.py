@@ -9,12 +9,12 @@ from domain.application import SiteLedger
 from projections.acceptance_board import AcceptanceBoard
 from projections.catalog import Catalog
 from projections.dashboard import Dashboard
-from projections.driver import EventStoreDriver
+from projections.driver import EventStoreDriver, ReadModel
 from projections.kafka_driver import KafkaDriver
 from projections.runner import ProjectionRunner
 from projections.sql import Database
 from projections.timeline import Timeline
-from services.bus import kafka_clients
+from services.bus import envelope, kafka_clients
 from services.bus.relay import Relay
 from services.observability import PROJECTION_FAILURES
 from services.photos.service import PhotoService
@@ -48,12 +48,16 @@ class Container:
         self.photos.close()
 
 
+def read_models(settings: Settings) -> list[ReadModel]:
+    return [Catalog(), Dashboard(), Timeline(settings.late_arrival_hours, settings.site_utc_offset_hours),
+            AcceptanceBoard()]
+
+
 def build(settings: Settings | None = None) -> Container:
     settings = settings or Settings()
     ledger = SiteLedger(env=settings.event_store_env())
     db = Database(settings.database_url())
-    models = [Catalog(), Dashboard(), Timeline(settings.late_arrival_hours, settings.site_utc_offset_hours),
-              AcceptanceBoard()]
+    models = read_models(settings)
     runner = ProjectionRunner([EventStoreDriver(m, ledger, db) for m in models], settings.projection_interval_s,
                               fed_by_kafka=bool(settings.kafka_bootstrap) and not settings.projections_in_process,
                               on_failure=lambda name: PROJECTION_FAILURES.labels(name).inc())
@@ -76,10 +80,21 @@ def build_relay(container: Container) -> Relay:
     return Relay(container.ledger, container.db, lambda: kafka_clients.producer(settings),
                  lambda: kafka_clients.admin(settings), kafka_clients.topics(settings),
                  partitions=settings.kafka_partitions, replication=settings.kafka_replication,
-                 source=settings.kafka_source)
+                 source=settings.kafka_source, check_interval_s=settings.kafka_loss_check_interval_s)
 
 
 def build_kafka_driver(container: Container, group: str | None = None) -> KafkaDriver:
     models = [driver.model for driver in container.projections.drivers.values()]
-    return KafkaDriver(models, container.ledger, container.db,
-                       lambda: kafka_clients.consumer(container.settings, group))
+    return kafka_driver(container.settings, models, container.db, group)
+
+
+def build_kafka_worker(settings: Settings, group: str | None = None) -> tuple[KafkaDriver, Database]:
+    """A projection worker fed by Kafka alone: read models and their database, no event store, no S3."""
+    db = Database(settings.database_url())
+    return kafka_driver(settings, read_models(settings), db, group), db
+
+
+def kafka_driver(settings: Settings, models: list[ReadModel], db: Database, group: str | None) -> KafkaDriver:
+    transcoding = SiteLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})  # the item-state encoding only
+    return KafkaDriver(models, transcoding, db, lambda: kafka_clients.consumer(settings, group), envelope.decode,
+                       group=group or settings.kafka_group)

@@ -75,19 +75,26 @@ def progress_bar(label: str) -> Callable[[int, int], None]:
 
 
 def projections_run(args: argparse.Namespace, settings: Settings) -> int:
-    from services.bootstrap import build, build_kafka_driver
+    from services.bootstrap import build, build_kafka_worker
 
     if args.source == "kafka" and not settings.kafka_bootstrap:
         print("--source kafka needs SITELEDGER_KAFKA_BOOTSTRAP", file=sys.stderr)
         return 2
+    if args.source == "kafka":  # the messages alone: no event store, no S3
+        driver, db = build_kafka_worker(settings)
+        print(f"consuming {settings.kafka_bootstrap} as group {settings.kafka_group}: "
+              f"{', '.join(m.name for m in driver.models)}", file=sys.stderr)
+        try:
+            with contextlib.suppress(KeyboardInterrupt):
+                driver.run_forever()
+        finally:
+            driver.close()
+            db.close()
+        return 0
     with build(settings) as container, contextlib.suppress(KeyboardInterrupt):
-        names = ", ".join(container.projections.drivers)
-        if args.source == "kafka":
-            print(f"consuming {settings.kafka_bootstrap} as group {settings.kafka_group}: {names}", file=sys.stderr)
-            build_kafka_driver(container).run_forever()
-        else:
-            print(f"following the event log: {names} (Ctrl-C stops)", file=sys.stderr)
-            container.projections.run_forever()
+        print(f"following the event log: {', '.join(container.projections.drivers)} (Ctrl-C stops)",
+              file=sys.stderr)
+        container.projections.run_forever()
     return 0
 
 

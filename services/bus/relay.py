@@ -1,9 +1,16 @@
 """The relay: follows the notification log and publishes each event to Kafka, at least once, never with a gap.
 
 Its position moves only after the broker acknowledged every message of a batch (acks=all, idempotent
-producer). When the broker is down it retries with backoff and says so in `relay_status`. A broker that
-comes back empty (its topics are gone although we had published) has lost data: the relay stops and
-waits for the operator to choose where to republish from (`siteledger relay --from-position N`).
+producer). When the broker is down it retries with backoff and says so in `relay_status`.
+
+Only the relay creates topics, with the configured partitions; no client of ours lets the broker create one.
+A broker that lost data is seen from what the relay knows it published: for each partition, the first offset
+the broker acknowledged in the relay's latest batch there is kept beside the position, in the same
+transaction. At start and every `check_interval_s` (publishing or idle) the broker's end offsets are compared
+with it: a topic gone, a partition count changed, or an end offset not past that first offset means the
+broker lost acknowledged messages. The relay then stops in `broker_data_lost` until the operator chooses
+where to republish from (`siteledger relay --from-position N`). (Not the last acknowledged offset: Tansu
+answers ListOffsets(latest) with the base offset of a partition's last record batch plus one.)
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from eventsourcing.application import Application
@@ -28,25 +36,46 @@ DDL = (
     "CREATE TABLE IF NOT EXISTS projection_tracking (name TEXT PRIMARY KEY, position BIGINT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS relay_status (name TEXT PRIMARY KEY, state TEXT NOT NULL, detail TEXT, "
     "published BIGINT NOT NULL, updated_at DOUBLE PRECISION NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS relay_offsets (topic TEXT NOT NULL, partition_no INTEGER NOT NULL, "
+    "first_offset BIGINT NOT NULL, end_offset BIGINT NOT NULL, PRIMARY KEY (topic, partition_no))",
 )
 NAME = "relay"
+INTERNAL = "siteledger.receipt:"  # command receipts are bookkeeping, never published
+TOPIC_CONFIG = {"retention.ms": "-1"}  # a new consumer builds its read models from the whole topic
 
 
 class BrokerDataLost(Exception):
-    """The broker no longer has topics we published to."""
+    """The broker no longer has messages it acknowledged to us."""
+
+
+class TopicMismatch(Exception):
+    """A topic we never published to exists with other partitions than configured: someone else made it."""
+
+
+@dataclass
+class Pending:
+    """A batch handed to the producer, not yet acknowledged: its log range and the broker's futures."""
+
+    start: int
+    end: int
+    futures: list[Any] = field(default_factory=list)
+    request_ids: set[str] = field(default_factory=set)
 
 
 class Relay:
     def __init__(self, app: Application, db: Database, producer_factory: Callable[[], Any],
                  admin_factory: Callable[[], Any], topics: dict[str, str], partitions: int = 6,
-                 replication: int = 1, source: str = "urn:siteledger", batch: int = 1000) -> None:
+                 replication: int = 1, source: str = "urn:siteledger", batch: int = 1000,
+                 check_interval_s: float = 5.0) -> None:
         self.app, self.db = app, db
         self.producer_factory, self.admin_factory = producer_factory, admin_factory
         self.topics, self.partitions, self.replication = topics, partitions, replication
-        self.source, self.batch = source, batch
+        self.source, self.batch, self.check_interval_s = source, batch, check_interval_s
         self.producer: Any = None
+        self.admin: Any = None
         self._ready = False
         self._last_state = ""
+        self._checked_at = 0.0
         with db.transaction() as tx:
             for statement in DDL:
                 tx.execute(statement)
@@ -78,35 +107,71 @@ class Relay:
                            "WHERE name = ?", (state, detail, int(published), time.time(), NAME))
 
     def restart_from(self, position: int) -> None:
-        """The operator's choice after a broker lost its data: republish everything after `position`."""
+        """The operator's choice after a broker lost its data: republish everything after `position`.
+
+        What the relay knew the broker held is forgotten with it: the topics are made again if missing."""
         with self.db.transaction() as tx:
             tx.execute("UPDATE projection_tracking SET position = ? WHERE name = ?", (position, NAME))
+            tx.execute("DELETE FROM relay_offsets")
             tx.execute("UPDATE relay_status SET state = 'starting', detail = ?, published = 0, updated_at = ? "
                        "WHERE name = ?", (f"republishing after position {position}", time.time(), NAME))
+        self._last_state = "starting"
         self._ready = False
 
-    # --- publishing ------------------------------------------------------------------------
+    # --- the broker's side -----------------------------------------------------------------
 
-    def _prepare(self) -> None:
-        """Connect, and make sure the topics exist — unless their absence means the broker lost our data."""
-        from kafka.admin import NewTopic
+    def _known_offsets(self) -> dict[tuple[str, int], int]:
+        rows = self.db.query("SELECT topic, partition_no, first_offset FROM relay_offsets")
+        return {(str(t), int(p)): int(first) for t, p, first in rows}
+
+    def verify_broker(self) -> None:
+        """Raise BrokerDataLost if the broker lacks what it acknowledged; create our topics if never used."""
+        from kafka import TopicPartition
+        from kafka.admin import NewTopic, OffsetSpec
         from kafka.errors import TopicAlreadyExistsError
 
-        admin = self.admin_factory()
-        try:
-            existing = set(admin.list_topics())
-            missing = [t for t in self.topics.values() if t not in existing]
-            if missing and self.status()["ever_published"]:
-                raise BrokerDataLost(", ".join(missing))
-            if missing:
-                with contextlib.suppress(TopicAlreadyExistsError):
-                    admin.create_topics([NewTopic(t, num_partitions=self.partitions,
-                                                  replication_factor=self.replication) for t in missing])
-        finally:
-            admin.close()
+        if self.admin is None:
+            self.admin = self.admin_factory()
+        known = self._known_offsets()
+        ever = bool(known) or self.status()["ever_published"]
+        described = {t["name"]: t for t in self.admin.describe_topics(list(self.topics.values()))}
+        missing, lost = [], []
+        for topic in self.topics.values():
+            info = described.get(topic)
+            if info is None or info["error_code"] != 0:
+                missing.append(topic)
+                continue
+            count = len(info["partitions"])
+            if count != self.partitions:
+                if ever:
+                    lost.append(f"{topic} has {count} partitions, we published to {self.partitions}")
+                else:
+                    raise TopicMismatch(f"topic {topic} exists with {count} partitions, SITELEDGER_KAFKA_PARTITIONS "
+                                        f"is {self.partitions}: delete the topic or change the setting")
+        if missing and ever:
+            lost.append(f"topics {', '.join(missing)} are gone")
+        if not lost and known:
+            ends = self.admin.list_partition_offsets({TopicPartition(t, p): OffsetSpec.LATEST for t, p in known})
+            for (topic, partition), first in sorted(known.items()):
+                end = ends[TopicPartition(topic, partition)].offset
+                if end <= first:
+                    lost.append(f"{topic}[{partition}] ends at offset {end}, it had acknowledged offset {first}")
+        if lost:
+            raise BrokerDataLost("; ".join(lost[:5]) + (f" (and {len(lost) - 5} more)" if len(lost) > 5 else ""))
+        if missing:
+            with contextlib.suppress(TopicAlreadyExistsError):
+                self.admin.create_topics([NewTopic(t, num_partitions=self.partitions,
+                                                   replication_factor=self.replication, topic_configs=TOPIC_CONFIG)
+                                          for t in missing])
+        self._checked_at = time.monotonic()
+
+    def _prepare(self) -> None:
+        self.verify_broker()
         if self.producer is None:
             self.producer = self.producer_factory()
         self._ready = True
+
+    # --- publishing ------------------------------------------------------------------------
 
     def _topic_for(self, event: Any) -> str | None:
         if isinstance(event, WorksItemEvent):
@@ -115,52 +180,105 @@ class Relay:
             return self.topics["project"]
         return None  # command receipts are internal
 
-    def step(self, after_send: Callable[[], None] | None = None) -> int:
-        """Publish one batch and move the position once the broker acknowledged all of it."""
-        if not self._ready:
-            self._prepare()
-        start = self.position()
+    def _send(self, start: int) -> Pending | None:
+        """Read a batch after `start` and hand it to the producer; None when the log has nothing new."""
         notes = self.app.recorder.select_notifications(start, self.batch, inclusive_of_start=False)
         if not notes:
-            return 0
-        futures, request_ids = [], []
+            return None
+        pending = Pending(start, notes[-1].id)
         for note in notes:
+            if note.topic.startswith(INTERNAL):
+                continue  # never decode a receipt (half the log)
             event = self.app.mapper.to_domain_event(note)
             topic = self._topic_for(event)
             if topic is not None:
                 value = encode(envelope(event, note.id, self.source))
-                request_ids.append(event.request_id)
-                futures.append(self.producer.send(topic, key=str(event.originator_id).encode(), value=value))
-        self.producer.flush(timeout=30)
-        for future in futures:
-            future.get(timeout=30)  # raises if any message was not acknowledged: the position stays
+                if event.request_id:
+                    pending.request_ids.add(event.request_id)
+                pending.futures.append(self.producer.send(topic, key=str(event.originator_id).encode(), value=value))
+        return pending
+
+    def _confirm(self, pending: Pending, after_send: Callable[[], None] | None = None) -> None:
+        """Wait for every acknowledgement of the batch, then move the position and the known offsets together."""
+        first: dict[tuple[str, int], int] = {}
+        last: dict[tuple[str, int], int] = {}
+        for future in pending.futures:
+            meta = future.get(timeout=30)  # raises if any message was not acknowledged: the position stays
+            key = (meta.topic, meta.partition)
+            first[key] = min(first.get(key, meta.offset), meta.offset)
+            last[key] = max(last.get(key, meta.offset), meta.offset)
         if after_send:
             after_send()  # tests kill the relay here, between the broker's ack and the position commit
         with self.db.transaction() as tx:
             tx.execute("UPDATE projection_tracking SET position = ? WHERE name = ? AND position = ?",
-                       (notes[-1].id, NAME, start))
-        self._set_state("publishing", None, published=True)
-        log.info("published", extra={"from_position": start + 1, "to_position": notes[-1].id,
-                                     "messages": len(futures),
-                                     "request_ids": sorted({f for f in request_ids if f})[:20]})
-        return len(notes)
+                       (pending.end, NAME, pending.start))
+            for (topic, partition), offset in first.items():
+                tx.execute("DELETE FROM relay_offsets WHERE topic = ? AND partition_no = ?", (topic, partition))
+                tx.execute("INSERT INTO relay_offsets VALUES (?, ?, ?, ?)",
+                           (topic, partition, offset, last[(topic, partition)] + 1))
+        if self._last_state != "publishing":
+            self._set_state("publishing", None, published=True)
+        log.info("published", extra={"from_position": pending.start + 1, "to_position": pending.end,
+                                     "messages": len(pending.futures),
+                                     "request_ids": sorted(pending.request_ids)[:20]})
+
+    def step(self, after_send: Callable[[], None] | None = None) -> int:
+        """Publish one batch and move the position once the broker acknowledged all of it."""
+        if not self._ready:
+            self._prepare()
+        pending = self._send(self.position())
+        if pending is None:
+            return 0
+        self.producer.flush(timeout=30)
+        self._confirm(pending, after_send)
+        return pending.end - pending.start
+
+    def publish_available(self) -> int:
+        """Publish up to the log's head, reading and encoding the next batch while the broker acknowledges
+        the one before; positions still move in order, each only after its batch was acknowledged."""
+        if not self._ready:
+            self._prepare()
+        position, published, pending = self.position(), 0, None
+        while True:
+            upcoming = self._send(position)
+            if pending is not None:
+                self._confirm(pending)
+                published += pending.end - pending.start
+            if upcoming is None:
+                return published
+            position, pending = upcoming.end, upcoming
+            if time.monotonic() - self._checked_at > self.check_interval_s:
+                self._confirm(pending)
+                published += pending.end - pending.start
+                self.verify_broker()
+                pending = None
 
     def run_forever(self, stop: Callable[[], bool] = lambda: False, idle_s: float = 0.05) -> None:
         backoff = 0.5
         while not stop():
             try:
-                published = self.step()
+                published = self.publish_available()
                 backoff = 0.5
                 if not published:
+                    if time.monotonic() - self._checked_at > self.check_interval_s:
+                        self.verify_broker()  # an idle relay still notices a broker that lost our data
                     if self._last_state != "caught_up":  # idle polls every 50 ms write nothing
                         self._set_state("caught_up")
                     time.sleep(idle_s)
             except BrokerDataLost as lost:
-                message = (f"the broker has lost topics {lost}; choose where to republish from: "
-                           "siteledger relay --from-position N (0 republishes everything)")
-                log.error(message)
-                self._set_state("broker_data_lost", message)
+                message = (f"the broker lost messages it had acknowledged ({lost}); choose where to republish "
+                           "from: siteledger relay --from-position N (0 republishes everything)")
+                if self._last_state != "broker_data_lost":
+                    log.error(message)
+                    self._set_state("broker_data_lost", message)
+                self._reset_producer()
                 time.sleep(min(backoff, 5))
+            except TopicMismatch as mismatch:
+                if self._last_state != "misconfigured":
+                    log.error("%s", mismatch)
+                    self._set_state("misconfigured", str(mismatch))
+                self._reset_producer()
+                time.sleep(5)
             except Exception as error:
                 log.warning("broker unreachable (%s: %s); retrying in %.1f s", type(error).__name__, error, backoff)
                 self._set_state("retrying", f"{type(error).__name__}: {error}"[:500])
@@ -169,10 +287,14 @@ class Relay:
                 backoff = min(backoff * 2, 30)
 
     def _reset_producer(self) -> None:
-        if self.producer is not None:
-            try:
-                self.producer.close(timeout=1)
-            except Exception:
-                log.debug("closing the producer failed", exc_info=True)
-        self.producer = None
+        for client in (self.producer, self.admin):
+            if client is not None:
+                try:
+                    client.close(timeout=1) if client is self.producer else client.close()
+                except Exception:
+                    log.debug("closing a Kafka client failed", exc_info=True)
+        self.producer = self.admin = None
         self._ready = False
+
+    def close(self) -> None:
+        self._reset_producer()

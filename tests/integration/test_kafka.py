@@ -87,7 +87,8 @@ def test_every_event_arrives_in_order_per_aggregate_with_a_valid_envelope(store:
         by_aggregate.setdefault(m["subject"], []).append(m["aggregateversion"])
         assert m["specversion"] == "1.0" and m["datacontenttype"] == "application/json"
         assert m["id"] == f"{m['subject']}-{m['aggregateversion']}" and m["time"] and m["position"] > 0
-        assert m["type"].startswith("cn.siteledger.") and m["source"].startswith("urn:siteledger/")
+        assert m["type"].startswith("siteledger.") and m["type"].endswith(".v1")
+        assert m["source"].startswith("urn:siteledger/") and m["dataschema"].endswith(m["type"])
         assert "event_hash" in m["data"] and "actor_id" in m["data"]
     for versions in by_aggregate.values():
         assert versions == sorted(versions)  # one aggregate, one partition, in order
