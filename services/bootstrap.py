@@ -68,7 +68,7 @@ def build(settings: Settings | None = None) -> Container:
     photos = PhotoService(store, ledger, db, settings.photo_max_bytes, settings.photo_max_pixels,
                           PhotoWorkers(settings.photo_workers, settings.photo_wait_s))
     return Container(
-        settings=settings, ledger=ledger, db=db, users=UserDirectory(db),
+        settings=settings, ledger=ledger, db=db, users=UserDirectory(db, settings.token_max_age_days),
         projections=runner,
         photos=photos, uploads=ResumableUploads(db, photos, settings.upload_chunk_bytes,
                                                 timedelta(hours=settings.upload_expiry_hours)),

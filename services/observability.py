@@ -26,6 +26,8 @@ PROJECTION_FAILURES = Counter("siteledger_projection_failures_total",
 RELAY_LAG = Gauge("siteledger_relay_lag_events", "Events not yet published to Kafka")
 PHOTO_UPLOADS = Counter("siteledger_photo_uploads_total", "Photo uploads by result", ["result"])
 PHOTO_REFUSALS = Counter("siteledger_photo_refusals_total", "Photos refused, by reason", ["reason"])
+AUTH_REFUSALS = Counter("siteledger_auth_refusals_total",
+                        "Authentication refused, by reason (too_many_attempts: the address was throttled)", ["reason"])
 
 # A label value comes from a fixed set, never from the client: each new value is a series kept for ever.
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Literal
 from uuid import UUID, uuid4
 
 from domain.actors import Actor, Role
@@ -15,14 +17,33 @@ DDL = (
     "CREATE TABLE IF NOT EXISTS users (user_id TEXT PRIMARY KEY, role TEXT NOT NULL, district TEXT, "
     "name TEXT, phone TEXT, created_at TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS user_tokens (token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL, "
-    "created_at TEXT NOT NULL)",
+    "created_at TEXT NOT NULL, token_id TEXT, expires_at TEXT, last_used_at TEXT, device TEXT)",
 )
+# Columns round 1's user_tokens lacks; added in place so its tokens keep working (and become revocable one by one).
+TOKEN_LIFECYCLE_COLUMNS = ("token_id", "expires_at", "last_used_at", "device")
 ERASED_NAME = "已删除"
+DEFAULT_TOKEN_MAX_AGE_DAYS = 90.0
+# "Last used" is for a person reviewing their devices, so minute precision will do: a request writes
+# at most once a minute per token instead of on every authentication.
+LAST_USED_PRECISION = timedelta(minutes=1)
+TokenRefusal = Literal["invalid_token", "token_expired"]
 
 
 def token_hash(token: str) -> str:
     """Tokens are 256-bit random: a plain SHA-256 is enough and lets a lookup use the index."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class TokenRefused(Exception):
+    """A presented token that does not authenticate: unknown (never issued or revoked) or past its expiry."""
+
+    def __init__(self, reason: TokenRefusal) -> None:
+        super().__init__(reason)
+        self.reason: TokenRefusal = reason
 
 
 @dataclass(frozen=True)
@@ -42,25 +63,89 @@ class User:
                 "name": self.name if self.name is not None else ERASED_NAME}
 
 
+@dataclass(frozen=True)
+class TokenInfo:
+    """What a person may see of a token: never the token nor its hash."""
+
+    token_id: UUID
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
+    device: str | None
+
+    def public(self, now: datetime) -> dict[str, object]:
+        return {"id": str(self.token_id), "created_at": self.created_at.isoformat(),
+                "expires_at": self.expires_at.isoformat(),
+                "last_used_at": self.last_used_at.isoformat() if self.last_used_at else None,
+                "device": self.device, "expired": self.expires_at <= now}
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    info: TokenInfo
+
+
 class UserDirectory:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, token_max_age_days: float = DEFAULT_TOKEN_MAX_AGE_DAYS,
+                 clock: Callable[[], datetime] = utc_now) -> None:
         self.db = db
+        self.token_max_age = timedelta(days=token_max_age_days)
+        self.clock = clock  # settable, so expiry is testable without waiting
         with db.transaction() as tx:
             for statement in DDL:
                 tx.execute(statement)
+        self._add_token_lifecycle_columns()
+
+    def _add_token_lifecycle_columns(self) -> None:
+        """A round-1 database has user_tokens without these columns; its tokens get an id and keep working."""
+        existing = self._token_columns()
+        missing = [c for c in TOKEN_LIFECYCLE_COLUMNS if c not in existing]
+        if not missing:
+            return
+        with self.db.transaction() as tx:
+            for column in missing:
+                tx.execute(f"ALTER TABLE user_tokens ADD COLUMN {column} TEXT")
+            for (hashed,) in tx.execute("SELECT token_hash FROM user_tokens WHERE token_id IS NULL").fetchall():
+                tx.execute("UPDATE user_tokens SET token_id = ? WHERE token_hash = ?", (str(uuid4()), hashed))
+
+    def _token_columns(self) -> set[str]:
+        if self.db.is_postgres:
+            rows = self.db.query("SELECT column_name FROM information_schema.columns "
+                                 "WHERE table_name = 'user_tokens' AND table_schema = current_schema()")
+            return {r[0] for r in rows}
+        return {r[1] for r in self.db.query("PRAGMA table_info(user_tokens)")}
 
     def create(self, role: Role, name: str, phone: str | None = None, district: str | None = None) -> User:
         user = User(uuid4(), role, district, name, phone)
         with self.db.transaction() as tx:
             tx.execute("INSERT INTO users VALUES (?, ?, ?, ?, ?, ?)",
-                       (str(user.user_id), str(role), district, name, phone, _now()))
+                       (str(user.user_id), str(role), district, name, phone, _iso(self.clock())))
         return user
 
-    def issue_token(self, user_id: UUID) -> str:
-        token = "slt_" + secrets.token_urlsafe(32)
+    def issue(self, user_id: UUID, device: str | None = None) -> IssuedToken:
+        """A new token, valid for the configured age; only its SHA-256 is kept."""
+        token, now = "slt_" + secrets.token_urlsafe(32), self.clock()
+        info = TokenInfo(uuid4(), now, now + self.token_max_age, None, device)
         with self.db.transaction() as tx:
-            tx.execute("INSERT INTO user_tokens VALUES (?, ?, ?)", (token_hash(token), str(user_id), _now()))
-        return token
+            tx.execute("INSERT INTO user_tokens (token_hash, user_id, created_at, token_id, expires_at, device) "
+                       "VALUES (?, ?, ?, ?, ?, ?)", (token_hash(token), str(user_id), _iso(now),
+                                                     str(info.token_id), _iso(info.expires_at), device))
+        return IssuedToken(token, info)
+
+    def issue_token(self, user_id: UUID) -> str:
+        return self.issue(user_id).token
+
+    def tokens(self, user_id: UUID) -> list[TokenInfo]:
+        rows = self.db.query("SELECT token_id, created_at, expires_at, last_used_at, device FROM user_tokens "
+                             "WHERE user_id = ? ORDER BY created_at, token_id", (str(user_id),))
+        return [self._info(*row) for row in rows]
+
+    def revoke_token(self, user_id: UUID, token_id: UUID) -> bool:
+        with self.db.transaction() as tx:
+            cursor = tx.execute("DELETE FROM user_tokens WHERE user_id = ? AND token_id = ?",
+                                (str(user_id), str(token_id)))
+            return bool(cursor.rowcount)
 
     def revoke_tokens(self, user_id: UUID) -> int:
         with self.db.transaction() as tx:
@@ -72,21 +157,50 @@ class UserDirectory:
                              (str(user_id),))
         return _user(rows[0]) if rows else None
 
-    def by_token(self, token: str) -> User | None:
+    def authenticate(self, token: str, device: str | None = None) -> User:
+        """The token's user, or TokenRefused; notes when (and, if unnamed, from which device) it was used."""
+        hashed = token_hash(token)
         rows = self.db.query(
-            "SELECT u.user_id, u.role, u.district, u.name, u.phone FROM user_tokens t "
-            "JOIN users u ON u.user_id = t.user_id WHERE t.token_hash = ?", (token_hash(token),))
-        return _user(rows[0]) if rows else None
+            "SELECT u.user_id, u.role, u.district, u.name, u.phone, t.token_id, t.created_at, t.expires_at, "
+            "t.last_used_at, t.device FROM user_tokens t JOIN users u ON u.user_id = t.user_id "
+            "WHERE t.token_hash = ?", (hashed,))
+        if not rows:
+            raise TokenRefused("invalid_token")
+        info, now = self._info(*rows[0][5:]), self.clock()
+        if info.expires_at <= now:
+            raise TokenRefused("token_expired")
+        if info.last_used_at is None or now - info.last_used_at >= LAST_USED_PRECISION \
+                or (info.device is None and device):
+            with self.db.transaction() as tx:
+                tx.execute("UPDATE user_tokens SET last_used_at = ?, device = COALESCE(device, ?) "
+                           "WHERE token_hash = ?", (_iso(now), device[:128] if device else None, hashed))
+        return _user(rows[0][:5])
 
-    def erase_personal_data(self, user_id: UUID) -> None:
-        """PIPL: the person's name and phone go; the id in the immutable log stays meaningful as 已删除."""
+    def by_token(self, token: str) -> User | None:
+        try:
+            return self.authenticate(token)
+        except TokenRefused:
+            return None
+
+    def erase_personal_data(self, user_id: UUID) -> int:
+        """PIPL: the person's name and phone go, and so do their tokens (an erased person no longer signs in);
+        the id in the immutable log stays meaningful as 已删除. Returns how many tokens were revoked."""
         with self.db.transaction() as tx:
             tx.execute("UPDATE users SET name = NULL, phone = NULL WHERE user_id = ?", (str(user_id),))
+            cursor = tx.execute("DELETE FROM user_tokens WHERE user_id = ?", (str(user_id),))
+            return int(cursor.rowcount or 0)
+
+    def _info(self, token_id: str, created_at: str, expires_at: str | None, last_used_at: str | None,
+              device: str | None) -> TokenInfo:
+        created = datetime.fromisoformat(created_at)
+        expires = datetime.fromisoformat(expires_at) if expires_at else created + self.token_max_age
+        return TokenInfo(UUID(token_id), created, expires,
+                         datetime.fromisoformat(last_used_at) if last_used_at else None, device)
 
 
 def _user(row: tuple[str, str, str | None, str | None, str | None]) -> User:
     return User(UUID(row[0]), Role(row[1]), row[2], row[3], row[4])
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
+def _iso(moment: datetime) -> str:
+    return moment.isoformat()

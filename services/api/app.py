@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.api import errors, responses, security_headers
+from services.api import auth_limits, errors, responses, security_headers
 from services.api.routers import batch, dashboards, health, kinds, metrics, photos, projects, users, works_items
 from services.api.routers import tus
 from services.bootstrap import Container, build
@@ -33,6 +33,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
                   lifespan=lifespan)
     app.state.container = container or build(settings)
     errors.install(app)
+    auth_limits.install(app, app.state.container.settings.auth_failures_per_minute)
     responses.install(app)
     app.add_middleware(RequestContext)
     security_headers.install(app)
@@ -41,6 +42,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
                    dashboards.router, batch.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(tus.router, prefix="/api/v1")
+    app.include_router(users.mine, prefix="/api/v1")
     app.include_router(health.router, prefix="/api/v1")
     app.include_router(health.router)
     return app

@@ -15,7 +15,8 @@ from fastapi.responses import JSONResponse
 from domain.actors import CommandContext, Role
 from domain.application import Outcome
 from domain.commands import Command
-from services.api.errors import ApiError, unauthorized
+from services.api.authentication import authenticate
+from services.api.errors import ApiError
 from services.bootstrap import Container
 from services.observability import COMMAND_SECONDS, EVENTS_APPENDED, REQUEST_ID
 from services.users import User
@@ -30,17 +31,9 @@ def get_container(request: Request) -> Container:
 ContainerDep = Annotated[Container, Depends(get_container)]
 
 
-def current_user(container: ContainerDep,
+def current_user(request: Request, container: ContainerDep,
                  authorization: Annotated[str | None, Header()] = None) -> User:
-    if not authorization:
-        raise unauthorized("unauthenticated", "请先登录：缺少 Authorization: Bearer 令牌")
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise unauthorized("unauthenticated", "Authorization 头格式应为：Bearer <令牌>")
-    user = container.users.by_token(token.strip())
-    if user is None:
-        raise unauthorized("invalid_token", "令牌无效或已被吊销，请重新获取")
-    return user
+    return authenticate(request, container.users, authorization)
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

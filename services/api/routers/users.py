@@ -1,4 +1,4 @@
-"""Users: created by an admin (the token is shown once), each sees themselves, tokens can be revoked."""
+"""Users: created by an admin (the token is shown once), each sees themselves; tokens listed and revoked."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, status
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain import commands as c
 from domain.actors import CommandContext, Role
@@ -13,9 +14,18 @@ from domain.rules import OutOfScope
 from services.api.deps import ContainerDep, CurrentUser, Headers, as_uuid, require_role
 from services.api.errors import ApiError
 from services.api.schemas import UserCreate
-from services.users import User
+from services.users import IssuedToken, User
 
 router = APIRouter(prefix="/users", tags=["users"])
+mine = APIRouter(prefix="/me", tags=["users"])
+
+
+class TokenIssue(BaseModel):
+    """A name for the device the token goes to, so a person can tell their tokens apart when revoking one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    device: str | None = Field(default=None, min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -59,27 +69,77 @@ def _target(container: ContainerDep, user_id: str, acting: User | None = None) -
     return target
 
 
+def _token_owner(container: ContainerDep, user_id: str, acting: User) -> User:
+    """An admin manages the tokens of the users of its district; anyone else only their own."""
+    target = _target(container, user_id, acting)
+    if acting.role != Role.ADMIN and target.user_id != acting.user_id:
+        raise ApiError(403, "role_not_permitted", "Only an admin manages another user's tokens",
+                       "只有业主单位管理员可以查看或吊销他人的令牌")
+    return target
+
+
+def _issued(container: ContainerDep, target: User, issued: IssuedToken) -> dict[str, Any]:
+    return {"user": target.public(), "token": issued.token,
+            **issued.info.public(container.users.clock()), "note_zh": "令牌只显示这一次，请妥善保存"}
+
+
 @router.post("/{user_id}/tokens", status_code=status.HTTP_201_CREATED)
-def issue_token(user_id: str, user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
+def issue_token(user_id: str, user: CurrentUser, container: ContainerDep,
+                body: TokenIssue | None = None) -> dict[str, Any]:
     require_role(user, Role.ADMIN)
     target = _target(container, user_id, user)
-    return {"user": target.public(), "token": container.users.issue_token(target.user_id)}
+    return _issued(container, target, container.users.issue(target.user_id, body.device if body else None))
+
+
+@router.get("/{user_id}/tokens")
+def list_tokens(user_id: str, user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
+    """Id, issue and expiry times, last use and device of each token; never the token itself."""
+    target = _token_owner(container, user_id, user)
+    return _token_list(container, target)
 
 
 @router.delete("/{user_id}/tokens")
 def revoke_tokens(user_id: str, user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
     """An admin revokes anyone's tokens (a lost tablet); anyone may revoke their own."""
-    target = _target(container, user_id, user)
-    if user.role != Role.ADMIN and target.user_id != user.user_id:
-        raise ApiError(403, "role_not_permitted", "Only an admin revokes another user's tokens",
-                       "只有业主单位管理员可以吊销他人的令牌")
+    target = _token_owner(container, user_id, user)
     return {"user_id": str(target.user_id), "revoked": container.users.revoke_tokens(UUID(str(target.user_id)))}
+
+
+@router.delete("/{user_id}/tokens/{token_id}")
+def revoke_token(user_id: str, token_id: str, user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
+    """One lost device's token goes; the person's other devices keep working."""
+    return _revoke_one(container, _token_owner(container, user_id, user), token_id)
+
+
+@mine.get("/tokens")
+def my_tokens(user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
+    return _token_list(container, user)
+
+
+@mine.delete("/tokens/{token_id}")
+def revoke_my_token(token_id: str, user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
+    return _revoke_one(container, user, token_id)
+
+
+def _token_list(container: ContainerDep, target: User) -> dict[str, Any]:
+    now = container.users.clock()
+    return {"user_id": str(target.user_id),
+            "items": [token.public(now) for token in container.users.tokens(target.user_id)]}
+
+
+def _revoke_one(container: ContainerDep, target: User, token_id: str) -> dict[str, Any]:
+    token_uuid = as_uuid(token_id, "token")
+    if not container.users.revoke_token(target.user_id, token_uuid):
+        raise ApiError(404, "token_not_found", "No such token for this user",
+                       f"该用户没有编号为 {token_id[:64]} 的令牌（可能已被吊销）")
+    return {"user_id": str(target.user_id), "token_id": str(token_uuid), "revoked": 1}
 
 
 @router.delete("/{user_id}/personal-data")
 def erase_personal_data(user_id: str, user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
-    """PIPL erasure: name and phone go; the log, which names people only by id, stays whole and verifiable."""
+    """PIPL erasure: name and phone go, and the person's tokens (an erased person no longer signs in); the log,
+    which names people only by id, stays whole and verifiable."""
     require_role(user, Role.ADMIN)
     target = _target(container, user_id, user)
-    container.users.erase_personal_data(target.user_id)
-    return {"user_id": str(target.user_id), "name": "已删除"}
+    revoked = container.users.erase_personal_data(target.user_id)
+    return {"user_id": str(target.user_id), "name": "已删除", "tokens_revoked": revoked}
