@@ -90,7 +90,7 @@ class Api:
                 last = f"{type(error).__name__}"
             else:
                 if response.status_code == 401:
-                    raise TokenRevoked(problem_of(401, _json(response))["detail"])
+                    raise TokenRevoked(problem_of(401, json_of(response))["detail"])
                 if response.status_code not in TRANSIENT:
                     return response
                 last, retry_after = f"HTTP {response.status_code}", response.headers.get("retry-after")
@@ -101,7 +101,7 @@ class Api:
     def get_json(self, path: str, **params: Any) -> dict[str, Any]:
         response = self.request("GET", path, params=params or None)
         if response.status_code != 200:
-            code = problem_of(response.status_code, _json(response))["code"]
+            code = problem_of(response.status_code, json_of(response))["code"]
             raise UnexpectedAnswer(f"GET {path}: HTTP {response.status_code} {code}")
         return dict(response.json())
 
@@ -123,28 +123,28 @@ class Api:
         data = file.read_bytes()
         response = self.request("POST", "/api/v1/photos", files={"file": (f"{sha}.img", data, content_type)},
                                 data={"project_id": project_id, "sha256": sha})
-        return response.status_code, _json(response)
+        return response.status_code, json_of(response)
 
     # --- commands ----------------------------------------------------------------------------------------------
 
     def command(self, path: str, key: str, body: dict[str, Any]) -> Answer:
         """One command on its own route."""
         response = self.request("POST", path, json=body, headers={"Idempotency-Key": key})
-        return Answer(response.status_code, _json(response), response.headers.get("idempotent-replayed") == "true")
+        return Answer(response.status_code, json_of(response), response.headers.get("idempotent-replayed") == "true")
 
     def batch(self, commands: list[tuple[str, str, dict[str, Any]]]) -> list[Answer]:
         """Many commands in one request (`POST /api/v1/batch`), each with its own key; one result each."""
         payload = {"commands": [{"path": p, "idempotency_key": k, "body": b, "device_id": self.device_id}
                                 for p, k, b in commands]}
         response = self.request("POST", "/api/v1/batch", json=payload)
-        body = _json(response)
+        body = json_of(response)
         if response.status_code != 200 or len(body.get("results", [])) != len(commands):
             return [Answer(response.status_code, problem_of(response.status_code, body))] * len(commands)
         return [Answer(int(r["status"]), r.get("body") or {},
                        (r.get("headers") or {}).get("idempotent-replayed") == "true") for r in body["results"]]
 
 
-def _json(response: httpx.Response) -> dict[str, Any]:
+def json_of(response: httpx.Response) -> dict[str, Any]:
     try:
         data = response.json()
     except ValueError:

@@ -125,6 +125,9 @@ def cmd_sync(store: Store, args: argparse.Namespace) -> int:
     print(f"已发送 sent {report.sent}（服务器已有 already there {report.replayed}）· 被拒绝 refused "
           f"{len(report.refused)} · 暂缓 blocked {report.blocked} · 照片 photos 上传 uploaded "
           f"{report.photos_uploaded} / 跳过 skipped {report.photos_skipped} · 请求 requests {report.requests}")
+    if report.photos_waiting or report.waiting_for_photos:
+        print(f"照片未传完 photos not finished {report.photos_waiting}（下次同步从断点续传 resumed at the next sync）"
+              f" · 等待照片的命令 commands waiting for them {report.waiting_for_photos}")
     for cmd in report.refused:
         refused = Queue(store).get(cmd.id)
         print(f"✗ {cmd.id[:8]} {cmd.summary}\n    {refused.problem and refused.problem['code']}: "

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -55,6 +55,11 @@ class Command:
             data[key] = json.loads(data[key]) if data[key] else ({} if key == "body" else None)
         data["forced"] = bool(data["forced"])
         return cls(**data)
+
+
+def cited(cmd: Command) -> set[str]:
+    """The photos a command cites: its own and those of the defects it raises."""
+    return {*cmd.body.get("photos", []), *(p for d in cmd.body.get("defects", []) for p in d.get("photos", []))}
 
 
 def _now() -> str:
@@ -118,13 +123,16 @@ class Queue:
 
     # --- scheduling ------------------------------------------------------------------------------------------
 
-    def next_round(self, user_id: str, links: dict[str, set[str]] | None = None) -> list[Command]:
+    def next_round(self, user_id: str, links: dict[str, set[str]] | None = None,
+                   missing_photos: Set[str] = frozenset()) -> list[Command]:
         """The commands that may be sent now, in the order they were made.
 
         At most one per works item (the earliest still queued), so a refusal is known before any later
         command on that item leaves the tablet; and none while an earlier command on an item it links to
-        (the pipe relocation a lift waits for) is still queued. Queued commands behind a refused or blocked
-        one on their item are marked blocked here, naming the refused command.
+        (the pipe relocation a lift waits for) is still queued. A command citing a photo the server does not
+        have yet (`missing_photos`, still uploading) waits, and its item with it; the others go. Queued
+        commands behind a refused or blocked one on their item are marked blocked here, naming the refused
+        command.
         """
         links = links or {}
         trouble: dict[str, str] = {}  # item -> the refused command holding it up
@@ -139,7 +147,7 @@ class Queue:
                 self.block(cmd, trouble[cmd.item_id])
             elif cmd.user_id != user_id:
                 waiting.add(cmd.item_id)  # another user's command: only they may send it
-            elif ({cmd.item_id} | links.get(cmd.item_id, set())) & waiting:
+            elif ({cmd.item_id} | links.get(cmd.item_id, set())) & waiting or cited(cmd) & missing_photos:
                 waiting.add(cmd.item_id)
             else:
                 ready.append(cmd)

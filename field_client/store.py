@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,7 +34,7 @@ CREATE TABLE IF NOT EXISTS cache_projects (id TEXT PRIMARY KEY, body TEXT NOT NU
 CREATE TABLE IF NOT EXISTS cache_items (id TEXT PRIMARY KEY, project_id TEXT NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS photos (
     sha256 TEXT NOT NULL, project_id TEXT NOT NULL, content_type TEXT NOT NULL, bytes INTEGER NOT NULL,
-    captured_at TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'queued', problem TEXT,
+    captured_at TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'queued', problem TEXT, upload_url TEXT,
     PRIMARY KEY (sha256, project_id));
 CREATE TABLE IF NOT EXISTS commands (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, action TEXT NOT NULL,
@@ -73,6 +74,8 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA busy_timeout=10000")
         self.db.executescript(SCHEMA)
+        self._migrate()
+        self._writing = threading.RLock()  # photo uploads run in threads; one transaction at a time
         if self.get("device_id") is None:
             self.put(device_id=f"field-{uuid.uuid4().hex[:12]}")
 
@@ -85,17 +88,24 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _migrate(self) -> None:
+        """A tablet keeps its database across client versions: add what a newer client needs."""
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(photos)")}
+        if "upload_url" not in columns:
+            self.db.execute("ALTER TABLE photos ADD COLUMN upload_url TEXT")
+
     @contextmanager
     def transaction(self, durable: bool = True) -> Iterator[sqlite3.Connection]:
         """One atomic unit: committed on leaving, rolled back on any error; `durable` fsyncs the commit."""
-        self.db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+        with self._writing:
+            self.db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
 
     # --- settings: server, token, the logged-in user, this device -------------------------------------
 
@@ -203,7 +213,13 @@ class Store:
     def photos(self) -> list[sqlite3.Row]:
         return self.db.execute("SELECT * FROM photos ORDER BY captured_at").fetchall()
 
+    def remember_upload(self, sha: str, project_id: str, url: str | None) -> None:
+        """The resumable upload begun for this photo, so that the next sync resumes it instead of starting over."""
+        with self.transaction(durable=False) as tx:  # forgotten, the next sync starts a new upload
+            tx.execute("UPDATE photos SET upload_url = ? WHERE sha256 = ? AND project_id = ?", (url, sha, project_id))
+
     def mark_photo(self, sha: str, project_id: str, state: str, problem: dict[str, Any] | None = None) -> None:
         with self.transaction(durable=False) as tx:  # forgotten, the photo is HEAD-checked and skipped again
-            tx.execute("UPDATE photos SET state = ?, problem = ? WHERE sha256 = ? AND project_id = ?",
+            tx.execute("UPDATE photos SET state = ?, problem = ?, upload_url = NULL "
+                       "WHERE sha256 = ? AND project_id = ?",
                        (state, json.dumps(problem, ensure_ascii=False) if problem else None, sha, project_id))

@@ -1,26 +1,30 @@
-"""Pull the forms down, push the day's work up: photos first, then commands in the order they were made.
+"""Pull the forms down, push the day's work up: photos and commands together, commands in the order made.
 
-Photos go first because a command may cite only photos the server already holds. Commands go in rounds
-(`Queue.next_round`): each round holds the earliest queued command of every works item, sent in one
-`POST /api/v1/batch` per chunk (or one request each with `one_by_one`, for comparison). Every answer is
-committed to the local store as it is read, so a sync killed at any point resumes where it was, and
-resends only what it cannot prove the server has: under the same keys, which the server answers by replay.
+Photos upload resumably in background threads while commands go: a command may cite only photos the server
+holds, so a command citing a photo still on its way waits for it (and later commands on its works item with
+it), while every other command is sent at once. Commands go in rounds (`Queue.next_round`): each round holds
+the earliest ready command of every works item, sent in one `POST /api/v1/batch` per chunk (or one request
+each with `one_by_one`, for comparison). Every answer is committed to the local store as it is read, so a sync
+killed at any point resumes where it was, and resends only what it cannot prove the server has: under the
+same keys, which the server answers by replay; a photo resumes its upload from the server's offset.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
 from field_client.api import TRANSIENT, Answer, Api, problem_of
-from field_client.errors import Offline, TokenRevoked
-from field_client.queue import Command, Queue
+from field_client.errors import Offline, SyncStopped, TokenRevoked
+from field_client.queue import Command, Queue, cited
 from field_client.store import Store
+from field_client.upload import Photo, PhotoUploader
 
 
 @dataclass
@@ -28,21 +32,36 @@ class SyncReport:
     photos_uploaded: int = 0
     photos_skipped: int = 0
     photos_refused: int = 0
+    photos_waiting: int = 0  # the link never let them finish: they resume at the next sync
+    photo_bytes: int = 0  # photo bytes handed to the network, resends included
     sent: int = 0
     replayed: int = 0
     refused: list[Command] = field(default_factory=list)
     blocked: int = 0
+    waiting_for_photos: int = 0  # commands kept back because a photo they cite is not on the server yet
     requests: int = 0
     seconds: dict[str, float] = field(default_factory=dict)  # per phase: photos, commands, pull
 
     def as_dict(self) -> dict[str, Any]:
         return {"photos_uploaded": self.photos_uploaded, "photos_skipped": self.photos_skipped,
-                "photos_refused": self.photos_refused, "sent": self.sent, "replayed": self.replayed,
-                "refused": len(self.refused), "blocked": self.blocked, "requests": self.requests,
-                "seconds": {k: round(v, 3) for k, v in self.seconds.items()}}
+                "photos_refused": self.photos_refused, "photos_waiting": self.photos_waiting,
+                "photo_bytes": self.photo_bytes, "sent": self.sent, "replayed": self.replayed,
+                "refused": len(self.refused), "blocked": self.blocked, "waiting_for_photos": self.waiting_for_photos,
+                "requests": self.requests, "seconds": {k: round(v, 3) for k, v in self.seconds.items()}}
 
 
-Progress = Callable[[int, int, str], None]
+@dataclass(frozen=True)
+class SyncProgress:
+    """What a progress display needs: photo bytes (what takes the time on a weak link) and commands."""
+
+    photo_bytes: int
+    photo_bytes_total: int
+    commands: int
+    commands_total: int
+    what: str
+
+
+Progress = Callable[[SyncProgress], None]
 
 
 def pull(api: Api, store: Store) -> dict[str, int]:
@@ -57,35 +76,59 @@ def pull(api: Api, store: Store) -> dict[str, int]:
 
 
 class Syncer:
-    """One sync: the report says what happened; the store says where each command and photo now stands."""
+    """One sync: the report says what happened; the store says where each command and photo now stands.
+
+    Photos upload in background threads (resumably, see `field_client.upload`) while commands go: a command
+    is sent as soon as every photo it cites is on the server, so a photo crawling over a weak link holds back
+    only the commands that cite it (and the later ones on their works item), never the rest."""
 
     def __init__(self, store: Store, api: Api, one_by_one: bool = False, chunk: int = 100,
                  progress: Progress | None = None, max_transient_rounds: int = 5, photo_workers: int = 4) -> None:
         self.store, self.api, self.queue = store, api, Queue(store)
         self.one_by_one, self.chunk = one_by_one, max(1, min(chunk, 500))
-        self.progress = progress or (lambda done, total, what: None)
+        self.progress = progress or (lambda snapshot: None)
         self.max_transient_rounds = max_transient_rounds
         self.photo_workers = max(1, photo_workers)
         self.report = SyncReport()
-        self._done = 0
-        self._total = 0
+        self._commands_done = 0
+        self._commands_total = 0
+        self._photo_bytes: dict[str, int] = {}
+        self._photo_bytes_total = 0
+        self._missing: set[str] = set()  # photos not on the server yet (uploading, or the link gave up)
+        self._shown = threading.Lock()
+        self.uploader = PhotoUploader(api, self._remember, self._photo_progress)
 
     def run(self, refresh: bool = True) -> SyncReport:
-        """Photos, then commands, then a fresh cache; a SyncStopped (offline, 401) leaves the rest queued."""
+        """Photos and commands together, then a fresh cache; a SyncStopped (offline, 401) leaves the rest queued.
+
+        A photo the link never let finish stops the sync as Offline at the end (after every command that did
+        not need it was sent), so the caller knows to sync again."""
         user_id = self.store.user["id"]
         pending = [c for c in self.queue.all("queued") if c.user_id == user_id]
         photos = self.store.pending_photos()
-        self._total = len(photos) + len(pending)
-        self.progress(0, self._total, "")
+        self._commands_total = len(pending)
+        self._photo_bytes = {row["sha256"]: 0 for row in photos}
+        self._photo_bytes_total = sum(int(row["bytes"]) for row in photos)
+        self._missing = set(self._photo_bytes)
+        self._show("")
+        pool = ThreadPoolExecutor(self.photo_workers, thread_name_prefix="photo-upload")
+        started = time.perf_counter()
+        uploads = {pool.submit(self._upload, row): row for row in photos}
         try:
-            self._timed("photos", self.upload_photos, photos)
-            self._timed("commands", self.send_commands, user_id)
+            self._timed("commands", self.send_commands, user_id, uploads)
+            self._settle_photos(uploads, wait_all=True)
+            self.report.seconds["photos"] = time.perf_counter() - started
+            if self.report.photos_waiting:
+                raise Offline(f"{self.report.photos_waiting} 张照片未传完 photo(s) not finished")
             if refresh:
                 self._timed("pull", pull, self.api, self.store)
-            self.progress(self._total, self._total, "done")
+            self._show("done")
         finally:
+            pool.shutdown(wait=True, cancel_futures=True)
             self.report.requests = self.api.requests
+            self.report.photo_bytes = self.uploader.bytes_sent
             self.report.blocked = self.queue.counts()["blocked"]
+            self.report.waiting_for_photos = sum(1 for c in self.queue.all("queued") if cited(c) & self._missing)
         return self.report
 
     def _timed(self, phase: str, step: Callable[..., Any], *args: Any) -> None:
@@ -95,37 +138,62 @@ class Syncer:
         finally:
             self.report.seconds[phase] = time.perf_counter() - started
 
-    def _tick(self, what: str) -> None:
-        self._done += 1
-        self.progress(self._done, self._total, what)
+    def _show(self, what: str) -> None:
+        with self._shown:
+            self.progress(SyncProgress(sum(self._photo_bytes.values()), self._photo_bytes_total,
+                                       self._commands_done, self._commands_total, what))
+
+    def _photo_progress(self, sha: str, offset: int) -> None:
+        with self._shown:
+            self._photo_bytes[sha] = offset
+        self._show("photo")
+
+    def _remember(self, photo: Photo, url: str | None) -> None:
+        self.store.remember_upload(photo.sha, photo.project_id, url)
 
     def _upload(self, row: sqlite3.Row) -> tuple[str, dict[str, Any] | None]:
-        """HEAD first (skip what the server has), else upload with the hash taken at capture (it checks it)."""
-        sha = row["sha256"]
-        if self.api.photo_exists(sha):
-            return "skipped", None
-        status, body = self.api.upload_photo(self.store.photo_path(sha), sha, row["content_type"], row["project_id"])
-        return ("uploaded", None) if status in (200, 201) else ("refused", problem_of(status, body))
+        photo = Photo(row["sha256"], self.store.photo_path(row["sha256"]), int(row["bytes"]), row["content_type"],
+                      row["project_id"], row["upload_url"])
+        return self.uploader.send(photo)
 
-    def upload_photos(self, photos: list[sqlite3.Row]) -> None:
-        """A few at a time, so that over a slow link their round trips overlap; each result is committed from
-        this thread, in order. On a SyncStopped the rest is cancelled, not lost: an upload that finished but
-        was not recorded is skipped by HEAD next time."""
-        pool = ThreadPoolExecutor(self.photo_workers, thread_name_prefix="photo-upload")
-        try:
-            for row, (outcome, problem) in zip(photos, pool.map(self._upload, photos), strict=True):
-                setattr(self.report, f"photos_{outcome}", getattr(self.report, f"photos_{outcome}") + 1)
-                self.store.mark_photo(row["sha256"], row["project_id"],
-                                      "refused" if outcome == "refused" else "uploaded", problem)
-                self._tick("photo")
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+    def _settle_photos(self, uploads: dict[Future[tuple[str, dict[str, Any] | None]], sqlite3.Row],
+                       wait_all: bool = False) -> bool:
+        """Record the uploads that ended (from this thread, so the store sees one writer); True if any did.
+        An upload that hit a SyncStopped leaves its photo queued: 401 stops everything, Offline waits."""
+        if uploads and (wait_all or not any(f.done() for f in uploads)):
+            wait(list(uploads), return_when=ALL_COMPLETED if wait_all else FIRST_COMPLETED)
+        ended = [f for f in uploads if f.done()]
+        for future in ended:
+            row = uploads.pop(future)
+            sha = row["sha256"]
+            try:
+                outcome, problem = future.result()
+            except TokenRevoked:
+                raise
+            except SyncStopped:
+                self.report.photos_waiting += 1
+                continue
+            setattr(self.report, f"photos_{outcome}", getattr(self.report, f"photos_{outcome}") + 1)
+            self.store.mark_photo(sha, row["project_id"], "refused" if outcome == "refused" else "uploaded", problem)
+            self._missing.discard(sha)  # a refused one too: its commands go, and the server says why
+        return bool(ended)
 
-    def send_commands(self, user_id: str) -> None:
+    def send_commands(self, user_id: str,
+                      uploads: dict[Future[tuple[str, dict[str, Any] | None]], sqlite3.Row] | None = None) -> None:
+        """Rounds of ready commands; when none is ready but photos are still on their way, wait for the next
+        photo to land (it may free the commands that cite it)."""
+        uploads = uploads if uploads is not None else {}
         links = self.store.links()
         transient_rounds = 0
         size = 1 if self.one_by_one else self.chunk
-        while ready := self.queue.next_round(user_id, links):
+        while True:
+            if any(f.done() for f in uploads):
+                self._settle_photos(uploads)
+            ready = self.queue.next_round(user_id, links, frozenset(self._missing))
+            if not ready:
+                if uploads and self._settle_photos(uploads):
+                    continue
+                return
             transient = 0
             for start in range(0, len(ready), size):
                 chunk = ready[start:start + size]
@@ -148,7 +216,7 @@ class Syncer:
             self.queue.mark_sent(cmd, body)
             self.report.sent += 1
             self.report.replayed += answer.replayed
-            self._tick("command")
+            self._command_done()
             return 0
         if status in TRANSIENT:
             self.queue.mark_attempt(cmd)
@@ -157,5 +225,9 @@ class Syncer:
             raise TokenRevoked(problem_of(status, body)["detail"])
         self.queue.mark_refused(cmd, problem_of(status, body))
         self.report.refused.append(cmd)
-        self._tick("command")
+        self._command_done()
         return 0
+
+    def _command_done(self) -> None:
+        self._commands_done += 1
+        self._show("command")
