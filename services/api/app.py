@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.api import auth_limits, errors, responses, security_headers
+from services.api import auth_limits, docs, errors, responses, security_headers
 from services.api.routers import batch, dashboards, health, kinds, metrics, photos, projects, users, works_items
 from services.api.routers import tus
 from services.bootstrap import Container, build
@@ -30,7 +30,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
 
     app = FastAPI(title="SiteLedger", version="1.0",
                   description="老旧小区改造工程监管记录系统 — the system of record for renovation works",
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None)  # docs served offline by docs.install
     app.state.container = container or build(settings)
     errors.install(app)
     auth_limits.install(app, app.state.container.settings.auth_failures_per_minute)
@@ -38,6 +38,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     app.add_middleware(RequestContext)
     security_headers.install(app)
     app.include_router(metrics.router)
+    docs.install(app)
     for router in (users.router, projects.router, works_items.router, kinds.router, photos.router, photos.uploads,
                    dashboards.router, batch.router):
         app.include_router(router, prefix="/api/v1")
