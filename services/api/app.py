@@ -8,8 +8,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services.api import auth_limits, docs, errors, responses, security_headers
+from services.api.body_guard import BodyGuard
 from services.api.routers import batch, dashboards, health, kinds, metrics, photos, projects, users, works_items
 from services.api.routers import tus
+from services.api.unexpected_errors import UnexpectedErrors
 from services.bootstrap import Container, build
 from services.observability import RequestContext
 from services.settings import Settings
@@ -35,6 +37,8 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     errors.install(app)
     auth_limits.install(app, app.state.container.settings.auth_failures_per_minute)
     responses.install(app)
+    app.add_middleware(BodyGuard, settings=app.state.container.settings)  # inside UnexpectedErrors, RequestContext
+    app.add_middleware(UnexpectedErrors)
     app.add_middleware(RequestContext)
     security_headers.install(app)
     app.include_router(metrics.router)

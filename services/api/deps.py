@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import re
 import time
-from datetime import datetime
-from typing import Annotated, Any
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, cast
 from uuid import UUID
 
 from fastapi import Depends, Header, Query, Request
@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 
 from domain.actors import CommandContext, Role
 from domain.application import Outcome
-from domain.commands import Command
+from domain.commands import Command, ItemCommand
 from services.api.authentication import authenticate
 from services.api.errors import ApiError
 from services.bootstrap import Container
@@ -46,13 +46,15 @@ def require_role(user: User, *roles: Role) -> None:
 
 
 KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{7,127}$")
+VERSION = re.compile(r"^[0-9]{1,18}$")  # ASCII digits only ('²'.isdigit() is true), and within a 64-bit integer
+MAX_POSITION = 2**63 - 1  # versions, log positions and offsets are 64-bit integers in the stores
 
 
 def _expected_version(if_match: str | None) -> int | None:
     if if_match is None:
         return None
     value = if_match.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    if not VERSION.match(value):
         raise ApiError(400, "invalid_if_match", "If-Match must be a version number",
                        f"If-Match 应为版本号（整数），收到：{if_match[:40]}")
     return int(value)
@@ -90,14 +92,27 @@ def command_context(user: User, headers: CommandHeaders, recorded_at: datetime |
     )
 
 
+def check_device_time(container: Container, recorded_at: datetime | None) -> None:
+    """A device clock may run ahead of the server only by the configured margin (the domain has no clock)."""
+    if recorded_at is None:
+        return
+    margin = timedelta(hours=container.settings.device_time_max_ahead_hours)
+    ahead = recorded_at - datetime.now(UTC)
+    if ahead > margin:
+        raise ApiError(422, "device_time_in_future", "The device time is too far ahead of the server",
+                       f"recorded_at（设备时间）比服务器时间快 {ahead.total_seconds() / 3600:.1f} 小时，超过允许的 "
+                       f"{margin.total_seconds() / 3600:g} 小时；请校准设备时钟后重试",
+                       max_ahead_hours=container.settings.device_time_max_ahead_hours)
+
+
 def check_photos(container: Container, user: User, command: Command) -> None:
     """A command may cite only photos stored for its project (the role is checked first: 403 before 422)."""
     cited = cited_photos(command)
     if cited:
         container.ledger.authorize(user.actor, command)
         project_id = getattr(command, "project_id", None)
-        if project_id is None:
-            project_id = container.ledger.item_in_scope(user.actor, command.item_id)[1].id
+        if project_id is None:  # then it is an item's command
+            project_id = container.ledger.item_in_scope(user.actor, cast(ItemCommand, command).item_id)[1].id
         container.photos.require(user, project_id, cited)
 
 
@@ -114,6 +129,7 @@ def observe(outcome: Outcome, ctx: CommandContext, seconds: float) -> None:
 def execute(container: Container, user: User, headers: CommandHeaders, command: Command,
             recorded_at: datetime | None = None, status: int = 201) -> JSONResponse:
     """Translate HTTP into a command and its outcome into a response; a replay answers identically."""
+    check_device_time(container, recorded_at)
     ctx = command_context(user, headers, recorded_at)
     check_photos(container, user, command)
     started = time.perf_counter()
@@ -155,10 +171,16 @@ def read_your_writes(container: Container, after: int | None) -> None:
     """`?after=<position>`: wait (bounded) until the read models have reached the caller's own write."""
     if after is None or after <= 0:
         return
+    head = int(container.ledger.recorder.max_notification_id() or 0)
+    if after > head:
+        raise ApiError(422, "position_beyond_log", "The log has not reached that position",
+                       f"after={after} 超出事件日志的最新位置 {head}；请使用命令响应中 X-Log-Position 给出的位置",
+                       head=head)
     behind = container.projections.wait_for(after, container.settings.read_your_writes_timeout_s)
     if behind > 0:
         raise ApiError(503, "projection_behind", "The read models have not reached that position yet",
                        f"统计视图尚未更新到您的最新操作（落后 {behind} 条），请稍后重试", behind=behind)
 
 
-AfterQuery = Annotated[int | None, Query(ge=0, description="wait until the read models reach this log position")]
+AfterQuery = Annotated[int | None, Query(ge=0, le=MAX_POSITION,
+                                         description="wait until the read models reach this log position")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -9,9 +10,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+from starlette.types import Send
 
 from domain.canonical import to_plain
 from domain.errors import DomainError, ErrorKind
+from services.api.validation_zh import describe
 
 STATUS = {ErrorKind.INVALID: 422, ErrorKind.FORBIDDEN: 403, ErrorKind.NOT_FOUND: 404, ErrorKind.CONFLICT: 409}
 
@@ -51,6 +55,31 @@ def _respond(body: dict[str, Any], headers: dict[str, str] | None = None) -> JSO
     return JSONResponse(body, status_code=body["status"], media_type="application/problem+json", headers=headers)
 
 
+async def send_problem(send: Send, body: dict[str, Any], close: bool = False) -> None:
+    """Answer a problem straight on the ASGI channel (from middleware, before or instead of the app)."""
+    payload = json.dumps(body, ensure_ascii=False).encode()
+    headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(payload)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": body["status"], "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+def validation_errors(raw: list[Any]) -> list[dict[str, Any]]:
+    """Each refused field: where, pydantic's stable `type`, its English message, and its limits."""
+    return [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", ""),
+             **({"ctx": {k: str(v) for k, v in e["ctx"].items()}} if e.get("ctx") else {})} for e in raw]
+
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (Starlette's 405 names only the first matching route's)."""
+    return ", ".join(method for method in METHODS if any(
+        route.matches({**request.scope, "method": method})[0] == Match.FULL for route in request.app.router.routes))
+
+
 def unauthorized(code: str, detail_zh: str) -> ApiError:
     return ApiError(401, code, "Authentication required", detail_zh)
 
@@ -67,19 +96,15 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
-        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-                  for e in error.errors()]
-        fields = "、".join(".".join(str(p) for p in e["loc"][1:]) or "body" for e in errors)
-        return problem(422, "validation_error", "The request is not valid",
-                       f"请求内容无效：{fields}", instance=request.url.path, errors=errors)
+        errors = validation_errors(list(error.errors()))
+        return problem(422, "validation_error", "The request is not valid", describe(errors),
+                       instance=request.url.path, errors=errors)
 
     @app.exception_handler(ValidationError)
     async def invalid_command(request: Request, error: ValidationError) -> JSONResponse:
         """A command assembled from path and body that the domain's model refuses (e.g. round 0)."""
-        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-                  for e in error.errors()]
-        fields = "、".join(".".join(str(p) for p in e["loc"]) or "body" for e in errors)
-        return problem(422, "validation_error", "The request is not valid", f"请求内容无效：{fields}",
+        errors = validation_errors(list(error.errors()))
+        return problem(422, "validation_error", "The request is not valid", describe(errors),
                        instance=request.url.path, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
@@ -87,7 +112,8 @@ def install(app: FastAPI) -> None:
         if error.status_code == 404:
             return problem(404, "not_found", "Not found", "请求的资源不存在", instance=request.url.path)
         if error.status_code == 405:
-            return problem(405, "method_not_allowed", "Method not allowed", "不支持该请求方法",
-                           instance=request.url.path)
+            allow = allowed_methods(request)
+            return problem(405, "method_not_allowed", "Method not allowed", f"该地址不支持 {request.method[:16]} 请求"
+                           f"，可用：{allow}", instance=request.url.path, headers={"Allow": allow})
         return problem(error.status_code, "http_error", str(error.detail), str(error.detail),
                        instance=request.url.path)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from domain import commands as c
 from domain.actors import Role
+from domain.fields import DeviceTime, Name
 
 
 def body_of(command: type[c.Command], name: str, *exclude: str) -> type[BaseModel]:
@@ -18,11 +18,13 @@ def body_of(command: type[c.Command], name: str, *exclude: str) -> type[BaseMode
         for field_name, info in command.model_fields.items()
         if field_name not in exclude
     }
-    fields["recorded_at"] = (datetime | None, Field(default=None, description="Time on the device (设备时间)"))
+    fields["recorded_at"] = (DeviceTime | None, Field(
+        default=None, description="Time on the device (设备时间): with its zone, not before 2000, "
+                                  "and not more than the server's margin (24 h by default) ahead of it"))
     return create_model(name, __config__=ConfigDict(extra="forbid"), **fields)
 
 
-def to_command(command: type[c.Command], body: BaseModel, **path: Any) -> tuple[c.Command, datetime | None]:
+def to_command(command: type[c.Command], body: BaseModel, **path: Any) -> tuple[c.Command, DeviceTime | None]:
     data = body.model_dump(exclude={"recorded_at"})
     return command.model_validate({**data, **path}), getattr(body, "recorded_at", None)
 
@@ -50,8 +52,9 @@ ReopenCreate = body_of(c.Reopen, "ReopenCreate", "item_id")
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100)
+    name: Name
     role: Role
-    phone: str | None = Field(default=None, max_length=30)
-    district: str | None = Field(default=None, max_length=100)
-    project_ids: list[str] = Field(default_factory=list, description="supervisor/contractor: assigned projects")
+    phone: str | None = Field(default=None, max_length=30, pattern=r"^\+?[0-9][0-9 -]{2,28}$")
+    district: Name | None = None
+    project_ids: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=100,
+                                   description="supervisor/contractor: assigned projects")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
@@ -16,23 +17,27 @@ from services.api.deps import (
     ContainerDep,
     CurrentUser,
     as_uuid,
+    check_device_time,
     check_photos,
     command_context,
     observe,
     outcome_response,
 )
-from services.api.errors import ApiError, problem_body, refusal_body
+from services.api.errors import ApiError, problem_body, refusal_body, validation_errors
 from services.api.routers.works_items import ITEM_COMMANDS
+from services.api.validation_zh import describe
 
 router = APIRouter(tags=["batch"])
 MAX_COMMANDS = 500
+ROUND_NO = re.compile(r"^[0-9]{1,9}$")  # ASCII digits: int('²') fails although '²'.isdigit()
 
 
 class SubCommand(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    path: str = Field(description="the command's own route, e.g. /api/v1/works-items/{id}/inspections")
-    idempotency_key: str
+    path: str = Field(max_length=300,
+                      description="the command's own route, e.g. /api/v1/works-items/{id}/inspections")
+    idempotency_key: str = Field(max_length=128)
     body: dict[str, Any] = Field(default_factory=dict)
     device_id: str | None = Field(default=None, max_length=128)
     if_match: str | None = Field(default=None, max_length=40)
@@ -57,14 +62,15 @@ def _prepare(container: ContainerDep, user: CurrentUser, sub: SubCommand) -> tup
     params: dict[str, Any] = dict(match.groupdict())
     params["item_id"] = as_uuid(params["item_id"], "works_item")
     if "round_no" in params:
-        params["round_no"] = int(params["round_no"]) if params["round_no"].isdigit() else 0
+        params["round_no"] = int(params["round_no"]) if ROUND_NO.match(params["round_no"]) else 0
     try:
         body = spec.body_model.model_validate(sub.body)
         command, recorded_at = s.to_command(spec.command, body, **params)
     except ValidationError as error:
-        errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()]
-        return _problem(422, "validation_error", "The request is not valid", "请求内容无效", errors=errors)
+        errors = validation_errors(list(error.errors()))
+        return _problem(422, "validation_error", "The request is not valid", describe(errors), errors=errors)
     headers = CommandHeaders(idempotency_key=sub.idempotency_key, device_id=sub.device_id, if_match=sub.if_match)
+    check_device_time(container, recorded_at)
     check_photos(container, user, command)
     return command_context(user, headers, recorded_at), command, spec.status
 
@@ -98,7 +104,7 @@ def batch(request: BatchRequest, user: CurrentUser, container: ContainerDep) -> 
             continue
         observe(outcome, ctx, seconds)
         response = outcome_response(outcome, status)
-        results[index] = {"status": response.status_code, "body": json.loads(response.body),
+        results[index] = {"status": response.status_code, "body": json.loads(bytes(response.body)),
                           "headers": {k: v for k, v in response.headers.items()
                                       if k.lower() in ("etag", "x-log-position", "idempotent-replayed")}}
     container.projections.nudge()

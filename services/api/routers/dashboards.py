@@ -14,7 +14,15 @@ from projections.acceptance_board import board_for
 from projections.dashboard_queries import dashboard
 from projections.timeline import FLAGS_ZH
 from services.api import models as m
-from services.api.deps import AfterQuery, ContainerDep, CurrentUser, as_uuid, read_your_writes, require_role
+from services.api.deps import (
+    MAX_POSITION,
+    AfterQuery,
+    ContainerDep,
+    CurrentUser,
+    as_uuid,
+    read_your_writes,
+    require_role,
+)
 from services.api.errors import ApiError
 from services.api.responses import AFTER, ITEM_READ, PROJECT_READ, SCOPED, problems
 from services.api.views import number
@@ -114,7 +122,7 @@ def _timeline(container: ContainerDep, column: str, value: str, kind: str | None
             responses=problems(ITEM_READ, AFTER))
 def item_timeline(item_id: str, user: CurrentUser, container: ContainerDep, after: AfterQuery = None,
                   actor: str | None = None, since: date | None = None, until: date | None = None,
-                  flagged: bool = False, offset: int = Query(0, ge=0),
+                  flagged: bool = False, offset: int = Query(0, ge=0, le=MAX_POSITION),
                   limit: int = Query(100, ge=1, le=1000)) -> dict[str, Any]:
     item, _ = container.ledger.item_in_scope(user.actor, as_uuid(item_id, "works_item"))
     read_your_writes(container, after)
@@ -125,7 +133,7 @@ def item_timeline(item_id: str, user: CurrentUser, container: ContainerDep, afte
             responses=problems(PROJECT_READ, AFTER))
 def project_timeline(project_id: str, user: CurrentUser, container: ContainerDep, after: AfterQuery = None,
                      kind: str | None = None, actor: str | None = None, since: date | None = None,
-                     until: date | None = None, flagged: bool = False, offset: int = Query(0, ge=0),
+                     until: date | None = None, flagged: bool = False, offset: int = Query(0, ge=0, le=MAX_POSITION),
                      limit: int = Query(100, ge=1, le=1000)) -> dict[str, Any]:
     project = container.ledger.project_in_scope(user.actor, as_uuid(project_id, "project"))
     read_your_writes(container, after)

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from domain import commands as c
 from services.api import models as m
 from services.api import schemas as s
-from services.api.deps import CommandHeaders, ContainerDep, CurrentUser, Headers, as_uuid, execute
+from services.api.deps import MAX_POSITION, CommandHeaders, ContainerDep, CurrentUser, Headers, as_uuid, execute
 from services.api.responses import ITEM_COMMAND, ITEM_READ, PROJECT_COMMAND, PROJECT_READ, problems
 from services.api.views import event_view, item_view
 from services.bootstrap import Container
@@ -33,7 +33,7 @@ def register_item(project_id: str, body: s.WorksItemCreate, user: CurrentUser,  
             responses=problems(PROJECT_READ))
 def list_items(project_id: str, user: CurrentUser, container: ContainerDep, kind: str | None = None,
                state: str | None = None, limit: int = Query(100, ge=1, le=1000),
-               offset: int = Query(0, ge=0)) -> dict[str, Any]:
+               offset: int = Query(0, ge=0, le=MAX_POSITION)) -> dict[str, Any]:
     project = container.ledger.project_in_scope(user.actor, as_uuid(project_id, "project"))
     container.projections.refresh("catalog")
     sql, params = "SELECT item_id FROM catalog_items WHERE project_id = ?", [str(project.id)]
@@ -57,7 +57,7 @@ def get_item(item_id: str, user: CurrentUser, container: ContainerDep, response:
 
 @router.get(ITEM + "/events", response_model=m.Page[m.EventView], responses=problems(ITEM_READ))
 def item_events(item_id: str, user: CurrentUser, container: ContainerDep,
-                after: int = Query(0, ge=0, description="versions after this one"),
+                after: int = Query(0, ge=0, le=MAX_POSITION, description="versions after this one"),
                 limit: int = Query(100, ge=1, le=1000)) -> dict[str, Any]:
     item, _ = container.ledger.item_in_scope(user.actor, as_uuid(item_id, "works_item"))
     events = container.ledger.item_events(item.id, after, limit)
