@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -15,7 +15,6 @@ from domain.actors import Role
 from services.api.app import create_app
 from services.bootstrap import Container, build
 from services.seaweed import SeaweedS3
-from services.users import utc_now
 from tests.http_support import ApiWorld, auth
 from tests.integration.api.conftest import settings_for
 
@@ -105,7 +104,7 @@ def test_a_token_expires_after_the_configured_age(short_lived: Container) -> Non
     with TestClient(create_app(short_lived)) as client:
         world = ApiWorld(client, short_lived)
         admin_id, supervisor_id = world.me(world.admin)["id"], world.me(world.supervisor)["id"]
-        started = utc_now()
+        started = datetime.now(UTC)
         short_lived.users.clock = lambda: started + timedelta(hours=23)
         assert world.me(world.supervisor)["role"] == "supervisor"
         short_lived.users.clock = lambda: started + timedelta(days=1, minutes=1)
