@@ -434,6 +434,141 @@ class RelayStatus(Model):
     updated_at: str | None = None
 
 
+class KafkaGap(Model):
+    projection: str
+    aggregate_id: str
+    missing_version: int
+    received_version: int
+    position: int
+    since: float
+
+
+class KafkaWorkerStatus(Model):
+    """A Kafka-fed projection worker (`projections run --source kafka`), from its row in the read-model DB."""
+
+    worker: str
+    group: str
+    state: Literal["starting", "running", "failing", "gap"]
+    updated_at: float
+    stale: bool
+    position: int | None = None
+    event_type: str | None = None
+    error: str | None = None
+    since: float | None = None
+    attempts: int | None = None
+    gaps: list[KafkaGap] = []
+
+
 class ProjectionsStatus(Model):
     projections: list[ProjectionStatus]
     relay: RelayStatus
+    kafka_workers: list[KafkaWorkerStatus] = []
+
+
+# --- users and tokens ----------------------------------------------------------------------------------------
+
+RoleName = Literal["admin", "supervisor", "contractor", "station", "resident"]
+
+
+class UserPublic(Model):
+    id: UUID
+    role: RoleName
+    district: str | None
+    name: str = Field(description="已删除 once the person's data is erased")
+
+
+class Me(UserPublic):
+    phone: str | None
+
+
+class UserCreated(Model):
+    user: UserPublic
+    token: str = Field(description="shown this once")
+    note_zh: str
+    project_ids: list[UUID]
+
+
+class TokenView(Model):
+    """What a person may see of a token: never the token itself."""
+
+    id: UUID
+    created_at: str
+    expires_at: str
+    last_used_at: str | None
+    device: str | None
+    expired: bool
+
+
+class TokenIssued(TokenView):
+    user: UserPublic
+    token: str = Field(description="shown this once")
+    note_zh: str
+
+
+class TokenList(Page[TokenView]):
+    user_id: UUID
+
+
+class TokensRevoked(Model):
+    user_id: UUID
+    revoked: int
+
+
+class TokenRevoked(TokensRevoked):
+    token_id: UUID
+
+
+class PersonalDataErased(Model):
+    user_id: UUID
+    name: str
+    tokens_revoked: int
+
+
+# --- photos ------------------------------------------------------------------------------------------------
+
+
+class PhotoMeta(BaseModel):
+    """A stored photo's facts; who uploaded it and where only for those who may see that."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str = Field(pattern=HASH, description="the SHA-256 of the original bytes")
+    sha256: str = Field(pattern=HASH)
+    bytes: int
+    content_type: str | None = None
+    format: str | None = None
+    width: int | None = None
+    height: int | None = None
+    taken_at: str | None = None
+    gps: dict[str, float] | None = None
+    uploaded_by: str | None = None
+    uploaded_at: str | None = None
+    filename: str | None = None
+    project_id: str | None = None
+    works_item_id: str | None = None
+
+
+class UploadState(BaseModel):
+    """A resumable upload: how much the server holds, and the limits to send it within."""
+
+    model_config = ConfigDict(extra="allow")
+
+    upload_id: str
+    offset: int
+    size: int
+
+
+# --- batch -------------------------------------------------------------------------------------------------
+
+
+class BatchResult(Model):
+    """One queued command's answer, exactly as its own route would give it: an outcome or a problem."""
+
+    status: int
+    body: (InspectionRecorded | DefectRaised | StopWorkOrdered | AcceptanceRequested | Signed | RoundClosed
+           | CommandOutcome | Problem)
+    headers: dict[str, str] = Field(default_factory=dict, description="ETag, X-Log-Position, Idempotent-Replayed")
+
+
+class BatchResponse(Model):
+    results: list[BatchResult]

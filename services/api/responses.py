@@ -18,6 +18,7 @@ from fastapi.openapi.utils import get_openapi
 import domain.rules
 from domain.errors import DomainError, ErrorKind
 from services.api import deps
+from services.api.authentication import REFUSALS_ZH
 from services.api.errors import STATUS
 from services.api.models import Problem
 
@@ -26,7 +27,8 @@ PROBLEM_REF = "#/components/schemas/Problem"
 DESCRIPTIONS = {
     400: "Malformed command header (请求头格式无效)", 401: "Not authenticated (未登录或令牌无效)",
     403: "Not permitted (无权操作)", 404: "Not found (不存在)", 409: "Refused by the current state (状态冲突)",
-    413: "Request body too large (请求体过大)", 415: "Unsupported media type (不支持的文件类型)",
+    408: "Request body too slow (请求体超时)", 413: "Request body too large (请求体过大)",
+    415: "Unsupported media type (不支持的文件类型)",
     422: "Invalid request (请求内容无效)", 429: "Too many requests (请求过于频繁)",
     503: "Temporarily unavailable (暂时不可用)",
 }
@@ -62,15 +64,16 @@ def merge(*families: Codes) -> dict[int, set[str]]:
 
 
 PROJECT_ONLY = (domain.rules.DuplicateMember, domain.rules.MemberNotFound, domain.rules.InvalidAcceptanceRule)
-AUTH: Codes = {401: ("unauthenticated", "invalid_token")}
+AUTH: Codes = {401: ("unauthenticated", *REFUSALS_ZH), 429: ("too_many_attempts",)}
+BODY: Codes = {408: ("body_timeout",), 413: ("body_too_large",), 422: ("duplicate_json_key",)}
 SCOPED = merge(AUTH, {403: ("out_of_scope", "role_not_permitted"), 422: ("validation_error",)})
 PROJECT_READ = merge(SCOPED, {404: ("project_not_found",)})
 ITEM_READ = merge(SCOPED, {404: ("works_item_not_found", "project_not_found")})
-AFTER: Codes = {503: ("projection_behind",)}
-_COMMAND = merge(SCOPED, {
-    400: ("invalid_if_match", "invalid_idempotency_key"),
+AFTER: Codes = {422: ("position_beyond_log",), 503: ("projection_behind",)}
+HEADER_CODES: Codes = {400: ("invalid_if_match", "invalid_idempotency_key")}
+_COMMAND = merge(SCOPED, BODY, HEADER_CODES, {
     404: ("project_not_found", "works_item_not_found"),
-    409: ("version_conflict",), 422: ("idempotency_key_reused",),
+    409: ("version_conflict",), 422: ("idempotency_key_reused", "device_time_in_future"),
 })
 PROJECT_COMMAND = merge(_COMMAND, {
     STATUS[kind]: [c for c in _domain_codes(kind) if c in {e.code for e in PROJECT_ONLY}
@@ -103,6 +106,8 @@ def _document(schema: dict[str, Any]) -> dict[str, Any]:
             params = operation.get("parameters", [])
             if any(p["in"] == "header" and p["name"].lower() == "authorization" for p in params):
                 operation["security"] = [{"bearer": []}]
+                for status, response in problems(AUTH).items():  # any authenticated route may answer these
+                    operation.setdefault("responses", {}).setdefault(str(status), response)
             operation["parameters"] = [p for p in params
                                        if not (p["in"] == "header" and p["name"].lower() == "authorization")]
             if not operation["parameters"]:
@@ -130,3 +135,25 @@ def install(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise the schema
+
+
+_STORE: Codes = {503: ("object_store_unavailable", "photo_store_busy")}
+PHOTO_READ = merge(AUTH, _STORE, {403: ("photo_out_of_scope",), 404: ("photo_not_found",), 422: ("validation_error",)})
+UPLOAD_SCOPE = merge(SCOPED, _STORE, {
+    404: ("project_not_found", "works_item_not_found"), 413: ("photo_too_large",),
+    422: ("invalid_id", "photo_item_not_in_project")})
+PHOTO_UPLOAD = merge(UPLOAD_SCOPE, BODY, {
+    415: ("photo_not_an_image", "photo_unsupported_type"),
+    422: ("photo_empty", "photo_too_many_pixels", "photo_truncated", "photo_corrupt", "photo_trailing_data",
+          "photo_hash_mismatch")})
+UPLOAD_STATE = merge(AUTH, {404: ("upload_not_found",), 422: ("validation_error",)})
+UPLOAD_CHUNK = merge(PHOTO_UPLOAD, UPLOAD_STATE, {
+    409: ("upload_offset_mismatch",), 413: ("upload_chunk_too_large",), 422: ("upload_chunk_invalid",)})
+IMAGE = {"schema": {"type": "string", "format": "binary"}}
+
+
+def image_responses(*families: Codes) -> dict[int | str, dict[str, Any]]:
+    """A photo's bytes (JPEG derivatives; the original in its own type), or 304 when the ETag still holds."""
+    return {200: {"description": "the image", "content": {t: IMAGE for t in (
+                "image/jpeg", "image/png", "image/webp", "image/heic")}},
+            304: {"description": "Not modified (If-None-Match matched the ETag)"}, **problems(*families)}

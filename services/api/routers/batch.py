@@ -24,6 +24,8 @@ from services.api.deps import (
     outcome_response,
 )
 from services.api.errors import ApiError, problem_body, refusal_body, validation_errors
+from services.api.models import BatchResponse
+from services.api.responses import AUTH, BODY, problems
 from services.api.routers.works_items import ITEM_COMMANDS
 from services.api.validation_zh import describe
 
@@ -80,7 +82,7 @@ def _refusal(error: DomainError | ApiError) -> dict[str, Any]:
     return {"status": body["status"], "body": body}
 
 
-@router.post("/batch")
+@router.post("/batch", response_model=BatchResponse, responses=problems(AUTH, BODY))
 def batch(request: BatchRequest, user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
     """Runs the commands in order, each exactly as its own route would, saved together where they can be;
     one refusal does not stop the rest. The response is 200 with one result per command."""

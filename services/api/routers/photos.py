@@ -9,6 +9,8 @@ from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from services.api import models as m
+from services.api import responses as r
 from services.api.deps import ContainerDep, CurrentUser
 from services.api.errors import ApiError
 from services.observability import PHOTO_REFUSALS, PHOTO_UPLOADS
@@ -26,7 +28,8 @@ def read_limited(upload: UploadFile, limit: int) -> bytes:
     return data
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=m.PhotoMeta, responses={
+    200: {"model": m.PhotoMeta, "description": "the same bytes were stored before"}, **r.problems(r.PHOTO_UPLOAD)})
 async def upload_photo(
     user: CurrentUser, container: ContainerDep,
     file: Annotated[UploadFile, File(description="JPEG, PNG, WebP or HEIC")],
@@ -49,19 +52,19 @@ async def upload_photo(
     return JSONResponse(meta, status_code=201 if created else 200, headers={"ETag": f'"{meta["id"]}"'})
 
 
-@router.head("/{photo_id}")
+@router.head("/{photo_id}", responses=r.problems(r.PHOTO_READ))
 async def photo_exists(photo_id: str, user: CurrentUser, container: ContainerDep) -> Response:
     """200 when the photo is stored and visible to you: a client that hashed it at capture skips the upload."""
     meta = await container.photos.workers.run(container.photos.readable, user, photo_id)
     return Response(status_code=200, headers={"ETag": f'"{meta["id"]}"', "X-Photo-Bytes": str(meta["bytes"])})
 
 
-@router.get("/{photo_id}/meta")
+@router.get("/{photo_id}/meta", response_model=m.PhotoMeta, responses=r.problems(r.PHOTO_READ))
 async def photo_meta(photo_id: str, user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
     return await container.photos.workers.run(container.photos.readable, user, photo_id)
 
 
-@router.get("/{photo_id}")
+@router.get("/{photo_id}", response_class=Response, responses=r.image_responses(r.PHOTO_READ))
 async def photo_bytes(photo_id: str, user: CurrentUser, container: ContainerDep, request: Request,
                       size: Literal["thumb", "preview", "original"] = Query("preview")) -> Response:
     """Streamed through the API (not a presigned URL), so every read is checked against the caller's scope.
@@ -88,25 +91,26 @@ async def photo_bytes(photo_id: str, user: CurrentUser, container: ContainerDep,
 uploads = APIRouter(prefix="/photo-uploads", tags=["photos"])
 
 
-@uploads.post("", status_code=201)
+@uploads.post("", status_code=201, response_model=m.UploadState, responses=r.problems(r.UPLOAD_SCOPE, r.BODY))
 def start_upload(user: CurrentUser, container: ContainerDep, body: UploadStart) -> dict[str, Any]:
     """Begin a resumable upload (tus-like): send chunks with PATCH and `Upload-Offset`; resume from HEAD."""
     return container.uploads.start(user, body.model_dump())
 
 
-@uploads.head("/{upload_id}")
+@uploads.head("/{upload_id}", responses=r.problems(r.UPLOAD_STATE))
 def upload_offset(upload_id: str, user: CurrentUser, container: ContainerDep) -> Response:
     state = container.uploads.state(user, upload_id)
     return Response(status_code=200, headers={"Upload-Offset": str(state["offset"]),
                                               "Upload-Length": str(state["size"])})
 
 
-@uploads.get("/{upload_id}")
+@uploads.get("/{upload_id}", response_model=m.UploadState, responses=r.problems(r.UPLOAD_STATE))
 def upload_state(upload_id: str, user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
     return container.uploads.state(user, upload_id)
 
 
-@uploads.patch("/{upload_id}")
+@uploads.patch("/{upload_id}", response_model=m.UploadState | m.PhotoMeta, responses={
+    201: {"model": m.PhotoMeta, "description": "the last chunk: the photo is stored"}, **r.problems(r.UPLOAD_CHUNK)})
 async def upload_chunk(upload_id: str, user: CurrentUser, container: ContainerDep, request: Request,
                        upload_offset: Annotated[int, Header(alias="Upload-Offset", ge=0)]) -> JSONResponse:
     declared = int(request.headers.get("content-length") or 0)

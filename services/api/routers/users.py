@@ -11,8 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain import commands as c
 from domain.actors import CommandContext, Role
 from domain.rules import OutOfScope
+from services.api import models as m
 from services.api.deps import ContainerDep, CurrentUser, Headers, as_uuid, require_role
 from services.api.errors import ApiError
+from services.api.responses import AUTH, BODY, HEADER_CODES, SCOPED, problems
 from services.api.schemas import UserCreate
 from services.users import IssuedToken, User
 
@@ -28,7 +30,9 @@ class TokenIssue(BaseModel):
     device: str | None = Field(default=None, min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=m.UserCreated, responses=problems(
+    SCOPED, BODY, HEADER_CODES,
+    {404: ("project_not_found",), 422: ("district_required", "project_scope_not_applicable")}))
 def create_user(body: UserCreate, user: CurrentUser, container: ContainerDep, headers: Headers) -> dict[str, Any]:
     require_role(user, Role.ADMIN)
     if body.role == Role.STATION and not body.district:
@@ -54,7 +58,7 @@ def create_user(body: UserCreate, user: CurrentUser, container: ContainerDep, he
             "note_zh": "令牌只显示这一次，请妥善保存", "project_ids": [str(p) for p in project_ids]}
 
 
-@router.get("/me")
+@router.get("/me", response_model=m.Me, responses=problems(AUTH))
 def me(user: CurrentUser) -> dict[str, Any]:
     return {**user.public(), "phone": user.phone}
 
@@ -83,7 +87,8 @@ def _issued(container: ContainerDep, target: User, issued: IssuedToken) -> dict[
             **issued.info.public(container.users.clock()), "note_zh": "令牌只显示这一次，请妥善保存"}
 
 
-@router.post("/{user_id}/tokens", status_code=status.HTTP_201_CREATED)
+@router.post("/{user_id}/tokens", status_code=status.HTTP_201_CREATED, response_model=m.TokenIssued,
+             responses=problems(SCOPED, BODY, {404: ("user_not_found",)}))
 def issue_token(user_id: str, user: CurrentUser, container: ContainerDep,
                 body: TokenIssue | None = None) -> dict[str, Any]:
     require_role(user, Role.ADMIN)
@@ -91,40 +96,43 @@ def issue_token(user_id: str, user: CurrentUser, container: ContainerDep,
     return _issued(container, target, container.users.issue(target.user_id, body.device if body else None))
 
 
-@router.get("/{user_id}/tokens")
+@router.get("/{user_id}/tokens", response_model=m.TokenList, responses=problems(SCOPED, {404: ("user_not_found",)}))
 def list_tokens(user_id: str, user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
     """Id, issue and expiry times, last use and device of each token; never the token itself."""
     target = _token_owner(container, user_id, user)
     return _token_list(container, target)
 
 
-@router.delete("/{user_id}/tokens")
+@router.delete("/{user_id}/tokens", response_model=m.TokensRevoked,
+               responses=problems(SCOPED, {404: ("user_not_found",)}))
 def revoke_tokens(user_id: str, user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
     """An admin revokes anyone's tokens (a lost tablet); anyone may revoke their own."""
     target = _token_owner(container, user_id, user)
     return {"user_id": str(target.user_id), "revoked": container.users.revoke_tokens(UUID(str(target.user_id)))}
 
 
-@router.delete("/{user_id}/tokens/{token_id}")
+@router.delete("/{user_id}/tokens/{token_id}", response_model=m.TokenRevoked,
+               responses=problems(SCOPED, {404: ("user_not_found", "token_not_found")}))
 def revoke_token(user_id: str, token_id: str, user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
     """One lost device's token goes; the person's other devices keep working."""
     return _revoke_one(container, _token_owner(container, user_id, user), token_id)
 
 
-@mine.get("/tokens")
+@mine.get("/tokens", response_model=m.TokenList, responses=problems(AUTH))
 def my_tokens(user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
     return _token_list(container, user)
 
 
-@mine.delete("/tokens/{token_id}")
+@mine.delete("/tokens/{token_id}", response_model=m.TokenRevoked,
+             responses=problems(AUTH, {404: ("token_not_found",), 422: ("validation_error",)}))
 def revoke_my_token(token_id: str, user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
     return _revoke_one(container, user, token_id)
 
 
 def _token_list(container: ContainerDep, target: User) -> dict[str, Any]:
     now = container.users.clock()
-    return {"user_id": str(target.user_id),
-            "items": [token.public(now) for token in container.users.tokens(target.user_id)]}
+    items = [token.public(now) for token in container.users.tokens(target.user_id)]
+    return {"user_id": str(target.user_id), "items": items, "total": len(items), "offset": 0, "limit": len(items)}
 
 
 def _revoke_one(container: ContainerDep, target: User, token_id: str) -> dict[str, Any]:
@@ -135,7 +143,8 @@ def _revoke_one(container: ContainerDep, target: User, token_id: str) -> dict[st
     return {"user_id": str(target.user_id), "token_id": str(token_uuid), "revoked": 1}
 
 
-@router.delete("/{user_id}/personal-data")
+@router.delete("/{user_id}/personal-data", response_model=m.PersonalDataErased,
+               responses=problems(SCOPED, {404: ("user_not_found",)}))
 def erase_personal_data(user_id: str, user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
     """PIPL erasure: name and phone go, and the person's tokens (an erased person no longer signs in); the log,
     which names people only by id, stays whole and verifiable."""
