@@ -33,6 +33,7 @@ from tests import images
 from tests.http_support import ApiWorld, live_server
 from tests.integration.api.conftest import settings_for
 from tests.support import VALID
+from tests.weak_link import WeakLink
 
 pytestmark = pytest.mark.e2e
 MIN_PHOTOS = {hp.code: hp.min_photos for kind in builtin_catalog() for hp in kind.hold_points}
@@ -73,6 +74,8 @@ class FaultyProxy:
         address = urlsplit(upstream)
         self.upstream, self.drop, self.rng = (address.hostname, address.port), drop, random.Random(seed)
         self.offline, self.slow_batch_s = False, 0.0
+        self.unreachable: bytes | None = None  # requests starting so never get through (a path the link eats)
+        self.lines: list[bytes] = []
         self.counts: Counter[str] = Counter()
         self.batch_answered = threading.Semaphore(0)
         self.listener = socket.create_server(("127.0.0.1", 0))
@@ -93,6 +96,9 @@ class FaultyProxy:
         try:
             client = conn.makefile("rb")
             while (request := _read_message(client, head_only=False)) is not None:
+                self.lines.append(request.split(b"\r\n", 1)[0])
+                if self.unreachable is not None and request.startswith(self.unreachable):
+                    return
                 fate = "offline" if self.offline else self.rng.choices(
                     ["before", "after", "ok"], [self.drop / 2, self.drop / 2, 1 - self.drop])[0]
                 self.counts[fate] += 1
@@ -320,3 +326,75 @@ def test_a_revoked_token_stops_the_sync_and_a_new_login_resumes_it(
            world.ok("POST", f"/api/v1/users/{me}/tokens", world.admin)["token"])
     tablet("sync")
     assert [e["command_id"] for e in events(world, item)] == [tablet.commands()[0]["id"]]
+
+
+def _excavation_with(tablet: Tablet, item: str, photo: Path) -> None:
+    body = VALID["excavation"]
+    tablet("inspect", item, "excavation", "--result", "pass", "--photo", str(photo),
+           *(a for k, v in body["measurements"].items() for a in ("--measure", f"{k}={v}")),
+           *(a for k in body["checklist"] for a in ("--check", k)))
+
+
+def test_a_photo_over_a_link_that_keeps_resetting_arrives_crossing_it_about_once(
+        world: ApiWorld, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The issue's weak link, scaled down ten times in time: 200 KB/s, every connection cut each second, a 345 KB
+    photo (1.7 s of link). Sent whole, it restarted from byte 0 on every cut and never arrived."""
+    photo_item, plain_item = world.item("pipe_relocation"), world.item("pipe_relocation")
+    photo = tmp_path / "trench.jpg"
+    photo.write_bytes(images.noise_jpeg((700, 500), seed=3))
+    size = photo.stat().st_size
+    link = WeakLink(str(world.client.base_url), rate_bps=200_000, reset_every_s=1.0)
+    try:
+        tablet = Tablet(tmp_path / "tablet", capsys)
+        tablet.login(str(world.client.base_url), world.supervisor)
+        tablet.inspect(photo_item, "survey_and_marking")
+        _excavation_with(tablet, photo_item, photo)
+        tablet.inspect(plain_item, "survey_and_marking")
+        with Store(tablet.home) as store:
+            store.put(server=link.url)
+        link.up_bytes = 0
+        out = tablet("sync", "--no-pull", "--backoff", "0.01", "--retries", "20")
+        crossed, resets = link.up_bytes, link.resets
+    finally:
+        link.close()
+    assert "上传 uploaded 1" in out and "被拒绝 refused 0" in out, out
+    assert resets >= 1, "the link was cut while the photo crossed it"
+    assert crossed <= 1.1 * size, f"{crossed} bytes crossed the link for a {size}-byte photo and 3 commands"
+    assert {c["state"] for c in tablet.commands()} == {"sent"}
+    sha = hashlib.sha256(photo.read_bytes()).hexdigest()
+    original = world.client.get(f"/api/v1/photos/{sha}?size=original",
+                                headers={"Authorization": f"Bearer {world.supervisor}"})
+    assert original.content == photo.read_bytes()
+    assert "B/s" in out and "剩余 ETA" in out, "progress in bytes, with a rate and what is left"
+
+
+def test_commands_that_need_no_missing_photo_go_while_a_photo_cannot_get_through(
+        world: ApiWorld, proxy: FaultyProxy, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    photo_item, plain_item = world.item("pipe_relocation"), world.item("pipe_relocation")
+    photo = tmp_path / "trench.jpg"
+    photo.write_bytes(images.noise_jpeg((300, 200), seed=4))
+    tablet = Tablet(tmp_path / "tablet", capsys)
+    tablet.login(proxy.url, world.supervisor)
+    first = tablet.inspect(photo_item, "survey_and_marking")
+    _excavation_with(tablet, photo_item, photo)
+    waits = tablet.commands()[-1]["id"]
+    plain = [tablet.inspect(plain_item, hp) for hp in ("survey_and_marking",)]
+
+    proxy.unreachable = b"PATCH /api/v1/tus/"  # the photo's bytes never get through; everything else does
+    out = tablet("sync", "--no-pull", "--backoff", "0.01", "--retries", "3", expect=3)
+    states = {c["id"]: c["state"] for c in tablet.commands()}
+    assert states[first] == "sent" and all(states[c] == "sent" for c in plain), out
+    assert states[waits] == "queued", "it cites the photo the server does not have"
+    assert "照片未传完 photos not finished 1" in out and "commands waiting for them 1" in out
+    assert [e["command_id"] for e in events(world, plain_item)] == plain
+    with Store(tablet.home) as store:
+        [row] = store.photos()
+        assert row["upload_url"] and row["state"] == "queued", "the upload is remembered, to be resumed"
+
+    proxy.unreachable = None
+    created = sum(1 for line in proxy.lines if line.startswith(b"POST /api/v1/tus/photos "))
+    tablet("sync", "--no-pull", "--backoff", "0.01")
+    assert sum(1 for line in proxy.lines if line.startswith(b"POST /api/v1/tus/photos ")) == created, \
+        "the same upload resumed, not a new one"
+    assert {c["state"] for c in tablet.commands()} == {"sent"}
+    assert [e["command_id"] for e in events(world, photo_item)] == [first, waits]
