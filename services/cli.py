@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import socket
+import signal
 import sys
 import time
 from collections.abc import Callable
 
 from domain.actors import Role
+from services.embedded_store import EmbeddedStore, EmbeddedStoreError
 from services.observability import configure_logging
-from services.seaweed import SeaweedS3
 from services.settings import Settings
 
 
@@ -22,7 +22,15 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
 
     host, port = args.host or settings.host, args.port or settings.port
     configure_logging()
-    embedded = start_embedded_s3(settings)
+    try:
+        embedded = start_embedded_s3(settings)
+    except EmbeddedStoreError as error:
+        print(f"siteledger serve: {error}", file=sys.stderr)
+        return 2
+    # uvicorn re-raises SIGTERM/SIGINT once it has shut down; as exceptions here, the `finally` below runs
+    # and the embedded store stops before this process ends (not ~25 s later, on a port a new serve wants)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda number, _frame: sys.exit(128 + number))
     try:
         print(f"SiteLedger on http://{host}:{port} (event store: {settings.event_store}, "
               f"data: {settings.data_dir if settings.event_store == 'sqlite' else settings.postgres_db}, "
@@ -35,20 +43,13 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def start_embedded_s3(settings: Settings) -> SeaweedS3 | None:
-    """With no S3 endpoint configured, photos go to a SeaweedFS under the data directory."""
+def start_embedded_s3(settings: Settings) -> EmbeddedStore | None:
+    """With no S3 endpoint configured, photos go to a SeaweedFS of the data directory's own."""
     if settings.s3_endpoint:
         return None
-    address = settings.s3_address()
-    try:
-        with socket.create_connection(("127.0.0.1", settings.embedded_s3_port), timeout=0.5):
-            print(f"an S3 server already answers on {address}; using it", file=sys.stderr)
-            return None
-    except OSError:
-        pass
-    print(f"starting the embedded S3 server (SeaweedFS) on {address}, data in {settings.data_dir / 's3'} …",
-          file=sys.stderr)
-    return SeaweedS3(settings.data_dir.resolve() / "s3", s3_port=settings.embedded_s3_port).start()
+    print(f"starting the embedded S3 server (SeaweedFS) on {settings.s3_address()}, data in "
+          f"{settings.data_dir / 's3'} …", file=sys.stderr)
+    return EmbeddedStore(settings.data_dir, settings.embedded_s3_port).start()
 
 
 def create_user(args: argparse.Namespace, settings: Settings) -> int:

@@ -23,8 +23,9 @@ class StoreProbe:
     reported ready for a whole client timeout.
     """
 
-    def __init__(self, ping: Callable[[], None], interval_s: float = 2.0, slow_s: float = 1.0) -> None:
-        self.ping, self.interval_s, self.slow_s = ping, interval_s, slow_s
+    def __init__(self, ping: Callable[[], None], interval_s: float = 2.0, slow_s: float = 1.0,
+                 warm_up: Callable[[], None] | None = None) -> None:
+        self.ping, self.interval_s, self.slow_s, self.warm_up = ping, interval_s, slow_s, warm_up
         self._last = StoreHealth("unknown", None)
         self._started_ping: float | None = None
         self._first = threading.Event()
@@ -34,8 +35,11 @@ class StoreProbe:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self._started_ping = time.monotonic()
             try:
+                if self.warm_up is not None:
+                    self.warm_up()  # slow only once (a new bucket's first write), so never counted as a hang
+                    self.warm_up = None
+                self._started_ping = time.monotonic()
                 self.ping()
                 health = StoreHealth("ok", datetime.now(UTC).isoformat())
             except Exception as error:

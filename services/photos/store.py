@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from collections.abc import Generator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
@@ -23,6 +24,8 @@ from services.photos import refusals
 from services.photos.probe import StoreProbe
 
 PART = 8 * 1024 * 1024
+SETUP_TIMEOUT_S = 30.0
+READY_KEY = "siteledger-ready"
 
 
 class PhotoStore:
@@ -39,11 +42,18 @@ class PhotoStore:
         )
         self.client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure,
                             region=region, http_client=http)
+        # making the bucket and its first write (SeaweedFS grows its volumes then: ~5 s) may take longer than
+        # any request should wait: done once, ahead of the first photo when /readyz has probed
+        self._setup = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region,
+                            http_client=urllib3.PoolManager(timeout=urllib3.Timeout(
+                                connect=connect_timeout_s, read=max(read_timeout_s, SETUP_TIMEOUT_S)),
+                                retries=False, maxsize=2))
         self.bucket = bucket
         self._bucket_ready = False
+        self._preparing = threading.Lock()
         # the original and its derivatives are written side by side (the meta last, alone)
         self._writers = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="photo-write")
-        self.probe = StoreProbe(self.ping, probe_interval_s, slow_s=min(1.0, read_timeout_s))
+        self.probe = StoreProbe(self.ping, probe_interval_s, slow_s=min(1.0, read_timeout_s), warm_up=self._prepare)
 
     def close(self) -> None:
         self.probe.stop()
@@ -61,18 +71,25 @@ class PhotoStore:
     def _reach(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             if not self._bucket_ready:
-                if not self.client.bucket_exists(self.bucket):
-                    try:
-                        self.client.make_bucket(self.bucket)
-                    except S3Error as error:
-                        if error.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
-                            raise
-                self._bucket_ready = True
+                self._prepare()
             return fn(*args, **kwargs)
         except S3Error:
             raise
         except Exception as error:  # urllib3 connection, timeout, protocol errors
             raise refusals.store_unavailable() from error
+
+    def _prepare(self) -> None:
+        with self._preparing:
+            if self._bucket_ready:
+                return
+            if not self._setup.bucket_exists(self.bucket):
+                try:
+                    self._setup.make_bucket(self.bucket)
+                except S3Error as error:
+                    if error.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                        raise
+            self._setup.put_object(self.bucket, READY_KEY, io.BytesIO(b"ready"), 5, content_type="text/plain")
+            self._bucket_ready = True
 
     def _put(self, key: str, data: bytes, content_type: str) -> None:
         self._call(self.client.put_object, self.bucket, key, io.BytesIO(data), len(data), content_type=content_type)

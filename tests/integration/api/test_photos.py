@@ -185,3 +185,24 @@ def test_store_down_is_a_503_and_nothing_half_written_is_cited(api: ApiWorld, tm
 
 def api_store(api: ApiWorld):  # type: ignore[no-untyped-def]
     return api.client.app.state.container.photos.store  # type: ignore[attr-defined]
+
+
+def test_the_same_bytes_in_another_project_reveal_nothing_of_the_first_upload(api: ApiWorld) -> None:
+    data = images.jpeg("shared-bytes", gps=(31.2, 121.4))
+    first = upload(api, data, "王家后院-漏水.jpg")
+    assert first.status_code == 201
+    first_uploader = api.me(api.supervisor)["id"]
+    elsewhere = api.ok("POST", "/api/v1/projects", api.admin, json={"name": "南小区", "district": "平谷区"})["id"]
+    stranger = api.user("supervisor", project_ids=[elsewhere])
+
+    again = upload(api, data, "mine.jpg", token=stranger, project_id=elsewhere)
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    for seen in (again.json(), api.ok("GET", f"/api/v1/photos/{first.json()['id']}/meta", stranger)):
+        text = str(seen)
+        assert api.project_id not in text and first_uploader not in text and "王家后院" not in text, seen
+        assert seen["width"] == first.json()["width"]  # the facts of the bytes the caller holds anyway
+    assert again.json()["project_id"] == elsewhere and again.json()["filename"] == "mine.jpg"
+    # the first project still sees its own upload as it was
+    own = api.ok("GET", f"/api/v1/photos/{first.json()['id']}/meta", api.supervisor)
+    assert (own["project_id"], own["uploaded_by"], own["filename"]) == (api.project_id, first_uploader,
+                                                                        "王家后院-漏水.jpg")
