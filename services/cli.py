@@ -19,6 +19,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from services.api.app import create_app
+    from services.api.connection_limits import uvicorn_limits
 
     host, port = args.host or settings.host, args.port or settings.port
     configure_logging()
@@ -36,7 +37,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
               f"data: {settings.data_dir if settings.event_store == 'sqlite' else settings.postgres_db}, "
               f"photos: S3 at {settings.s3_address()}); API docs at /docs", file=sys.stderr)
         uvicorn.run(create_app(settings=settings), host=host, port=port, log_level="info", log_config=None,
-                    server_header=False, forwarded_allow_ips=settings.trusted_proxies)
+                    server_header=False, forwarded_allow_ips=settings.trusted_proxies, **uvicorn_limits(settings))
     finally:
         if embedded is not None:
             embedded.stop()

@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     read_your_writes_timeout_s: float = Field(default=2.0, ge=0)
     json_body_max_bytes: int = Field(default=1024 * 1024, gt=0)  # a request body other than a photo upload
     request_body_timeout_s: float = Field(default=30.0, gt=0)  # for the body to arrive (a chunk, for uploads)
+    request_head_timeout_s: float = Field(default=10.0, gt=0)  # `serve`: for a request's line and headers
     device_time_max_ahead_hours: float = Field(default=24.0, ge=0)  # how far a device clock may run ahead
     http_keep_alive_s: int = Field(default=5, ge=1)  # `serve`: an idle connection is closed after this
     http_max_concurrency: int = Field(default=1000, ge=1)  # `serve`: connections + requests at once, then 503
