@@ -38,6 +38,9 @@ DDL = (
     "published BIGINT NOT NULL, updated_at DOUBLE PRECISION NOT NULL)",
     "CREATE TABLE IF NOT EXISTS relay_offsets (topic TEXT NOT NULL, partition_no INTEGER NOT NULL, "
     "first_offset BIGINT NOT NULL, end_offset BIGINT NOT NULL, PRIMARY KEY (topic, partition_no))",
+    # set by `relay --from-position N` until the first batch is acknowledged: the operator declared the broker's
+    # content lost, so a topic with other partitions than configured (a broker's auto-created stand-in) is remade
+    "CREATE TABLE IF NOT EXISTS relay_republish (name TEXT PRIMARY KEY, from_position BIGINT NOT NULL)",
 )
 NAME = "relay"
 INTERNAL = "siteledger.receipt:"  # command receipts are bookkeeping, never published
@@ -113,6 +116,8 @@ class Relay:
         with self.db.transaction() as tx:
             tx.execute("UPDATE projection_tracking SET position = ? WHERE name = ?", (position, NAME))
             tx.execute("DELETE FROM relay_offsets")
+            tx.execute("DELETE FROM relay_republish WHERE name = ?", (NAME,))
+            tx.execute("INSERT INTO relay_republish VALUES (?, ?)", (NAME, position))
             tx.execute("UPDATE relay_status SET state = 'starting', detail = ?, published = 0, updated_at = ? "
                        "WHERE name = ?", (f"republishing after position {position}", time.time(), NAME))
         self._last_state = "starting"
@@ -134,8 +139,9 @@ class Relay:
             self.admin = self.admin_factory()
         known = self._known_offsets()
         ever = bool(known) or self.status()["ever_published"]
+        republishing = bool(self.db.query("SELECT 1 FROM relay_republish WHERE name = ?", (NAME,)))
         described = {t["name"]: t for t in self.admin.describe_topics(list(self.topics.values()))}
-        missing, lost = [], []
+        missing, lost, remake = [], [], []
         for topic in self.topics.values():
             info = described.get(topic)
             if info is None or info["error_code"] != 0:
@@ -143,7 +149,9 @@ class Relay:
                 continue
             count = len(info["partitions"])
             if count != self.partitions:
-                if ever:
+                if republishing:
+                    remake.append(topic)
+                elif ever:
                     lost.append(f"{topic} has {count} partitions, we published to {self.partitions}")
                 else:
                     raise TopicMismatch(f"topic {topic} exists with {count} partitions, SITELEDGER_KAFKA_PARTITIONS "
@@ -158,11 +166,19 @@ class Relay:
                     lost.append(f"{topic}[{partition}] ends at offset {end}, it had acknowledged offset {first}")
         if lost:
             raise BrokerDataLost("; ".join(lost[:5]) + (f" (and {len(lost) - 5} more)" if len(lost) > 5 else ""))
+        if remake:
+            log.warning("republishing: topics %s have other partitions than %d (made by the broker after its loss); "
+                        "deleting and creating them again", ", ".join(remake), self.partitions)
+            self.admin.delete_topics(remake)
+            missing += remake
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):
                 self.admin.create_topics([NewTopic(t, num_partitions=self.partitions,
                                                    replication_factor=self.replication, topic_configs=TOPIC_CONFIG)
                                           for t in missing])
+            counts = {t["name"]: len(t["partitions"]) for t in self.admin.describe_topics(missing)}
+            if any(counts.get(t) != self.partitions for t in missing):  # the broker made one again meanwhile
+                raise TopicMismatch(f"topics {counts} do not have {self.partitions} partitions; retrying")
         self._checked_at = time.monotonic()
 
     def _prepare(self) -> None:
@@ -212,6 +228,7 @@ class Relay:
         with self.db.transaction() as tx:
             tx.execute("UPDATE projection_tracking SET position = ? WHERE name = ? AND position = ?",
                        (pending.end, NAME, pending.start))
+            tx.execute("DELETE FROM relay_republish WHERE name = ?", (NAME,))
             for (topic, partition), offset in first.items():
                 tx.execute("DELETE FROM relay_offsets WHERE topic = ? AND partition_no = ?", (topic, partition))
                 tx.execute("INSERT INTO relay_offsets VALUES (?, ?, ?, ?)",
@@ -278,7 +295,7 @@ class Relay:
                     log.error("%s", mismatch)
                     self._set_state("misconfigured", str(mismatch))
                 self._reset_producer()
-                time.sleep(5)
+                time.sleep(2)
             except Exception as error:
                 log.warning("broker unreachable (%s: %s); retrying in %.1f s", type(error).__name__, error, backoff)
                 self._set_state("retrying", f"{type(error).__name__}: {error}"[:500])
