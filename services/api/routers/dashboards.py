@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query
 from domain.actors import Role
 from projections.acceptance_board import board_for
 from projections.dashboard_queries import dashboard
+from projections.kafka_driver import worker_status
 from projections.timeline import FLAGS_ZH
 from services.api import models as m
 from services.api.deps import (
@@ -151,7 +152,8 @@ def acceptance_board(user: CurrentUser, container: ContainerDep, after: AfterQue
 def projections_status(user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
     """Each read model's position and lag, and the Kafka relay's state when one runs against this store."""
     require_role(user, Role.ADMIN, Role.STATION)
-    return {"projections": container.projections.status(), "relay": relay_status(container)}
+    return {"projections": container.projections.status(), "relay": relay_status(container),
+            "kafka_workers": worker_status(container.db)}
 
 
 def relay_status(container: ContainerDep) -> dict[str, Any]:
