@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     trusted_proxies: str = "127.0.0.1"  # whose X-Forwarded-For/-Proto uvicorn believes (comma-separated, or *)
     token_max_age_days: float = Field(default=90.0, gt=0)  # a bearer token expires this long after it is issued
     auth_failures_per_minute: int = Field(default=20, ge=1)  # per client address, then 429 with Retry-After
+    node_modules_dir: Path | None = None  # npm's front-end packages; None: node_modules beside the source
     s3_endpoint: str = ""  # empty: `serve` starts an embedded SeaweedFS on 127.0.0.1:<embedded_s3_port>
     embedded_s3_port: int = Field(default=8333, ge=1, le=65535)
     s3_access_key: str = "siteledger"

@@ -42,7 +42,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     app.add_middleware(RequestContext)
     security_headers.install(app)
     app.include_router(metrics.router)
-    docs.install(app)
+    docs.install(app, app.state.container.settings.node_modules_dir or docs.NODE_MODULES)
     for router in (users.router, projects.router, works_items.router, kinds.router, photos.router, photos.uploads,
                    dashboards.router, batch.router):
         app.include_router(router, prefix="/api/v1")

@@ -10,6 +10,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from services.api import docs
+from services.api.app import create_app
+from services.bootstrap import build
+from services.seaweed import SeaweedS3
+from tests.integration.api.conftest import settings_for
 
 pytestmark = pytest.mark.integration
 
@@ -38,3 +42,14 @@ def test_without_node_modules_docs_says_to_run_make(tmp_path: Path) -> None:
     assert response.headers["content-type"].startswith("application/problem+json")
     body = response.json()
     assert body["code"] == "docs_assets_missing" and "make" in body["detail"] and "未安装" in body["detail"]
+
+
+def test_the_assets_may_live_elsewhere_as_in_the_image(tmp_path: Path, s3_server: SeaweedS3) -> None:
+    """`pip install .` puts the code in site-packages: the image says where npm's files are."""
+    elsewhere = tmp_path / "assets" / "node_modules"
+    (elsewhere / "swagger-ui-dist").mkdir(parents=True)
+    (elsewhere / "swagger-ui-dist" / "swagger-ui-bundle.js").write_text("window.SwaggerUIBundle = 1;\n")
+    with build(settings_for(tmp_path, s3_server, node_modules_dir=elsewhere)) as container, \
+            TestClient(create_app(container)) as client:
+        assert client.get("/docs").status_code == 200
+        assert client.get(f"{docs.ASSETS}/swagger-ui-bundle.js").text == "window.SwaggerUIBundle = 1;\n"
