@@ -459,35 +459,9 @@ class KafkaWorkerStatus(Model):
     gaps: list[KafkaGap] = []
 
 
-class KafkaGap(Model):
-    projection: str
-    aggregate_id: str
-    missing_version: int
-    received_version: int
-    position: int
-    since: float
-
-
-class KafkaWorkerStatus(Model):
-    """A Kafka-fed projection worker (`projections run --source kafka`), from its row in the read-model DB."""
-
-    worker: str
-    group: str
-    state: Literal["starting", "running", "failing", "gap"]
-    updated_at: float
-    stale: bool
-    position: int | None = None
-    event_type: str | None = None
-    error: str | None = None
-    since: float | None = None
-    attempts: int | None = None
-    gaps: list[KafkaGap] = []
-
-
 class ProjectionsStatus(Model):
     projections: list[ProjectionStatus]
     relay: RelayStatus
-    kafka_workers: list[KafkaWorkerStatus] = []
     kafka_workers: list[KafkaWorkerStatus] = []
 
 
@@ -598,3 +572,24 @@ class BatchResult(Model):
 
 class BatchResponse(Model):
     results: list[BatchResult]
+
+
+# --- health --------------------------------------------------------------------------------------------------
+
+
+class Health(Model):
+    status: Literal["ok"]
+
+
+class Readiness(Model):
+    status: Literal["ready"]
+    event_store: str
+    log_position: int
+    photo_store: str = Field(description="the background probe's last answer; commands work without it")
+    photo_store_checked_at: str | None = None
+
+
+class NotReady(Model):
+    status: Literal["unavailable"]
+    code: str
+    detail: str

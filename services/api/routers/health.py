@@ -8,16 +8,18 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from services.api.deps import ContainerDep
+from services.api.models import Health, NotReady, Readiness
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", response_model=Health)
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", response_model=None)
+@router.get("/readyz", response_model=Readiness,
+            responses={503: {"model": NotReady, "description": "the event store or read models are unreachable"}})
 def readyz(container: ContainerDep) -> dict[str, Any] | JSONResponse:
     try:
         position = container.ledger.recorder.max_notification_id() or 0
