@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,8 +18,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.api.app import create_app
-from services.bootstrap import Container
+from services.bootstrap import Container, build
+from services.seaweed import SeaweedS3
 from tests.http_support import ApiWorld, auth, inspection_body
+from tests.integration.api.conftest import settings_for
 
 pytestmark = pytest.mark.integration
 
@@ -241,3 +245,26 @@ def test_every_human_text_of_a_command_is_checked(api: ApiWorld) -> None:
                        (f"{base}/reopen", {"reason": "x" * 2001})):
         problem(api.call("POST", path, api.station, json=body), 422, "validation_error")
     assert api.ok("GET", base, api.admin)["version"] == 1
+
+
+def test_an_upload_streamed_past_its_limit_is_cut_off(tmp_path: Path, s3_server: SeaweedS3) -> None:
+    """No Content-Length (chunked): the bytes are counted as they arrive, not trusted from a header."""
+    container = build(settings_for(tmp_path, s3_server, photo_max_bytes=1000))
+    with TestClient(create_app(container)) as client:
+        api = ApiWorld(client, container)
+        boundary = "siteledger-test"
+        head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.jpg\"\r\n"
+                f"Content-Type: image/jpeg\r\n\r\n").encode()
+
+        def parts() -> Iterator[bytes]:
+            yield head
+            for _ in range(40):  # 2.5 MiB: past the photo limit plus a megabyte of multipart overhead
+                yield b"\xff" * 65536
+            yield f"\r\n--{boundary}--\r\n".encode()
+
+        response = client.post("/api/v1/photos", content=parts(), headers={
+            **auth(api.supervisor), "Content-Type": f"multipart/form-data; boundary={boundary}"})
+        assert "content-length" not in {k.lower() for k in response.request.headers}
+        body = problem(response, 413, "body_too_large")
+        assert body["max_bytes"] == 1000 + 1024 * 1024
+    container.close()
