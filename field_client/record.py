@@ -86,9 +86,11 @@ class Recorder:
         defects = [dict(d) for d in defects or []]
         values = validate.inspection(kind, hold_point, result, measurements or {}, checklist or {},
                                      len(photos or []), defects)
-        queued_passes = {c.body["hold_point"] for c in self.queue.for_item(item["id"], "queued")
-                         if c.action == "inspect" and c.body["result"] in validate.PASSING}
-        self.warnings += validate.inspection_warnings(item, hold_point, result, queued_passes)
+        queued = self.queue.for_item(item["id"], "queued")
+        passed, unpassed = validate.standing(item, [(c.action, self._body(c)) for c in queued])
+        self.warnings += validate.inspection_warnings(item, hold_point, result, passed, unpassed)
+        if result not in validate.PASSING or defects:
+            self.warnings += validate.unpass_warnings(item, hold_point, self._passes(queued))
         captured = self._photos(photos or [])
         defect_captured = self._photos(defect_photos or [])
         for draft in defects:
@@ -108,9 +110,24 @@ class Recorder:
         kind = self.store.kind(item["kind"])
         if hold_point and kind:
             validate.hold_point(kind, hold_point)
+        if hold_point:
+            self.warnings += validate.unpass_warnings(item, hold_point,
+                                                      self._passes(self.queue.for_item(item["id"], "queued")))
         captured = self._photos(photos or [])
         body = {**draft, "photos": [sha for sha, _, _ in captured], "hold_point": hold_point}
         return self._queue("defect", user, item, "/defects", body, f"{severity} {draft['defect_id'][:8]}", captured)
+
+    @staticmethod
+    def _body(cmd: Command) -> dict[str, Any]:
+        """A queued command's body, with the defect a close names (it is in the path)."""
+        if cmd.action == "close_defect":
+            return {**cmd.body, "defect_id": cmd.path.rstrip("/").split("/")[-2]}
+        return cmd.body
+
+    @staticmethod
+    def _passes(queued: list[Command]) -> list[tuple[str, str]]:
+        return [(c.id, c.body["hold_point"]) for c in queued
+                if c.action == "inspect" and c.body.get("result") in validate.PASSING and not c.body.get("defects")]
 
     def _defect(self, item: dict[str, Any], defect_ref: str) -> str:
         """A defect the server knows (cached) or one raised on this tablet and not yet synced."""

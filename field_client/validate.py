@@ -148,18 +148,68 @@ def inspection(kind: Mapping[str, Any], code: str, result: str, raw: Mapping[str
     return values
 
 
-def inspection_warnings(item: Mapping[str, Any], code: str, result: str, queued_passes: set[str]) -> list[str]:
-    """What the cached item suggests the server may refuse (the cache may be stale, so only a warning)."""
+def standing(item: Mapping[str, Any], queued: Iterable[tuple[str, Mapping[str, Any]]]
+             ) -> tuple[set[str], dict[str, str]]:
+    """The item's passed hold points once its queued commands (action, body, in order) are applied, as the
+    server's domain judges: passed while the latest inspection passes and no open defect is raised at it.
+    Also which hold points a queued fail or defect un-passes (code -> what did it)."""
+    results = {hp["code"]: hp["status"] == "passed" for hp in item.get("hold_points", [])}
+    defects = {d["defect_id"]: d.get("hold_point") for d in item.get("defects", [])
+               if d.get("status") != "closed" and d.get("hold_point")}
+    unpassed: dict[str, str] = {}
+    for action, body in queued:
+        code = body.get("hold_point")
+        if action == "inspect" and code:
+            results[code] = body.get("result") in PASSING
+            defects.update({d["defect_id"]: code for d in body.get("defects", [])})
+            if body.get("result") not in PASSING or body.get("defects"):
+                unpassed[code] = f"{code} {body.get('result')}"
+            else:
+                unpassed.pop(code, None)
+        elif action == "defect" and code:
+            defects[body["defect_id"]] = code
+            unpassed[code] = f"整改 defect {body['defect_id'][:8]}"
+        elif action == "close_defect":
+            defects.pop(body.get("defect_id", ""), None)
+    blocked = set(defects.values())
+    passed = {code for code, ok in results.items() if ok and code not in blocked}
+    return passed, {code: why for code, why in unpassed.items() if code not in passed}
+
+
+def inspection_warnings(item: Mapping[str, Any], code: str, result: str, queued_passes: set[str],
+                        unpassed: Mapping[str, str] | None = None) -> list[str]:
+    """What the cached item suggests the server may refuse (the cache may be stale, so only a warning).
+    `queued_passes` were passed by commands still queued; `unpassed` un-passed by a queued fail or defect."""
     if result not in PASSING:
         return []
+    unpassed = unpassed or {}
     view = next((hp for hp in item.get("hold_points", []) if hp["code"] == code), None)
     warnings = []
     if view and item.get("stop_work") and view.get("construction", True):
         warnings.append("据本机缓存，该事项处于停工状态，施工检查点可能被拒绝 / "
                         "Stop-work was in force at the last pull: the server may refuse this pass")
-    passed = {hp["code"] for hp in item.get("hold_points", []) if hp["status"] == "passed"} | queued_passes
+    passed = ({hp["code"] for hp in item.get("hold_points", []) if hp["status"] == "passed"} | queued_passes) \
+        - set(unpassed)
     before = [p for p in (view or {}).get("after", []) if p not in passed]
     if before:
         warnings.append(f"前序检查点尚未通过：{'、'.join(before)} / "
                         f"Earlier hold points not yet passed: {', '.join(before)}")
+    undone = [f"{p}（{unpassed[p]}）" for p in before if p in unpassed]
+    if undone:
+        warnings.append(f"队列中的不合格或整改使前序检查点不再通过，此通过记录将被服务器拒绝：{'、'.join(undone)} / "
+                        f"A queued fail or defect un-passes {', '.join(p for p in before if p in unpassed)}: "
+                        "the server will refuse this pass")
     return warnings
+
+
+def unpass_warnings(item: Mapping[str, Any], code: str, later_passes: Iterable[tuple[str, str]]) -> list[str]:
+    """A fail or defect at `code` un-passes it: say at once which queued passes of the same item stand on it
+    (`later_passes`: command id, hold point). They are still on the tablet: the user can drop them."""
+    dependent = {hp["code"] for hp in item.get("hold_points", []) if code in hp.get("after", [])}
+    hits = [(cmd_id, hp) for cmd_id, hp in later_passes if hp in dependent]
+    if not hits:
+        return []
+    listed = "、".join(f"{hp}（{cmd_id[:8]}）" for cmd_id, hp in hits)
+    return [f"{code} 将不再通过；队列中依赖它的通过记录：{listed}，如已不成立请 queue --drop / "
+            f"{code} will no longer be passed; queued passes that rely on it: "
+            f"{', '.join(f'{hp} ({cmd_id[:8]})' for cmd_id, hp in hits)}: drop them if they no longer hold"]

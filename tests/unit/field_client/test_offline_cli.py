@@ -127,3 +127,23 @@ def test_forms_items_and_queue_work_offline_and_sync_keeps_everything(
     assert run(home, "queue", "--json") == 0
     listed = json.loads(capsys.readouterr().out)
     assert listed["counts"]["queued"] == 1 and listed["commands"][0]["action"] == "defect"
+
+
+def test_a_queued_defect_that_un_passes_a_hold_point_warns_at_once_about_passes_that_stand_on_it(
+        home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    survey = ["inspect", "a1b2", "survey_and_marking", "--result", "pass", "--measure", "utility_owner=自来水公司",
+              "--check", "utilities_located", "--check", "owner_notified"]
+    excavation = ["inspect", "a1b2", "excavation", "--result", "pass", "--measure", "depth_m=1.2",
+                  "--measure", "width_m=0.8", "--check", "shoring_in_place", "--check", "fencing_in_place",
+                  "--photo", photo(tmp_path, "trench")]
+    assert run(home, *survey) == 0 and run(home, *excavation) == 0
+    assert "⚠" not in capsys.readouterr().out
+    assert run(home, "defect", "a1b2", "--severity", "major", "--description", "放线偏差",
+               "--hold-point", "survey_and_marking") == 0
+    out = capsys.readouterr().out
+    with Store(home) as store:
+        excavation_id = Queue(store).all()[1].id
+    assert "⚠" in out and "excavation" in out and excavation_id[:8] in out, out
+    assert run(home, *excavation) == 0
+    out = capsys.readouterr().out
+    assert "不再通过" in out and "survey_and_marking" in out, out

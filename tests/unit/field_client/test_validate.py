@@ -110,3 +110,32 @@ def test_local_validation_agrees_with_the_domain(attempt: tuple[str, Any, str, d
     except FieldError as error:
         local = error.code
     assert local == server, (spec.code, result, raw, checklist, photos)
+
+
+def test_a_queued_fail_or_defect_un_passes_its_hold_point_for_the_passes_queued_after_it() -> None:
+    item = item_view()
+    for hp in item["hold_points"][:2]:  # survey_and_marking and excavation passed at the last pull
+        hp["status"] = "passed"
+    passed, unpassed = validate.standing(item, [])
+    assert validate.inspection_warnings(item, "pipe_laying", "pass", passed, unpassed) == []
+    queued = [("inspect", {"hold_point": "excavation", "result": "fail",
+                           "defects": [{"defect_id": "d" * 32, "severity": "major"}]})]
+    passed, unpassed = validate.standing(item, queued)
+    assert "excavation" not in passed and "excavation" in unpassed
+    warnings = validate.inspection_warnings(item, "pipe_laying", "pass", passed, unpassed)
+    assert any("不再通过" in w and "excavation" in w for w in warnings), warnings
+    # the defect closed and excavation passed again, both queued: the pass stands once more
+    queued += [("close_defect", {"defect_id": "d" * 32}), ("inspect", {"hold_point": "excavation", "result": "pass"})]
+    passed, unpassed = validate.standing(item, queued)
+    assert validate.inspection_warnings(item, "pipe_laying", "pass", passed, unpassed) == []
+    # a defect raised directly at a hold point un-passes it too
+    passed, unpassed = validate.standing(item, [("defect", {"hold_point": "excavation", "defect_id": "e" * 32})])
+    assert "excavation" in unpassed
+
+
+def test_a_fail_warns_at_once_about_queued_passes_that_stand_on_it() -> None:
+    item = item_view()
+    later = [("c1" * 16, "pipe_laying"), ("c2" * 16, "survey_and_marking")]
+    [warning] = validate.unpass_warnings(item, "excavation", later)
+    assert "pipe_laying" in warning and "c1c1c1c1" in warning and "survey_and_marking" not in warning
+    assert validate.unpass_warnings(item, "utility_handover", later) == []
