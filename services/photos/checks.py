@@ -40,8 +40,9 @@ class ImageFacts:
         return dict(self.__dict__)
 
 
-# 0xFF followed by anything but a stuffed 0x00, a restart marker (D0-D7) or fill bytes (FF)
-SCAN_END = re.compile(rb"\xff+[^\x00\xd0-\xd7\xff]")
+# 0xFF followed by anything but a stuffed 0x00 or a restart marker (D0-D7); a fill byte (FF) is found too and
+# stepped over by the segment walk. A literal first byte lets `re` scan at memchr speed (`\xff+` does not).
+SCAN_END = re.compile(rb"\xff[^\x00\xd0-\xd7]")
 
 
 def _jpeg_end(data: bytes) -> int | None:
@@ -61,7 +62,7 @@ def _jpeg_end(data: bytes) -> int | None:
         (length,) = struct.unpack(">H", data[pos + 2:pos + 4])
         pos += 2 + length
         if marker == 0xDA:  # entropy-coded data: runs to the next marker that is not a stuffed byte or RST
-            found = SCAN_END.search(data, pos)  # one scan in C (a Python loop over each 0xFF took ~10 ms)
+            found = SCAN_END.search(data, pos)  # one scan in C (a Python loop over each 0xFF: 3-10 ms)
             if found is None:
                 return None
             pos = found.start()
