@@ -28,8 +28,9 @@ class Poisoned:
 
     name = "poisoned"
     topics: tuple[str, ...] = ()
-    ddl = ("CREATE TABLE IF NOT EXISTS poisoned_events (position BIGINT PRIMARY KEY, type TEXT NOT NULL)",)
-    tables = ("poisoned_events",)
+    ddl: tuple[str, ...] = (
+        "CREATE TABLE IF NOT EXISTS poisoned_events (position BIGINT PRIMARY KEY, type TEXT NOT NULL)",)
+    tables: tuple[str, ...] = ("poisoned_events",)
 
     def __init__(self) -> None:
         self.fixed = False
@@ -70,6 +71,7 @@ def test_a_failing_read_model_is_shown_counted_backed_off_and_the_others_go_on(c
     world = World(container.ledger)
     item_id = world.new_item()
     raised = world.run(world.station, c.RaiseDefect(item_id=item_id, severity="minor", description="井盖松动"))
+    assert raised.position is not None
     world.run(world.station, c.OrderStopWork(item_id=item_id, reason="整改"))
     counted = failures()
 
@@ -110,6 +112,7 @@ def test_the_status_route_and_a_rebuild_report_the_failure(container: Container)
     world = World(container.ledger)
     item_id = world.new_item()
     raised = world.run(world.station, c.RaiseDefect(item_id=item_id, severity="minor", description="井盖松动"))
+    assert raised.position is not None
 
     report = container.projections.rebuild("poisoned")
 
