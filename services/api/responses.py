@@ -9,6 +9,7 @@ the server checks them with.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -25,7 +26,7 @@ from services.api.models import Problem
 Codes = Mapping[int, Iterable[str]]
 PROBLEM_REF = "#/components/schemas/Problem"
 DESCRIPTIONS = {
-    400: "Malformed command header (请求头格式无效)", 401: "Not authenticated (未登录或令牌无效)",
+    400: "Malformed header or body (请求头或请求体格式无效)", 401: "Not authenticated (未登录或令牌无效)",
     403: "Not permitted (无权操作)", 404: "Not found (不存在)", 409: "Refused by the current state (状态冲突)",
     408: "Request body too slow (请求体超时)", 413: "Request body too large (请求体过大)",
     415: "Unsupported media type (不支持的文件类型)",
@@ -65,7 +66,8 @@ def merge(*families: Codes) -> dict[int, set[str]]:
 
 PROJECT_ONLY = (domain.rules.DuplicateMember, domain.rules.MemberNotFound, domain.rules.InvalidAcceptanceRule)
 AUTH: Codes = {401: ("unauthenticated", *REFUSALS_ZH), 429: ("too_many_attempts",)}
-BODY: Codes = {408: ("body_timeout",), 413: ("body_too_large",), 422: ("duplicate_json_key",)}
+BODY: Codes = {400: ("http_error",), 408: ("body_timeout",), 413: ("body_too_large",),  # 400: not JSON at all
+               422: ("duplicate_json_key", "validation_error")}
 SCOPED = merge(AUTH, {403: ("out_of_scope", "role_not_permitted"), 422: ("validation_error",)})
 PROJECT_READ = merge(SCOPED, {404: ("project_not_found",)})
 ITEM_READ = merge(SCOPED, {404: ("works_item_not_found", "project_not_found")})
@@ -96,6 +98,7 @@ def problems(*families: Codes) -> dict[int | str, dict[str, Any]]:
 
 
 def _document(schema: dict[str, Any]) -> dict[str, Any]:
+    _name_operations(schema)
     components = schema.setdefault("components", {})
     components.setdefault("schemas", {})["Problem"] = Problem.model_json_schema(ref_template=PROBLEM_REF)
     components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer",
@@ -127,6 +130,20 @@ def _document(schema: dict[str, Any]) -> dict[str, Any]:
     components["schemas"].pop("HTTPValidationError", None)
     components["schemas"].pop("ValidationError", None)
     return schema
+
+
+def _name_operations(schema: dict[str, Any]) -> None:
+    """Operation ids are the functions' names (`get_item`, not `get_item_api_v1_works_items__item_id__get`), so a
+    generated client's methods read well; a name served twice (health at / and /api/v1) gets a number."""
+    seen: dict[str, int] = {}
+    for path, path_item in schema.get("paths", {}).items():
+        for method, operation in path_item.items():
+            suffix = re.sub(r"\W", "_", path) + f"_{method}"
+            name = operation.get("operationId", "")
+            if name.endswith(suffix) and len(name) > len(suffix):  # FastAPI's default, generated from the name
+                name = name[:-len(suffix)]
+                seen[name] = seen.get(name, 0) + 1
+                operation["operationId"] = name if seen[name] == 1 else f"{name}_{seen[name]}"
 
 
 def install(app: FastAPI) -> None:

@@ -83,7 +83,7 @@ def test_lists_share_one_envelope_and_events_name_their_hash_event_hash(api: Api
     item_id = api.item()
     api.pass_all(item_id, until="excavation")
     envelope = {"items", "total", "offset", "limit"}
-    for path in (f"/api/v1/projects?limit=5", f"/api/v1/projects/{api.project_id}/works-items",
+    for path in ("/api/v1/projects?limit=5", f"/api/v1/projects/{api.project_id}/works-items",
                  f"/api/v1/works-items/{item_id}/events?limit=1", f"/api/v1/works-items/{item_id}/timeline",
                  f"/api/v1/projects/{api.project_id}/timeline", "/api/v1/works-kinds", "/api/v1/me/tokens"):
         page = api.ok("GET", path, api.admin)
