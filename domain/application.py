@@ -77,6 +77,7 @@ class SiteLedger(Application):
         super().__init__(env)
         self.catalog = catalog or builtin_catalog()
         self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
+        self._load_stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
 
     def _stripe(self, command: Command) -> threading.Lock | contextlib.nullcontext[None]:
         """Commands on one aggregate queue up inside a process instead of racing to a version conflict;
@@ -141,7 +142,7 @@ class SiteLedger(Application):
                 if replayed is not None:
                     return replayed
                 if ctx.expected_version is not None:
-                    current = self.repository.get(change.target.id).version
+                    current = self._load(change.target.id).version
                     raise ConcurrencyConflict(current=current,
                                               expected=ctx.expected_version) from None
                 time.sleep(random.uniform(0, 0.005 * 2**attempt))  # another process won: back off, retry
@@ -208,11 +209,20 @@ class SiteLedger(Application):
 
     # --- loading, with scope -----------------------------------------------------------------
 
+    def _load(self, aggregate_id: UUID) -> Aggregate:
+        """A private copy of the aggregate, never one caught mid-update.
+
+        The library fast-forwards the one cached object in place, under its own lock, but copies it
+        after letting go; and a shared (uncopied) object changes under a reader whenever another thread
+        loads it. Every load in this process passes this stripe, so no fast-forward runs during a copy."""
+        with self._load_stripes[hash(aggregate_id) % LOCK_STRIPES]:
+            return self.repository.get(aggregate_id)  # copies (deepcopy_from_cache) inside the stripe
+
     def get_project(self, project_id: UUID | str, for_update: bool = False) -> Project:
-        """Read-only loads share the cached aggregate; only one about to change is copied."""
+        """Every load is a private copy (`for_update` is kept for callers; reads and commands load alike)."""
         project_id = UUID(str(project_id))
         try:
-            project = self.repository.get(project_id, deepcopy_from_cache=for_update)
+            project = self._load(project_id)
         except AggregateNotFoundError:
             raise ProjectNotFound(project_id=project_id) from None
         if not isinstance(project, Project):
@@ -222,7 +232,7 @@ class SiteLedger(Application):
     def get_item(self, item_id: UUID | str, for_update: bool = False) -> WorksItem:
         item_id = UUID(str(item_id))
         try:
-            item = self.repository.get(item_id, deepcopy_from_cache=for_update)
+            item = self._load(item_id)
         except AggregateNotFoundError:
             raise WorksItemNotFound(item_id=item_id) from None
         if not isinstance(item, WorksItem):
