@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ from field_client.queue import Queue
 from field_client.record import Recorder
 from field_client.store import Store
 from field_client.sync import Syncer, pull
+from field_client.upload import Photo, PhotoUploader
 from services.bootstrap import build
 from services.seaweed import SeaweedS3
 from services.settings import Settings
@@ -81,6 +83,22 @@ def record(store: Store, items: list[str], commands: int, photos: list[Path], mi
     return time.perf_counter() - started
 
 
+def upload_photos_first(store: Store, api: Api) -> float:
+    """The photos over tus, four at a time, as a sync sends them; timed apart from the commands (a sync sends
+    both at once, so timing it whole would measure photo uploads, which no batching changes)."""
+    rows = store.pending_photos()
+    uploader = PhotoUploader(api, lambda photo, url: None, lambda sha, done: None)
+    started = time.perf_counter()
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(lambda r: uploader.send(Photo(
+            r["sha256"], store.photo_path(r["sha256"]), int(r["bytes"]), r["content_type"], r["project_id"],
+            None)), rows))
+    assert all(outcome == "uploaded" for outcome, _ in outcomes), outcomes
+    for row in rows:
+        store.mark_photo(row["sha256"], row["project_id"], "uploaded")
+    return time.perf_counter() - started
+
+
 def run_mode(world: ApiWorld, base: str, home: Path, mode: str, args: argparse.Namespace) -> dict[str, Any]:
     log(f"[{mode}] registering {args.items} works items and writing {args.photos} photos")
     items = [world.item("pipe_relocation", title=f"{mode}-{n}") for n in range(args.items)]
@@ -96,21 +114,22 @@ def run_mode(world: ApiWorld, base: str, home: Path, mode: str, args: argparse.N
         log(f"[{mode}] recording {args.commands} commands offline")
         record_s = record(store, items, args.commands, photos, args.mix)
         api.requests = 0
+        photos_s = upload_photos_first(store, api)  # so that the sync below times the commands alone
         syncer = Syncer(store, api, one_by_one=mode == "one_by_one", chunk=args.chunk,
                         progress=ProgressBar(label=f"[{mode}] sync"))
         started = time.perf_counter()
         report = syncer.run(refresh=False)
-        seconds = time.perf_counter() - started
+        seconds = time.perf_counter() - started + photos_s
         local = Queue(store).all()
     assert report.sent == args.commands and not report.refused, report.as_dict()
-    assert report.photos_uploaded == args.photos, report.as_dict()
+
     on_server: Counter[str] = Counter()
     for item in items:
         events = world.ok("GET", f"/api/v1/works-items/{item}/events?limit=1000", world.admin)["items"]
         on_server.update(e["command_id"] for e in events if e["type"] != "Registered")
     assert on_server == Counter({c.id: 1 for c in local}), "every command exactly once"
     phases = report.seconds
-    return {"seconds": round(seconds, 3), "photos_s": round(phases["photos"], 3),
+    return {"seconds": round(seconds, 3), "photos_s": round(photos_s, 3),
             "commands_s": round(phases["commands"], 3), "requests": report.requests,
             "commands_per_s": round(args.commands / phases["commands"], 1),
             "ms_per_command": round(1000 * phases["commands"] / args.commands, 2),
