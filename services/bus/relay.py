@@ -21,10 +21,11 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from eventsourcing.application import Application
 
+from domain.chain import ChainedEvent
 from domain.project import ProjectEvent
 from domain.works_item_events import WorksItemEvent
 from projections.sql import Database
@@ -149,8 +150,8 @@ class Relay:
                 continue
             count = len(info["partitions"])
             if count != self.partitions:
-                if republishing:
-                    remake.append(topic)
+                if republishing or (not ever and self._is_empty(topic, count)):
+                    remake.append(topic)  # nothing in it to lose: a broker's auto-created stand-in
                 elif ever:
                     lost.append(f"{topic} has {count} partitions, we published to {self.partitions}")
                 else:
@@ -167,8 +168,8 @@ class Relay:
         if lost:
             raise BrokerDataLost("; ".join(lost[:5]) + (f" (and {len(lost) - 5} more)" if len(lost) > 5 else ""))
         if remake:
-            log.warning("republishing: topics %s have other partitions than %d (made by the broker after its loss); "
-                        "deleting and creating them again", ", ".join(remake), self.partitions)
+            log.warning("topics %s have other partitions than %d and nothing of ours (a broker made them, or we "
+                        "republish after a loss): deleting and creating them again", ", ".join(remake), self.partitions)
             self.admin.delete_topics(remake)
             missing += remake
         if missing:
@@ -180,6 +181,14 @@ class Relay:
             if any(counts.get(t) != self.partitions for t in missing):  # the broker made one again meanwhile
                 raise TopicMismatch(f"topics {counts} do not have {self.partitions} partitions; retrying")
         self._checked_at = time.monotonic()
+
+    def _is_empty(self, topic: str, partitions: int) -> bool:
+        from kafka import TopicPartition
+        from kafka.admin import OffsetSpec
+
+        ends = self.admin.list_partition_offsets({TopicPartition(topic, p): OffsetSpec.LATEST
+                                                  for p in range(partitions)})
+        return all(end.offset == 0 for end in ends.values())
 
     def _prepare(self) -> None:
         self.verify_broker()
@@ -205,7 +214,7 @@ class Relay:
         for note in notes:
             if note.topic.startswith(INTERNAL):
                 continue  # never decode a receipt (half the log)
-            event = self.app.mapper.to_domain_event(note)
+            event = cast(ChainedEvent, self.app.mapper.to_domain_event(note))  # every non-receipt is one
             topic = self._topic_for(event)
             if topic is not None:
                 value = encode(envelope(event, note.id, self.source))

@@ -92,7 +92,7 @@ def test_every_event_arrives_in_order_per_aggregate_with_a_valid_envelope(store:
         assert "event_hash" in m["data"] and "actor_id" in m["data"]
     for versions in by_aggregate.values():
         assert versions == sorted(versions)  # one aggregate, one partition, in order
-    partitions = {}
+    partitions: dict[str, set[tuple[str, int]]] = {}
     for m in messages:
         partitions.setdefault(m["subject"], set()).add(m["_partition"])
     assert all(len(p) == 1 for p in partitions.values())

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kafka import KafkaAdminClient
+from kafka import KafkaAdminClient, KafkaProducer
 
 from domain import commands as c
 from projections.kafka_driver import KafkaDriver, worker_status
@@ -120,7 +120,7 @@ def test_a_batch_that_cannot_be_applied_is_retried_not_skipped_and_shows_failing
         assert status["event_type"] == "siteledger.works_item.registered.v1"
         assert status["position"] > 0 and "the disk is full" in status["error"] and status["since"] > 0
         world.run(world.station, c.OrderStopWork(item_id=items[0], reason="未设围挡"))  # later events keep coming
-        wait_until(lambda: failing() and failing()[0]["attempts"] >= 2, "a second attempt, after a backoff")
+        wait_until(lambda: bool(failing()) and failing()[0]["attempts"] >= 2, "a second attempt, after a backoff")
         worker.db.query("DROP TRIGGER refuse_items")
         target = rebuilt(tmp_path, broker[0])
         wait_until(lambda: dump(worker) == target, "the Kafka-fed read models equal a rebuild")
@@ -230,6 +230,9 @@ def test_a_relay_never_publishes_into_a_topic_someone_else_made_with_other_parti
         admin.create_topics([NewTopic(TOPICS[0], num_partitions=4, replication_factor=1)])
     finally:
         admin.close()
+    producer = KafkaProducer(bootstrap_servers=broker[0].bootstrap, allow_auto_create_topics=False)
+    producer.send(TOPICS[0], b"someone else's").get(timeout=30)  # a topic in use: never deleted by the relay
+    producer.close()
     World(store.ledger)
     relay: Relay = build_relay(store)
     running = Running()
@@ -237,6 +240,29 @@ def test_a_relay_never_publishes_into_a_topic_someone_else_made_with_other_parti
         running.start(relay.run_forever)
         wait_until(lambda: relay.status()["state"] == "misconfigured", "the relay refuses the topic")
         assert "4 partitions" in relay.status()["detail"] and relay.position() == 0
+    finally:
+        running.join()
+        relay.close()
+
+
+def test_an_empty_topic_a_broker_made_with_other_partitions_is_made_again_as_configured(
+        containers: tuple[Container, Container], broker: list[TansuBroker]) -> None:
+    """Tansu makes a topic (4 partitions) when a consumer asks for one before the relay created it."""
+    from kafka.admin import NewTopic
+
+    store, _ = containers
+    admin = KafkaAdminClient(bootstrap_servers=broker[0].bootstrap)
+    try:
+        admin.create_topics([NewTopic(TOPICS[0], num_partitions=4, replication_factor=1)])
+    finally:
+        admin.close()
+    relay = build_relay(store)
+    running = Running()
+    try:
+        scenario(World(store.ledger), items=1)
+        running.start(relay.run_forever)
+        wait_until(lambda: relay.status()["state"] == "caught_up", "published")
+        assert describe(broker[0]) == {topic: 3 for topic in TOPICS}
     finally:
         running.join()
         relay.close()
