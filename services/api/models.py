@@ -199,7 +199,9 @@ class RoundView(Model):
     decided_if_closed_now: Literal["granted", "rejected"] | None
 
 
-class WorksItemView(Model):
+class WorksItemSummary(Model):
+    """An item as lists show it: its state, without its template (see `template_digest`)."""
+
     id: UUID
     version: int
     project_id: UUID
@@ -219,6 +221,12 @@ class WorksItemView(Model):
     acceptance_rounds: list[RoundView]
     quantities: dict[str, float]
     chain_head: str
+    template_digest: str = Field(pattern=HASH, description="SHA-256 of the frozen template the item carries")
+
+
+class WorksItemView(WorksItemSummary):
+    """One item, with the frozen template it was registered under: a tablet needs nothing else to know its rules."""
+
     template: TemplateView = Field(description="the frozen template this item was registered under")
 
 

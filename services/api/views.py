@@ -52,7 +52,8 @@ def _hold_point_status(item: WorksItem, code: str) -> str:
     return "failed"
 
 
-def item_view(item: WorksItem) -> dict[str, Any]:
+def item_view(item: WorksItem, with_template: bool = True) -> dict[str, Any]:
+    """Lists leave the template out (several kB an item); its digest says which one the item carries."""
     template = item.parsed_template
     hold_points = []
     for spec in template.hold_points:
@@ -80,7 +81,8 @@ def item_view(item: WorksItem) -> dict[str, Any]:
         "acceptance_rounds": [_round_view(r) for r in item.rounds],
         "quantities": {name: number(amount) for name, amount in item.quantities.items()},
         "chain_head": item.chain_head,
-        "template": template_view(template),
+        "template_digest": item.template.digest,
+        **({"template": template_view(template)} if with_template else {}),
     }
 
 

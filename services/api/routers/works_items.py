@@ -29,7 +29,7 @@ def register_item(project_id: str, body: s.WorksItemCreate, user: CurrentUser,  
     return execute(container, user, headers, command, recorded_at)
 
 
-@router.get("/projects/{project_id}/works-items", response_model=m.Page[m.WorksItemView],
+@router.get("/projects/{project_id}/works-items", response_model=m.Page[m.WorksItemSummary],
             responses=problems(PROJECT_READ))
 def list_items(project_id: str, user: CurrentUser, container: ContainerDep, kind: str | None = None,
                state: str | None = None, limit: int = Query(100, ge=1, le=1000),
@@ -41,7 +41,7 @@ def list_items(project_id: str, user: CurrentUser, container: ContainerDep, kind
         sql += " AND kind = ?"
         params.append(kind)
     rows = container.db.query(sql + " ORDER BY registered_at, item_id", params)
-    items = [item_view(container.ledger.get_item(item_id)) for (item_id,) in rows]
+    items = [item_view(container.ledger.get_item(item_id), with_template=False) for (item_id,) in rows]
     if state:
         items = [i for i in items if i["state"] == state]
     return {"items": items[offset:offset + limit], "total": len(items), "offset": offset, "limit": limit}

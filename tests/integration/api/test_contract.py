@@ -110,6 +110,8 @@ def test_an_item_carries_its_frozen_template_and_quantities_are_numbers(api: Api
     assert limits and minimums
     assert all(isinstance(v, int | float) for v in limits + minimums)  # numbers, not "0.6"
     assert view["quantities"] == {"pipe_laid_m": 42.5}
+    listed = api.ok("GET", f"/api/v1/projects/{api.project_id}/works-items", api.admin)["items"][0]
+    assert "template" not in listed and listed["template_digest"] == view["template_digest"]  # lists stay light
     board = api.ok("GET", f"/api/v1/dashboards/projects/{api.project_id}?after={_head(api)}", api.admin)
     assert board["quantities"] == {"pipe_laid_m": 42.5}
 
