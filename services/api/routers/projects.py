@@ -58,7 +58,7 @@ def get_project(project_id: str, user: CurrentUser, container: ContainerDep, res
 def assign(project_id: str, body: s.AssignmentCreate, user: CurrentUser,  # type: ignore[valid-type]
            container: ContainerDep, headers: Headers) -> JSONResponse:
     require_role(user, Role.ADMIN)
-    assignee = container.users.get(body.user_id)
+    assignee = container.users.get(vars(body)["user_id"])  # the body's model is built at import: mypy cannot see it
     if assignee is None or assignee.role not in (Role.SUPERVISOR, Role.CONTRACTOR):
         raise ApiError(422, "assignee_not_supervisor_or_contractor",
                        "Only an existing supervisor or contractor can be assigned",
@@ -81,7 +81,7 @@ def unassign(project_id: str, user_id: str, user: CurrentUser, container: Contai
 def add_member(project_id: str, body: s.MemberCreate, user: CurrentUser,  # type: ignore[valid-type]
                container: ContainerDep, headers: Headers) -> JSONResponse:
     require_role(user, Role.ADMIN)
-    resident = container.users.get(body.user_id)
+    resident = container.users.get(vars(body)["user_id"])
     if resident is None or resident.role != Role.RESIDENT:
         raise ApiError(422, "member_must_be_resident", "A member is linked to an existing resident user",
                        "居民监督小组成员必须关联一个已存在的居民用户")
