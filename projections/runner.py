@@ -141,7 +141,7 @@ class ProjectionRunner:
         self.nudge()
         while (lag := self.behind(position, names)) > 0:
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if remaining <= 0 or self._failing_past(position, names, remaining):
                 return lag
             if self._thread is None and not self.fed_by_kafka:  # no background runner: do the work here
                 self.run_once()
@@ -151,6 +151,14 @@ class ProjectionRunner:
             with self._progress:
                 self._progress.wait(min(remaining, 0.1))
         return 0
+
+    def _failing_past(self, position: int, names: list[str] | None, seconds: float) -> bool:
+        """Every read model short of `position` is failing and will not retry within `seconds`: waiting is futile."""
+        if self.fed_by_kafka:
+            return False
+        short = [n for n, d in self.drivers.items() if (not names or n in names) and d.position() < position]
+        later = self.clock() + seconds
+        return bool(short) and all((f := self.failing.get(n)) is not None and f.retry_at > later for n in short)
 
     def refresh(self, name: str) -> None:
         """Bring one read model up to date before a list is read from it (unless Kafka workers own it)."""

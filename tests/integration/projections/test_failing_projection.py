@@ -98,6 +98,7 @@ def test_a_failing_read_model_is_shown_counted_backed_off_and_the_others_go_on(c
     assert delays[:4] == [1.0, 2.0, 4.0, 8.0] and delays[-1] == 60.0  # exponential, capped
     assert runner.status(["poisoned"])[0]["failure"]["since"] == failure["since"]
     assert failures() == counted + 11
+    assert runner.wait_for(raised.position, timeout_s=30) == 1  # at once: no retry is due within 30 s
 
     poisoned.fixed = True  # the bug fixed (a new release); at the next retry it catches up
     clock.now += 60
