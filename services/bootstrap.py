@@ -80,7 +80,8 @@ def build_relay(container: Container) -> Relay:
     return Relay(container.ledger, container.db, lambda: kafka_clients.producer(settings),
                  lambda: kafka_clients.admin(settings), kafka_clients.topics(settings),
                  partitions=settings.kafka_partitions, replication=settings.kafka_replication,
-                 source=settings.kafka_source, check_interval_s=settings.kafka_loss_check_interval_s)
+                 source=settings.kafka_source, check_interval_s=settings.kafka_loss_check_interval_s,
+                 reader_factory=lambda: kafka_clients.reader(settings))
 
 
 def build_kafka_driver(container: Container, group: str | None = None) -> KafkaDriver:

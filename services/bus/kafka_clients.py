@@ -30,6 +30,16 @@ def admin(settings: Settings) -> Any:
     return KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, request_timeout_ms=10_000)
 
 
+
+def reader(settings: Settings) -> Any:
+    """A group-less consumer that reads single records (the relay confirms a suspected loss with it)."""
+    from kafka import KafkaConsumer
+
+    return KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
+                         auto_offset_reset="none", allow_auto_create_topics=False, fetch_max_wait_ms=50,
+                         request_timeout_ms=10_000)
+
+
 def consumer(settings: Settings, group: str | None = None) -> Any:
     from kafka import KafkaConsumer
 

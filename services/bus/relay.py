@@ -70,9 +70,9 @@ class Relay:
     def __init__(self, app: Application, db: Database, producer_factory: Callable[[], Any],
                  admin_factory: Callable[[], Any], topics: dict[str, str], partitions: int = 6,
                  replication: int = 1, source: str = "urn:siteledger", batch: int = 1000,
-                 check_interval_s: float = 5.0) -> None:
+                 check_interval_s: float = 5.0, reader_factory: Callable[[], Any] | None = None) -> None:
         self.app, self.db = app, db
-        self.producer_factory, self.admin_factory = producer_factory, admin_factory
+        self.producer_factory, self.admin_factory, self.reader_factory = producer_factory, admin_factory, reader_factory
         self.topics, self.partitions, self.replication = topics, partitions, replication
         self.source, self.batch, self.check_interval_s = source, batch, check_interval_s
         self.producer: Any = None
@@ -161,10 +161,9 @@ class Relay:
             lost.append(f"topics {', '.join(missing)} are gone")
         if not lost and known:
             ends = self.admin.list_partition_offsets({TopicPartition(t, p): OffsetSpec.LATEST for t, p in known})
-            for (topic, partition), first in sorted(known.items()):
-                end = ends[TopicPartition(topic, partition)].offset
-                if end <= first:
-                    lost.append(f"{topic}[{partition}] ends at offset {end}, it had acknowledged offset {first}")
+            suspects = {(t, p): first for (t, p), first in known.items() if ends[TopicPartition(t, p)].offset <= first}
+            for (topic, partition), first in sorted(self._unreadable(suspects).items()):
+                lost.append(f"{topic}[{partition}] no longer has offset {first}, which it had acknowledged")
         if lost:
             raise BrokerDataLost("; ".join(lost[:5]) + (f" (and {len(lost) - 5} more)" if len(lost) > 5 else ""))
         if remake:
@@ -181,6 +180,33 @@ class Relay:
             if any(counts.get(t) != self.partitions for t in missing):  # the broker made one again meanwhile
                 raise TopicMismatch(f"topics {counts} do not have {self.partitions} partitions; retrying")
         self._checked_at = time.monotonic()
+
+    def _unreadable(self, suspects: dict[tuple[str, int], int], timeout_s: float = 5.0) -> dict[tuple[str, int], int]:
+        """Of the partitions whose end offset looks short, those whose acknowledged record cannot be read.
+
+        A broker's end offset may lag behind what it acknowledged (Tansu's does, after concurrent produce
+        requests, until the next write), so a short end offset is confirmed by reading the record itself."""
+        if not suspects or self.reader_factory is None:
+            return suspects
+        from kafka import TopicPartition
+
+        reader = self.reader_factory()
+        try:
+            wanted = {TopicPartition(t, p): first for (t, p), first in suspects.items()}
+            reader.assign(list(wanted))
+            for tp, first in wanted.items():
+                reader.seek(tp, first)
+            found: set[Any] = set()
+            deadline = time.monotonic() + timeout_s
+            while len(found) < len(wanted) and time.monotonic() < deadline:
+                try:
+                    batches = reader.poll(timeout_ms=200)
+                except Exception:  # out of range (auto_offset_reset="none"): not there
+                    break
+                found |= {tp for tp, records in batches.items() if any(r.offset >= wanted[tp] for r in records)}
+            return {(tp.topic, tp.partition): first for tp, first in wanted.items() if tp not in found}
+        finally:
+            reader.close()
 
     def _is_empty(self, topic: str, partitions: int) -> bool:
         from kafka import TopicPartition
