@@ -14,8 +14,10 @@ from prometheus_client import REGISTRY
 from domain import commands as c
 from domain.actors import Role
 from projections.driver import Batch, EventStoreDriver
+from services import bootstrap
 from services.api.app import create_app
 from services.bootstrap import Container, build
+from services.cli import main
 from services.settings import Settings
 from tests.http_support import auth
 from tests.support import World
@@ -128,3 +130,27 @@ def test_the_status_route_and_a_rebuild_report_the_failure(container: Container)
     assert shown["poisoned"]["failure"]["position"] == raised.position
     assert shown["poisoned"]["failure"]["error"] == "ValueError: no column for a defect"
     assert shown["timeline"]["state"] in ("caught_up", "catching_up")
+
+
+def test_projections_rebuild_says_where_a_read_model_fails(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("SITELEDGER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SITELEDGER_S3_ENDPOINT", "127.0.0.1:9")
+    with build(Settings()) as container:
+        world = World(container.ledger)
+        raised = world.run(world.station, c.RaiseDefect(item_id=world.new_item(), severity="minor", description="x"))
+    assert raised.position is not None
+
+    def with_poisoned(settings: Settings | None = None) -> Container:  # the release with the bug in it
+        built = real_build(settings)
+        built.projections.drivers["poisoned"] = EventStoreDriver(Poisoned(), built.ledger, built.db)
+        return built
+
+    real_build = bootstrap.build
+    monkeypatch.setattr(bootstrap, "build", with_poisoned)
+
+    assert main(["projections", "rebuild", "poisoned"]) == 1
+    err = capsys.readouterr().err
+    assert (f"poisoned: failing at position {raised.position} (DefectRaised): ValueError: no column for a defect; "
+            f"rebuilt up to position {raised.position - 1}") in err
+    assert main(["projections", "rebuild", "timeline"]) == 0
