@@ -167,8 +167,9 @@ def as_uuid(value: str, what: str) -> UUID:
         raise ApiError(404, f"{what}_not_found", "Not found", f"编号格式无效：{value[:64]}") from None
 
 
-def read_your_writes(container: Container, after: int | None) -> None:
-    """`?after=<position>`: wait (bounded) until the read models have reached the caller's own write."""
+def read_your_writes(container: Container, after: int | None, *read_models: str) -> None:
+    """`?after=<position>`: wait (bounded) until the read models a route reads from (all when none is named)
+    have reached the caller's own write; a failing timeline must not hold up the dashboards."""
     if after is None or after <= 0:
         return
     head = int(container.ledger.recorder.max_notification_id() or 0)
@@ -176,7 +177,8 @@ def read_your_writes(container: Container, after: int | None) -> None:
         raise ApiError(422, "position_beyond_log", "The log has not reached that position",
                        f"after={after} 超出事件日志的最新位置 {head}；请使用命令响应中 X-Log-Position 给出的位置",
                        head=head)
-    behind = container.projections.wait_for(after, container.settings.read_your_writes_timeout_s)
+    behind = container.projections.wait_for(after, container.settings.read_your_writes_timeout_s,
+                                            list(read_models) or None)
     if behind > 0:
         raise ApiError(503, "projection_behind", "The read models have not reached that position yet",
                        f"统计视图尚未更新到您的最新操作（落后 {behind} 条），请稍后重试", behind=behind)

@@ -36,7 +36,7 @@ router = APIRouter(tags=["read models"])
 def project_dashboard(project_id: str, user: CurrentUser, container: ContainerDep,
                       after: AfterQuery = None) -> dict[str, Any]:
     project = container.ledger.project_in_scope(user.actor, as_uuid(project_id, "project"))
-    read_your_writes(container, after)
+    read_your_writes(container, after, "dashboard")
     return {**_dashboard(container, "project", str(project.id)), "name": project.name,
             "district": project.district}
 
@@ -47,7 +47,7 @@ def district_dashboard(district: str, user: CurrentUser, container: ContainerDep
     require_role(user, Role.STATION, Role.ADMIN)
     if user.district is not None and user.district != district:
         raise ApiError(403, "out_of_scope", "This district is outside your scope", "该区不在您的管辖范围内")
-    read_your_writes(container, after)
+    read_your_writes(container, after, "dashboard")
     return _dashboard(container, "district", district)
 
 
@@ -56,7 +56,7 @@ def city_dashboard(user: CurrentUser, container: ContainerDep, after: AfterQuery
     require_role(user, Role.ADMIN)
     if user.district is not None:
         raise ApiError(403, "out_of_scope", "Only a city-wide admin sees the city", "只有市级管理员可以查看全市统计")
-    read_your_writes(container, after)
+    read_your_writes(container, after, "dashboard")
     return _dashboard(container, "city")
 
 
@@ -126,7 +126,7 @@ def item_timeline(item_id: str, user: CurrentUser, container: ContainerDep, afte
                   flagged: bool = False, offset: int = Query(0, ge=0, le=MAX_POSITION),
                   limit: int = Query(100, ge=1, le=1000)) -> dict[str, Any]:
     item, _ = container.ledger.item_in_scope(user.actor, as_uuid(item_id, "works_item"))
-    read_your_writes(container, after)
+    read_your_writes(container, after, "timeline")
     return _timeline(container, "item_id", str(item.id), None, actor, since, until, flagged, offset, limit)
 
 
@@ -137,14 +137,14 @@ def project_timeline(project_id: str, user: CurrentUser, container: ContainerDep
                      until: date | None = None, flagged: bool = False, offset: int = Query(0, ge=0, le=MAX_POSITION),
                      limit: int = Query(100, ge=1, le=1000)) -> dict[str, Any]:
     project = container.ledger.project_in_scope(user.actor, as_uuid(project_id, "project"))
-    read_your_writes(container, after)
+    read_your_writes(container, after, "timeline")
     return _timeline(container, "project_id", str(project.id), kind, actor, since, until, flagged, offset, limit)
 
 
 @router.get("/me/acceptance-board", response_model=m.AcceptanceBoard, responses=problems(SCOPED, AFTER))
 def acceptance_board(user: CurrentUser, container: ContainerDep, after: AfterQuery = None) -> dict[str, Any]:
     require_role(user, Role.RESIDENT)
-    read_your_writes(container, after)
+    read_your_writes(container, after, "acceptance_board")
     return board_for(container.db, str(user.user_id))
 
 

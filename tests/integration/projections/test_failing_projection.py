@@ -154,3 +154,21 @@ def test_projections_rebuild_says_where_a_read_model_fails(
     assert (f"poisoned: failing at position {raised.position} (DefectRaised): ValueError: no column for a defect; "
             f"rebuilt up to position {raised.position - 1}") in err
     assert main(["projections", "rebuild", "timeline"]) == 0
+
+
+def test_a_failing_read_model_holds_up_only_the_routes_that_read_it(container: Container) -> None:
+    container.projections.drivers["poisoned"] = EventStoreDriver(Poisoned(), container.ledger, container.db)
+    world = World(container.ledger)
+    item_id = world.new_item()
+    raised = world.run(world.station, c.RaiseDefect(item_id=item_id, severity="minor", description="井盖松动"))
+    assert raised.position is not None
+    admin = container.users.create(Role.ADMIN, "王芳")
+    client = TestClient(create_app(container))
+    token = auth(container.users.issue_token(admin.user_id))
+
+    city = client.get(f"/api/v1/dashboards/city?after={raised.position}", headers=token)
+    timeline = client.get(f"/api/v1/works-items/{item_id}/timeline?after={raised.position}", headers=token)
+
+    assert city.status_code == 200, city.text  # the dashboard does not read the poisoned model
+    assert timeline.status_code == 200, timeline.text
+    assert any(e["type"] == "DefectRaised" for e in timeline.json()["items"])
