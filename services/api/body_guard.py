@@ -6,7 +6,10 @@ a client that opens a request and never finishes its body would hold a worker an
 
 - JSON and other small bodies are read here in full, against `json_body_max_bytes` and one deadline
   (`request_body_timeout_s`), then handed on; JSON with a key given twice is refused (for a system of record,
-  `{"name": "a", "name": "b"}` is ambiguous evidence, and `json.loads` would silently keep the last).
+  `{"name": "a", "name": "b"}` is ambiguous evidence, and `json.loads` would silently keep the last), and so
+  is a body that is not JSON at all (400 `malformed_json`, one code whether the syntax, the encoding or the
+  nesting is wrong; FastAPI would answer a syntax error 422 and the others 400 in English). A body without a
+  `Content-Type` counts as JSON, as FastAPI reads it.
 - Photo uploads stream on to their routes: each piece must arrive within the timeout, and the total stays under
   the photo limit plus multipart overhead (the routes enforce the exact photo and chunk limits).
 
@@ -22,7 +25,7 @@ import anyio
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.api.errors import problem_body, send_problem
+from services.api.errors import malformed_json, problem_body, send_problem
 from services.settings import Settings
 
 UPLOAD_PREFIXES = ("/api/v1/photos", "/api/v1/photo-uploads", "/api/v1/tus/photos")
@@ -65,14 +68,18 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(pairs)
 
 
-def duplicate_key(body: bytes) -> str | None:
-    """The first key an object in this JSON gives twice; malformed JSON is left for FastAPI to report."""
+def json_fault(body: bytes) -> DuplicateKey | str | None:
+    """What is wrong with this JSON: a key given twice, or why it is not JSON (in Chinese), or nothing."""
     try:
         json.loads(body, object_pairs_hook=_unique_keys)
     except DuplicateKey as found:
-        return found.key
-    except (ValueError, RecursionError):
-        return None
+        return found
+    except json.JSONDecodeError as error:
+        return f"第 {error.lineno} 行第 {error.colno} 列附近有误（{error.msg[:60]}）"
+    except UnicodeDecodeError:
+        return "含有不是 UTF-8 编码的字节"
+    except (ValueError, RecursionError):  # nesting deeper than the parser goes
+        return "嵌套层数过深，无法解析"
     return None
 
 
@@ -113,7 +120,7 @@ class BodyGuard:
             guarded_receive, guarded_send = self.guarded(scope, receive, send, limit)
             await self.app(scope, guarded_receive, guarded_send)
         else:
-            await self.read_then_call(scope, receive, send, limit, is_json(content_type))
+            await self.read_then_call(scope, receive, send, limit, is_json(content_type) or not content_type)
 
     async def read_then_call(self, scope: Scope, receive: Receive, send: Send, limit: int, json_body: bool) -> None:
         try:
@@ -127,11 +134,15 @@ class BodyGuard:
             return
         except ClientGone:
             return
-        key = duplicate_key(body) if json_body and body else None
-        if key is not None:
+        fault = json_fault(body) if json_body and body else None
+        if isinstance(fault, DuplicateKey):
+            key = fault.key[:64]
             await send_problem(send, problem_body(
                 422, "duplicate_json_key", "A JSON object gives the same key twice",
-                f"请求内容中字段“{key[:64]}”出现了不止一次；同一字段只能给一个值", scope["path"], key=key[:64]))
+                f"请求内容中字段“{key}”出现了不止一次；同一字段只能给一个值", scope["path"], key=key))
+            return
+        if fault is not None:
+            await send_problem(send, malformed_json(scope["path"], fault))
             return
         replayed = False
 

@@ -45,6 +45,19 @@ def refusal_body(error: DomainError | ApiError, instance: str | None = None) -> 
     return problem_body(error.status, error.code, error.title, error.detail_zh, instance, **error.extra)
 
 
+def malformed_json(instance: str | None = None, why_zh: str = "") -> dict[str, Any]:
+    """A body that is not JSON at all: checked in the body guard, and here for what reaches FastAPI's parser."""
+    why = f"：{why_zh}" if why_zh else ""
+    return problem_body(400, "malformed_json", "The request body is not valid JSON",
+                        f"请求内容不是有效的 JSON{why}；请检查客户端发送的内容与编码（UTF-8）", instance)
+
+
+def malformed_multipart(instance: str | None = None) -> dict[str, Any]:
+    return problem_body(400, "malformed_multipart", "The request body is not valid multipart/form-data",
+                        "上传内容不是有效的 multipart/form-data 格式（分隔符缺失或内容残缺），请重新选择文件上传",
+                        instance)
+
+
 def problem(status: int, code: str, title: str, detail_zh: str, instance: str | None = None,
             headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
     body = problem_body(status, code, title, detail_zh, instance, **extra)
@@ -115,5 +128,10 @@ def install(app: FastAPI) -> None:
             allow = allowed_methods(request)
             return problem(405, "method_not_allowed", "Method not allowed", f"该地址不支持 {request.method[:16]} 请求"
                            f"，可用：{allow}", instance=request.url.path, headers={"Allow": allow})
+        if error.status_code == 400:  # the only 400s Starlette and FastAPI raise: a body they could not parse
+            content_type = request.headers.get("content-type", "").lower()
+            if content_type.startswith("multipart/"):
+                return _respond(malformed_multipart(request.url.path))
+            return _respond(malformed_json(request.url.path))
         return problem(error.status_code, "http_error", str(error.detail), str(error.detail),
                        instance=request.url.path)

@@ -66,7 +66,7 @@ def merge(*families: Codes) -> dict[int, set[str]]:
 
 PROJECT_ONLY = (domain.rules.DuplicateMember, domain.rules.MemberNotFound, domain.rules.InvalidAcceptanceRule)
 AUTH: Codes = {401: ("unauthenticated", *REFUSALS_ZH), 429: ("too_many_attempts",)}
-BODY: Codes = {400: ("http_error",), 408: ("body_timeout",), 413: ("body_too_large",),  # 400: not JSON at all
+BODY: Codes = {400: ("malformed_json",), 408: ("body_timeout",), 413: ("body_too_large",),  # 400: not JSON at all
                422: ("duplicate_json_key", "validation_error")}
 SCOPED = merge(AUTH, {403: ("out_of_scope", "role_not_permitted"), 422: ("validation_error",)})
 PROJECT_READ = merge(SCOPED, {404: ("project_not_found",)})
@@ -164,7 +164,7 @@ UPLOAD_SCOPE = merge(SCOPED, _STORE, {
     404: ("project_not_found", "works_item_not_found"), 413: ("photo_too_large",),
     422: ("invalid_id", "photo_item_not_in_project")})
 PHOTO_UPLOAD = merge(UPLOAD_SCOPE, BODY, {
-    415: ("photo_not_an_image", "photo_unsupported_type"),
+    400: ("malformed_multipart",), 415: ("photo_not_an_image", "photo_unsupported_type"),
     422: ("photo_empty", "photo_too_many_pixels", "photo_truncated", "photo_corrupt", "photo_trailing_data",
           "photo_hash_mismatch")})
 UPLOAD_STATE = merge(AUTH, {404: ("upload_not_found",), 422: ("validation_error",)})

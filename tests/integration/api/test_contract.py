@@ -156,3 +156,42 @@ def test_a_refusal_is_a_problem_with_a_code_its_route_documents(api: ApiWorld) -
     body = problem(api.call("PUT", f"/api/v1/projects/{api.project_id}/acceptance-rule", api.admin,
                             json={"min_signed": "3/2", "min_accept": "1/2"}), 422, "invalid_acceptance_rule")
     assert body["code"] in _problem_codes(project, 422)
+
+
+def _chinese(text: str) -> bool:
+    return any("\u4e00" <= char <= "\u9fff" for char in text)
+
+
+@pytest.mark.parametrize("body", [b'{"name": "\xff\xfe"}', b"[" * 100_000, b'{"name": ', b"name=a&district=b"],
+                         ids=["not-utf8", "too-deep", "cut-short", "a-form"])
+@pytest.mark.parametrize("content_type", ["application/json", None])
+def test_a_body_that_is_not_json_is_malformed_json_with_a_chinese_detail(
+        api: ApiWorld, body: bytes, content_type: str | None) -> None:
+    headers = {"Content-Type": content_type} if content_type else {}
+    refused = problem(api.call("POST", "/api/v1/projects", api.admin, content=body, headers=headers),
+                      400, "malformed_json")
+    assert _chinese(refused["detail"]) and refused["title"] == "The request body is not valid JSON", refused
+    route = api.client.get("/openapi.json").json()["paths"]["/api/v1/projects"]["post"]
+    assert _problem_codes(route, 400) >= {"malformed_json"} and "http_error" not in _problem_codes(route, 400)
+
+
+def test_a_body_without_a_content_type_is_read_as_json_and_so_says_each_key_once(api: ApiWorld) -> None:
+    body = b'{"name": "a", "name": "b", "district": "x"}'  # FastAPI reads it as JSON: the last name would win
+    problem(api.call("POST", "/api/v1/projects", api.admin, content=body), 422, "duplicate_json_key")
+
+
+def test_a_broken_multipart_upload_is_malformed_multipart(api: ApiWorld) -> None:
+    for content_type in ("multipart/form-data; boundary=x", "multipart/form-data"):
+        refused = problem(api.call("POST", "/api/v1/photos", api.supervisor, content=b"garbage",
+                                   headers={"Content-Type": content_type}), 400, "malformed_multipart")
+        assert _chinese(refused["detail"])
+    route = api.client.get("/openapi.json").json()["paths"]["/api/v1/photos"]["post"]
+    assert {"malformed_multipart", "malformed_json"} <= _problem_codes(route, 400)
+
+
+def test_an_unknown_works_kind_is_absent_not_an_invalid_request(api: ApiWorld) -> None:
+    refused = problem(api.call("GET", "/api/v1/works-kinds/spaceport", api.admin), 404, "works_kind_not_found")
+    assert "spaceport" in refused["detail"] and _chinese(refused["detail"])
+    route = api.client.get("/openapi.json").json()["paths"]["/api/v1/works-kinds/{code}"]["get"]
+    assert _problem_codes(route, 404) == {"works_kind_not_found"}
+    assert "unknown_works_kind" not in _problem_codes(route, 422)
