@@ -40,6 +40,7 @@ from PIL import ExifTags, Image, ImageChops
 from domain.actors import Role
 from domain.application import SiteLedger
 from projections.sql import Database
+from services import migrations
 from services.photos.checks import inspect_image
 from services.photos.derivatives import make_derivatives
 from services.photos.service import PhotoService
@@ -140,7 +141,9 @@ class Uploader:
         self.server, self.ledger = server, ledger
         self.user = User(uuid4(), Role.SUPERVISOR, None, "bench", None)
         self.service: PhotoService | None = None
-        self.db = Database(f"sqlite:///{tempfile.mkdtemp(prefix='bench-photos-')}/readmodels.db")
+        url = f"sqlite:///{tempfile.mkdtemp(prefix='bench-photos-')}/readmodels.db"
+        migrations.upgrade(url)
+        self.db = Database(url)
 
     def fresh_bucket(self, label: str) -> None:
         store = PhotoStore(self.server.endpoint, ACCESS_KEY, SECRET_KEY, f"bench-{label}-{uuid4().hex[:8]}")

@@ -17,7 +17,6 @@ from eventsourcing.application import Application
 from projections.sql import Database
 
 INTERNAL = "siteledger.receipt:"  # command receipts are bookkeeping, not facts any read model shows
-TRACKING_DDL = "CREATE TABLE IF NOT EXISTS projection_tracking (name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
 
 
 @dataclass
@@ -77,7 +76,6 @@ class EventStoreDriver:
 
     def create(self) -> None:
         with self.db.transaction() as tx:
-            tx.execute(TRACKING_DDL)
             for statement in self.model.ddl:
                 tx.execute(statement)
             if not tx.execute("SELECT 1 FROM projection_tracking WHERE name = ?", (self.name,)).fetchone():

@@ -17,7 +17,6 @@ from projections.item_states import ItemStates
 
 STATES = ItemStates("timeline_item_states")
 META = EVENT_METADATA | {"template"}  # the template is the item's, not news of this event
-PHOTO_FACTS_DDL = "CREATE TABLE IF NOT EXISTS photo_facts (photo_id TEXT PRIMARY KEY, taken_at TEXT)"
 
 FLAGS_ZH = {
     "out_of_order": "检查点先于其前置检查点通过",
@@ -40,7 +39,6 @@ class Timeline:
         "flagged INTEGER NOT NULL)",
         "CREATE INDEX IF NOT EXISTS timeline_item ON timeline_events (item_id, position)",
         "CREATE INDEX IF NOT EXISTS timeline_project ON timeline_events (project_id, position)",
-        PHOTO_FACTS_DDL,
         *STATES.ddl,
     )
 

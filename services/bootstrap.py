@@ -14,6 +14,7 @@ from projections.kafka_driver import KafkaDriver
 from projections.runner import ProjectionRunner
 from projections.sql import Database
 from projections.timeline import Timeline
+from services import migrations
 from services.bus import envelope, kafka_clients
 from services.bus.relay import Relay
 from services.observability import PROJECTION_FAILURES
@@ -55,6 +56,7 @@ def read_models(settings: Settings) -> list[ReadModel]:
 
 def build(settings: Settings | None = None) -> Container:
     settings = settings or Settings()
+    migrations.prepare(settings.database_url(), apply=settings.env == "development")
     ledger = SiteLedger(env=settings.event_store_env())
     db = Database(settings.database_url())
     models = read_models(settings)
@@ -91,6 +93,7 @@ def build_kafka_driver(container: Container, group: str | None = None) -> KafkaD
 
 def build_kafka_worker(settings: Settings, group: str | None = None) -> tuple[KafkaDriver, Database]:
     """A projection worker fed by Kafka alone: read models and their database, no event store, no S3."""
+    migrations.prepare(settings.database_url(), apply=settings.env == "development")
     db = Database(settings.database_url())
     return kafka_driver(settings, read_models(settings), db, group), db
 

@@ -184,6 +184,18 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def migrate(args: argparse.Namespace, settings: Settings) -> int:
+    """Bring the users/tokens/photos/positions tables to this release's schema (production start-up refuses
+    a database behind the code; development upgrades it itself)."""
+    from services import migrations
+
+    url = settings.database_url()
+    before = migrations.current(url)
+    migrations.upgrade(url, args.revision)
+    print(f"schema {before or 'empty'} → {migrations.current(url)}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="siteledger", description="SiteLedger — 老旧小区改造工程监管记录")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -212,6 +224,9 @@ def main(argv: list[str] | None = None) -> int:
     p_rebuild = proj_sub.add_parser("rebuild", help="drop read models and rebuild them from the log")
     p_rebuild.add_argument("name", nargs="?", help="catalog, dashboard, timeline or acceptance_board (default: all)")
     p_rebuild.set_defaults(func=projections_rebuild)
+    p_migrate = sub.add_parser("migrate", help="apply schema migrations to the read-model/user database")
+    p_migrate.add_argument("revision", nargs="?", default="head")
+    p_migrate.set_defaults(func=migrate)
     sub.add_parser("check", help="can we reach the event store, read models, S3 and Kafka?").set_defaults(func=check)
     p_verify = sub.add_parser("verify", help="check the hash chain of every project and works item")
     p_verify.add_argument("--all", action="store_true", required=True)

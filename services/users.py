@@ -13,14 +13,6 @@ from uuid import UUID, uuid4
 from domain.actors import Actor, Role
 from projections.sql import Database
 
-DDL = (
-    "CREATE TABLE IF NOT EXISTS users (user_id TEXT PRIMARY KEY, role TEXT NOT NULL, district TEXT, "
-    "name TEXT, phone TEXT, created_at TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS user_tokens (token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL, "
-    "created_at TEXT NOT NULL, token_id TEXT, expires_at TEXT, last_used_at TEXT, device TEXT)",
-)
-# Columns round 1's user_tokens lacks; added in place so its tokens keep working (and become revocable one by one).
-TOKEN_LIFECYCLE_COLUMNS = ("token_id", "expires_at", "last_used_at", "device")
 ERASED_NAME = "已删除"
 DEFAULT_TOKEN_MAX_AGE_DAYS = 90.0
 # "Last used" is for a person reviewing their devices, so minute precision will do: a request writes
@@ -92,29 +84,6 @@ class UserDirectory:
         self.db = db
         self.token_max_age = timedelta(days=token_max_age_days)
         self.clock = clock  # settable, so expiry is testable without waiting
-        with db.transaction() as tx:
-            for statement in DDL:
-                tx.execute(statement)
-        self._add_token_lifecycle_columns()
-
-    def _add_token_lifecycle_columns(self) -> None:
-        """A round-1 database has user_tokens without these columns; its tokens get an id and keep working."""
-        existing = self._token_columns()
-        missing = [c for c in TOKEN_LIFECYCLE_COLUMNS if c not in existing]
-        if not missing:
-            return
-        with self.db.transaction() as tx:
-            for column in missing:
-                tx.execute(f"ALTER TABLE user_tokens ADD COLUMN {column} TEXT")
-            for (hashed,) in tx.execute("SELECT token_hash FROM user_tokens WHERE token_id IS NULL").fetchall():
-                tx.execute("UPDATE user_tokens SET token_id = ? WHERE token_hash = ?", (str(uuid4()), hashed))
-
-    def _token_columns(self) -> set[str]:
-        if self.db.is_postgres:
-            rows = self.db.query("SELECT column_name FROM information_schema.columns "
-                                 "WHERE table_name = 'user_tokens' AND table_schema = current_schema()")
-            return {r[0] for r in rows}
-        return {r[1] for r in self.db.query("PRAGMA table_info(user_tokens)")}
 
     def create(self, role: Role, name: str, phone: str | None = None, district: str | None = None) -> User:
         user = User(uuid4(), role, district, name, phone)

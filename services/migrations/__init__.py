@@ -41,6 +41,21 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     command.upgrade(config(database_url), revision)
 
 
+class SchemaBehind(RuntimeError):
+    """Production never changes its schema by surprise at start-up: the operator runs `siteledger migrate`."""
+
+
+def prepare(database_url: str, apply: bool) -> None:
+    """At start-up: a database behind the code is upgraded (development) or refused (production)."""
+    found, wanted = current(database_url), head()
+    if found == wanted:
+        return
+    if not apply:
+        raise SchemaBehind(f"the database schema is at {found or 'nothing'}, this release needs {wanted}: "
+                           "run `siteledger migrate` first")
+    upgrade(database_url)
+
+
 def current(database_url: str) -> str | None:
     engine = create_engine(sqlalchemy_url(database_url), poolclass=NullPool)
     try:

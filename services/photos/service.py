@@ -12,7 +12,6 @@ from domain.application import SiteLedger
 from domain.errors import DomainError
 from domain.permissions import may_see
 from projections.sql import Database
-from projections.timeline import PHOTO_FACTS_DDL
 from services.photos import refusals
 from services.photos.checks import inspect_image
 from services.photos.derivatives import make_derivatives
@@ -21,8 +20,6 @@ from services.photos.workers import PhotoWorkers
 from services.users import User
 
 SHA = re.compile(r"^[0-9a-f]{64}$")
-GRANTS_DDL = ("CREATE TABLE IF NOT EXISTS photo_grants (photo_id TEXT NOT NULL, scope TEXT NOT NULL, "
-              "PRIMARY KEY (photo_id, scope))")
 
 
 def _uuid(value: str, field: str) -> UUID:
@@ -49,9 +46,6 @@ class PhotoService:
                  workers: PhotoWorkers | None = None) -> None:
         self.store, self.ledger, self.db = store, ledger, db
         self.workers = workers or PhotoWorkers()
-        with db.transaction() as tx:
-            tx.execute(PHOTO_FACTS_DDL)
-            tx.execute(GRANTS_DDL)
         self.max_bytes, self.max_pixels = max_bytes, max_pixels
 
     def _scope_for_upload(self, user: User, project_id: str | None, works_item_id: str | None) -> str:

@@ -1,4 +1,4 @@
-"""The token store on SQLite and PostgreSQL: expiry by the directory's clock, a round-1 table upgraded in place."""
+"""The token store on SQLite and PostgreSQL: expiry by the directory's clock, a round-1 table migrated."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 from domain.actors import Role
 from projections.sql import Database
+from services import migrations
 from services.settings import Settings
 from services.users import TokenRefused, UserDirectory, token_hash
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def db(store_env: dict[str, str], tmp_path) -> Iterator[Database]:  # type: ignore[no-untyped-def]
+def raw_db(store_env: dict[str, str], tmp_path) -> Iterator[Database]:  # type: ignore[no-untyped-def]
     if store_env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
         url = Settings(postgres_host=store_env["POSTGRES_HOST"], postgres_port=int(store_env["POSTGRES_PORT"]),
                        postgres_db=store_env["POSTGRES_DBNAME"], postgres_user=store_env["POSTGRES_USER"],
@@ -26,6 +27,12 @@ def db(store_env: dict[str, str], tmp_path) -> Iterator[Database]:  # type: igno
     database = Database(url)
     yield database
     database.close()
+
+
+@pytest.fixture
+def db(raw_db: Database) -> Database:
+    migrations.upgrade(raw_db.url)
+    return raw_db
 
 
 class Clock:
@@ -56,7 +63,8 @@ def test_a_token_expires_after_the_configured_age_and_records_its_use(db: Databa
     assert unknown.value.reason == "invalid_token"
 
 
-def test_tokens_of_a_round_one_table_keep_working_and_become_revocable_one_by_one(db: Database) -> None:
+def test_tokens_of_a_round_one_table_keep_working_and_become_revocable_one_by_one(raw_db: Database) -> None:
+    db = raw_db
     with db.transaction() as tx:
         tx.execute("CREATE TABLE users (user_id TEXT PRIMARY KEY, role TEXT NOT NULL, district TEXT, "
                    "name TEXT, phone TEXT, created_at TEXT NOT NULL)")
@@ -67,11 +75,12 @@ def test_tokens_of_a_round_one_table_keep_working_and_become_revocable_one_by_on
         for secret in ("slt_old-one", "slt_old-two"):
             tx.execute("INSERT INTO user_tokens VALUES (?, '6f1c1f4e-8d5e-4b0e-9d7a-2d9f6f0c1a11', ?)",
                        (token_hash(secret), datetime.now(UTC).isoformat()))
+    migrations.upgrade(db.url)
     users = UserDirectory(db)
     admin = users.authenticate("slt_old-one")
     tokens = users.tokens(admin.user_id)
     assert len(tokens) == 2 and all(info.expires_at > datetime.now(UTC) + timedelta(days=89) for info in tokens)
-    UserDirectory(db)  # a second start finds the columns there and changes nothing
+    migrations.upgrade(db.url)  # a second start finds the columns there and changes nothing
     assert [t.token_id for t in users.tokens(admin.user_id)] == [t.token_id for t in tokens]
     assert users.revoke_token(admin.user_id, tokens[0].token_id)
     assert not users.revoke_token(admin.user_id, tokens[0].token_id)
