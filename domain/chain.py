@@ -8,17 +8,21 @@ from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, AggregateEvent, CanInitAggregate
+from eventsourcing.domain import Aggregate, CanInitAggregate
 from eventsourcing.utils import get_topic, register_topic
 
 from domain.actors import CommandContext
 from domain.canonical import GENESIS_HASH, chain_hash
 
 
-class ChainedEvent(AggregateEvent):
-    """Base of every stored domain event; subclasses get a stable explicit topic from their name."""
+class ChainedEvent(Aggregate.Event):
+    """Base of every stored domain event; subclasses get a stable explicit topic from their name.
+
+    A subclass of `Aggregate.Event` (which adds nothing to `AggregateEvent`) so that an aggregate may
+    name its own event classes as its `Event` and `Created`."""
 
     TOPIC_PREFIX: ClassVar[str] = "siteledger"
+    TOPIC: ClassVar[str]  # set on every subclass, below
 
     actor_id: UUID
     actor_role: str
@@ -29,11 +33,14 @@ class ChainedEvent(AggregateEvent):
     prev_hash: str
     event_hash: str
 
+    if TYPE_CHECKING:  # eventsourcing's metaclass makes every subclass a dataclass of its fields
+        def __init__(self, *args: Any, **fields: Any) -> None: ...
+
     def __init_subclass__(cls) -> None:
         super().__init_subclass__()
         if "TOPIC" not in cls.__dict__:
-            cls.TOPIC = f"{cls.TOPIC_PREFIX}:{cls.__name__}"  # type: ignore[attr-defined]
-        register_topic(cls.TOPIC, cls)  # type: ignore[attr-defined]
+            cls.TOPIC = f"{cls.TOPIC_PREFIX}:{cls.__name__}"
+        register_topic(cls.TOPIC, cls)
 
     def mutate(self, aggregate: Any) -> Any:
         result = super().mutate(aggregate)
@@ -63,7 +70,7 @@ def device_time_of(event: ChainedEvent, site_tz: tzinfo) -> datetime | None:
 def event_digest(event: ChainedEvent) -> str:
     """The hash an event must carry: over every field but the hash itself, chained by `prev_hash`."""
     fields = {k: v for k, v in vars(event).items() if k != "event_hash"}
-    return chain_hash(event.prev_hash, type(event).TOPIC, fields)  # type: ignore[attr-defined]
+    return chain_hash(event.prev_hash, type(event).TOPIC, fields)
 
 
 def command_metadata(ctx: CommandContext) -> dict[str, Any]:
@@ -99,15 +106,17 @@ class ChainedAggregate(Aggregate):
         chain_head: str
 
     @classmethod
-    def _create(  # type: ignore[override]
+    def _create(
         cls,
         event_class: type[CanInitAggregate[UUID]],
         *,
-        id: UUID,
+        id: UUID | None = None,
         **kwargs: Any,
     ) -> Self:
+        if id is None or not issubclass(event_class, ChainedEvent):
+            raise TypeError(f"{cls.__name__} is created by a ChainedEvent, with an id")
         kwargs.setdefault("timestamp", event_class.create_timestamp())
-        draft = event_class(  # type: ignore[call-arg]
+        draft = event_class(
             originator_id=id,
             originator_version=cls.INITIAL_VERSION,
             originator_topic=get_topic(cls),
@@ -115,7 +124,7 @@ class ChainedAggregate(Aggregate):
             event_hash="",
             **kwargs,
         )
-        digest = event_digest(draft)  # type: ignore[arg-type]
+        digest = event_digest(draft)
         return super()._create(
             event_class, id=id, prev_hash=GENESIS_HASH, event_hash=digest, **kwargs
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.domain import AggregateCreated
+from eventsourcing.domain import Aggregate
 from eventsourcing.utils import register_topic
 
 from domain.acceptance import AcceptanceRule
@@ -24,7 +24,7 @@ class ProjectEvent(ChainedEvent):
 register_topic(ProjectEvent.TOPIC, ProjectEvent)
 
 
-class ProjectRegistered(ProjectEvent, AggregateCreated):
+class ProjectRegistered(ProjectEvent, Aggregate.Created):
     name: str
     district: str
     street_office: str

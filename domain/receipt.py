@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.domain import Aggregate, AggregateCreated
+from eventsourcing.domain import Aggregate
 
 from domain.rules import IdempotencyKeyReused
 
@@ -20,7 +20,7 @@ class CommandReceipt(Aggregate):
     class Event(Aggregate.Event):
         TOPIC = "siteledger.receipt:Event"
 
-    class Issued(Event, AggregateCreated):
+    class Issued(Event, Aggregate.Created):
         TOPIC = "siteledger.receipt:Issued"
         command: str
         fingerprint: str

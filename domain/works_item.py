@@ -45,6 +45,9 @@ class WorksItem(AcceptanceRounds, ChainedAggregate):
         project_id: UUID
         kind: str
         template: FrozenTemplate
+        title: str
+        location: str
+        contractor_id: UUID | None
         links: dict[str, str]
         state: str
         hold_points: dict[str, dict[str, Any]]

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.domain import AggregateCreated
+from eventsourcing.domain import Aggregate
 from eventsourcing.utils import register_topic
 
 from domain.chain import ChainedEvent
@@ -26,7 +26,7 @@ class WorksItemEvent(ChainedEvent):
 register_topic(WorksItemEvent.TOPIC, WorksItemEvent)
 
 
-class Registered(WorksItemEvent, AggregateCreated):
+class Registered(WorksItemEvent, Aggregate.Created):
     project_id: UUID
     kind: str
     template: dict[str, Any]
