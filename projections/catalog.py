@@ -11,7 +11,7 @@ from projections.driver import Batch
 
 class Catalog:
     name = "catalog"
-    topics = (ProjectRegistered.TOPIC, Registered.TOPIC)  # type: ignore[attr-defined]
+    topics = (ProjectRegistered.TOPIC, Registered.TOPIC)
     tables = ("catalog_projects", "catalog_items")
     ddl = (
         "CREATE TABLE IF NOT EXISTS catalog_projects (project_id TEXT PRIMARY KEY, name TEXT NOT NULL, "

@@ -61,7 +61,7 @@ class Dashboard:
             row = batch.tx.execute("SELECT district FROM dash_projects WHERE project_id = ?",
                                    (str(item.project_id),)).fetchone()
             batch.cache[key] = row[0] if row else ""
-        return batch.cache[key]  # type: ignore[no-any-return]
+        return batch.cache[key]
 
     def flush(self, batch: Batch) -> None:
         for item in STATES.save(batch):

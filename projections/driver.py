@@ -29,10 +29,19 @@ class Batch:
 
 
 class ReadModel(Protocol):
-    name: str
-    topics: tuple[str, ...]  # empty: every event
-    ddl: tuple[str, ...]
-    tables: tuple[str, ...]
+    """Its name, topics, DDL and tables are only read (properties), so a class constant of any tuple fits."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def topics(self) -> tuple[str, ...]: ...  # empty: every event
+
+    @property
+    def ddl(self) -> tuple[str, ...]: ...
+
+    @property
+    def tables(self) -> tuple[str, ...]: ...
 
     def apply(self, event: Any, position: int, batch: Batch) -> None: ...
 

@@ -35,7 +35,7 @@ class ItemStates:
     def get(self, batch: Batch, item_id: UUID) -> WorksItem | None:
         key = (self.table, item_id)
         if key in batch.cache:
-            return batch.cache[key]  # type: ignore[no-any-return]
+            return batch.cache[key]
         row = batch.tx.execute(f"SELECT template, state FROM {self.table} WHERE item_id = ?",
                                (str(item_id),)).fetchone()
         item = None

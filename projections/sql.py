@@ -51,14 +51,14 @@ class Database:
             with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
                 yield _Tx(self, cur)
         else:
-            conn = self._sqlite()
-            conn.execute("BEGIN IMMEDIATE")
+            lite = self._sqlite()
+            lite.execute("BEGIN IMMEDIATE")
             try:
-                yield _Tx(self, conn.cursor())
+                yield _Tx(self, lite.cursor())
             except BaseException:
-                conn.execute("ROLLBACK")
+                lite.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
+            lite.execute("COMMIT")
 
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
         if self.is_postgres:
