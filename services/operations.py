@@ -56,7 +56,7 @@ def check(container: Container) -> list[tuple[str, bool, str]]:
 
 def aggregate_ids(container: Container) -> Iterator[tuple[str, UUID]]:
     """Every project and works item, from the log itself (not a read model someone could have edited)."""
-    topics = {ProjectRegistered.TOPIC: "project", Registered.TOPIC: "works_item"}  # type: ignore[attr-defined]
+    topics = {ProjectRegistered.TOPIC: "project", Registered.TOPIC: "works_item"}
     start = 0
     while True:
         notes = container.ledger.recorder.select_notifications(start, 1000, topics=list(topics),
@@ -64,7 +64,7 @@ def aggregate_ids(container: Container) -> Iterator[tuple[str, UUID]]:
         if not notes:
             return
         for note in notes:
-            yield topics[note.topic], note.originator_id
+            yield topics[note.topic], UUID(str(note.originator_id))  # typed UUID | str; ours are UUIDs
         start = notes[-1].id
 
 

@@ -61,7 +61,7 @@ def client_address(request: Request) -> str:
 
 
 def limiter(request: Request) -> FailureLimit:
-    return request.app.state.auth_failure_limit  # type: ignore[no-any-return]
+    return request.app.state.auth_failure_limit
 
 
 def install(app: FastAPI, per_minute: int) -> None:

@@ -25,7 +25,7 @@ class H11WithHeadDeadline(H11Protocol):
     _head_timer: asyncio.TimerHandle | None = None
     _served: object = None  # the request cycle that was current when the deadline was set
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # as uvicorn
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # as uvicorn's own (Transport)
         super().connection_made(transport)
         self._await_head()
 

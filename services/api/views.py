@@ -104,7 +104,7 @@ def event_view(event: ChainedEvent, users: UserDirectory | None = None) -> dict[
     data = {k: v for k, v in vars(event).items() if k not in EVENT_METADATA}
     view = {
         "version": event.originator_version, "type": type(event).__name__,
-        "topic": type(event).TOPIC,  # type: ignore[attr-defined]
+        "topic": type(event).TOPIC,
         "server_time": event.timestamp.isoformat(),
         "device_time": event.device_time.isoformat() if event.device_time else None,
         "actor_id": str(event.actor_id), "actor_role": event.actor_role,

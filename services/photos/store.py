@@ -116,7 +116,7 @@ class PhotoStore:
                 return None
             raise refusals.store_unavailable() from error
         try:
-            return json.loads(response.read())  # type: ignore[no-any-return]
+            return json.loads(response.read())
         finally:
             response.close()
             response.release_conn()

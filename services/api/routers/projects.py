@@ -21,7 +21,7 @@ router = APIRouter(prefix="/projects", tags=["projects"])
 
 
 @router.post("", status_code=201, response_model=CommandOutcome, responses=problems(PROJECT_COMMAND))
-def register_project(body: s.ProjectCreate, user: CurrentUser, container: ContainerDep,  # type: ignore[valid-type]
+def register_project(body: s.ProjectCreate, user: CurrentUser, container: ContainerDep,
                      headers: Headers) -> JSONResponse:
     command, recorded_at = s.to_command(c.RegisterProject, body)
     return execute(container, user, headers, command, recorded_at)
@@ -55,7 +55,7 @@ def get_project(project_id: str, user: CurrentUser, container: ContainerDep, res
 
 @router.post("/{project_id}/assignments", status_code=201, response_model=CommandOutcome,
              responses=problems(PROJECT_COMMAND, {422: ("assignee_not_supervisor_or_contractor",)}))
-def assign(project_id: str, body: s.AssignmentCreate, user: CurrentUser,  # type: ignore[valid-type]
+def assign(project_id: str, body: s.AssignmentCreate, user: CurrentUser,
            container: ContainerDep, headers: Headers) -> JSONResponse:
     require_role(user, Role.ADMIN)
     assignee = container.users.get(vars(body)["user_id"])  # the body's model is built at import: mypy cannot see it
@@ -78,7 +78,7 @@ def unassign(project_id: str, user_id: str, user: CurrentUser, container: Contai
 
 @router.post("/{project_id}/residents-group/members", status_code=201, response_model=MemberAdded,
              responses=problems(PROJECT_COMMAND, {422: ("member_must_be_resident",)}))
-def add_member(project_id: str, body: s.MemberCreate, user: CurrentUser,  # type: ignore[valid-type]
+def add_member(project_id: str, body: s.MemberCreate, user: CurrentUser,
                container: ContainerDep, headers: Headers) -> JSONResponse:
     require_role(user, Role.ADMIN)
     resident = container.users.get(vars(body)["user_id"])
@@ -98,7 +98,7 @@ def remove_member(project_id: str, member_id: str, user: CurrentUser, container:
 
 
 @router.put("/{project_id}/acceptance-rule", response_model=CommandOutcome, responses=problems(PROJECT_COMMAND))
-def set_acceptance_rule(project_id: str, body: s.AcceptanceRuleUpdate, user: CurrentUser,  # type: ignore[valid-type]
+def set_acceptance_rule(project_id: str, body: s.AcceptanceRuleUpdate, user: CurrentUser,
                         container: ContainerDep, headers: Headers) -> JSONResponse:
     command, recorded_at = s.to_command(c.SetAcceptanceRule, body, project_id=as_uuid(project_id, "project"))
     return execute(container, user, headers, command, recorded_at, status=200)

@@ -1,6 +1,7 @@
 """Works items: registration, every command on an item, its state, its raw log and its verification."""
 
 import re
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from fastapi import APIRouter, Query, Response
@@ -23,7 +24,7 @@ ITEM = "/works-items/{item_id}"
 @router.post("/projects/{project_id}/works-items", status_code=201, response_model=m.CommandOutcome,
              responses=problems(PROJECT_COMMAND, {404: ("works_item_not_found",), 422: (
                  "unknown_works_kind", "hold_point_not_in_template", "missing_linked_item")}))
-def register_item(project_id: str, body: s.WorksItemCreate, user: CurrentUser,  # type: ignore[valid-type]
+def register_item(project_id: str, body: s.WorksItemCreate, user: CurrentUser,
                   container: ContainerDep, headers: Headers) -> JSONResponse:
     command, recorded_at = s.to_command(c.RegisterWorksItem, body, project_id=as_uuid(project_id, "project"))
     return execute(container, user, headers, command, recorded_at)
@@ -95,16 +96,17 @@ def _item_command(path: str, command: type[c.Command], body_model: Any, status: 
         cmd, recorded_at = s.to_command(command, body or body_model(), **path)
         return execute(container, user, headers, cmd, recorded_at, status=status)
 
+    route: Callable[..., JSONResponse]  # one of three signatures: FastAPI reads the path parameters from it
     if "{defect_id}" in path:
         def route(item_id: str, defect_id: str, user: CurrentUser, container: ContainerDep,
                   headers: Headers, body: body_model | None = None) -> JSONResponse:
             return run(container, user, headers, body, item_id=as_uuid(item_id, "works_item"), defect_id=defect_id)
     elif "{round_no}" in path:
-        def route(item_id: str, round_no: int, user: CurrentUser, container: ContainerDep,  # type: ignore[misc]
+        def route(item_id: str, round_no: int, user: CurrentUser, container: ContainerDep,
                   headers: Headers, body: body_model | None = None) -> JSONResponse:
             return run(container, user, headers, body, item_id=as_uuid(item_id, "works_item"), round_no=round_no)
     else:
-        def route(item_id: str, user: CurrentUser, container: ContainerDep,  # type: ignore[misc]
+        def route(item_id: str, user: CurrentUser, container: ContainerDep,
                   headers: Headers, body: body_model | None = None) -> JSONResponse:
             return run(container, user, headers, body, item_id=as_uuid(item_id, "works_item"))
 

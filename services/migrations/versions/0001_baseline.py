@@ -18,7 +18,7 @@ depends_on = None
 TEXT, BIG = sa.Text(), sa.BigInteger()
 
 
-def _tables() -> dict[str, list[sa.Column]]:  # type: ignore[type-arg]
+def _tables() -> dict[str, list[sa.Column]]:
     return {
         "users": [sa.Column("user_id", TEXT, primary_key=True), sa.Column("role", TEXT, nullable=False),
                   sa.Column("district", TEXT), sa.Column("name", TEXT), sa.Column("phone", TEXT),
