@@ -6,6 +6,7 @@ import contextlib
 import random
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 from uuid import UUID
@@ -150,7 +151,7 @@ class SiteLedger(Application):
             return _with_position(outcome, recordings, {change.target.id, *(a.id for a in change.also)})
         raise ConcurrencyConflict(current="?", expected="?")
 
-    def execute_many(self, commands: list[tuple[CommandContext, Command]]) -> list[Outcome | DomainError]:
+    def execute_many(self, commands: Sequence[tuple[CommandContext, Command]]) -> list[Outcome | DomainError]:
         """Many commands (a tablet's queue), saved together in as few transactions as possible.
 
         Each keeps its own receipt, so each stays idempotent. A command on an aggregate already changed
