@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 from domain import commands as c
 from domain.actors import Actor, CommandContext, Role
 from domain.application import Outcome, SiteLedger
+from domain.chain import ChainedEvent
 from domain.templates import builtin_catalog
 
 DISTRICT = "徐汇区"
@@ -120,6 +121,13 @@ class World:
         return self.run(resident, c.SignAcceptance(
             item_id=item_id, round_no=round_no, decision=decision, reason=reason,
             subject_hash=subject_hash))
+
+    def events(self, aggregate_id: UUID) -> list[ChainedEvent]:
+        """The aggregate's log as the domain's own events (the store types them as a bare protocol)."""
+        stored = list(self.app.events.get(aggregate_id))
+        events = [e for e in stored if isinstance(e, ChainedEvent)]
+        assert len(events) == len(stored), "every stored event is a ChainedEvent"
+        return events
 
     def event_types(self, aggregate_id: UUID) -> list[str]:
         return [type(e).__name__ for e in self.app.events.get(aggregate_id)]

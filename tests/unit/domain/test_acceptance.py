@@ -17,6 +17,7 @@ from domain.rules import (
     RoundNotOpen,
     SignedContentMismatch,
 )
+from domain.works_item_events import ResidentSigned
 from tests.support import World, inspection
 
 RULE = AcceptanceRule()
@@ -81,7 +82,8 @@ def test_only_members_at_the_rounds_opening_sign_once_and_bound_to_the_subject(w
         world.sign(world.residents[0], item_id, round_no, subject, decision="reject", reason="改主意")
     with pytest.raises(RoundNotOpen):
         world.sign(world.residents[1], item_id, round_no + 1, subject)
-    event = list(world.app.events.get(item_id))[-1]
+    event = world.events(item_id)[-1]
+    assert isinstance(event, ResidentSigned)
     assert event.subject_hash == subject and len(event.signature_digest) == 64
 
 

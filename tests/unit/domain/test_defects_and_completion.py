@@ -1,5 +1,7 @@
 """Defects from raising to closing, separation of duties, and what completion requires."""
 
+from uuid import UUID
+
 import pytest
 
 from domain import commands as c
@@ -17,13 +19,13 @@ from domain.rules import (
 from tests.support import World, inspection, photo
 
 
-def raise_defect(world: World, item_id, hold_point=None) -> str:  # type: ignore[no-untyped-def]
+def raise_defect(world: World, item_id: UUID, hold_point: str | None = None) -> str:
     out = world.run(world.station, c.RaiseDefect(item_id=item_id, severity="critical", description="燃气管距离不足",
                                                  hold_point=hold_point, due_date="2026-12-01"))
     return out.result["defect_id"]
 
 
-def rectify(world: World, item_id, defect_id, actor=None) -> None:  # type: ignore[no-untyped-def]
+def rectify(world: World, item_id: UUID, defect_id: str, actor: Actor | None = None) -> None:
     world.run(actor or world.contractor, c.ReportRectification(
         item_id=item_id, defect_id=defect_id, description="已迁移", photos=[photo("fixed")]))
 

@@ -55,13 +55,14 @@ def apply_step(world: World, item_id: Any, action: str, arg: Any) -> None:
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=st.lists(step, min_size=1, max_size=25), victim=st.integers(0, 10_000), field=st.integers(0, 50))
-def test_replay_gives_the_same_state_and_any_alteration_breaks_the_chain(steps, victim, field) -> None:  # type: ignore[no-untyped-def]
+def test_replay_gives_the_same_state_and_any_alteration_breaks_the_chain(
+        steps: list[tuple[str, Any]], victim: int, field: int) -> None:
     world = World(SiteLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}))
     item_id = world.new_item()
     for action, arg in steps:
         apply_step(world, item_id, action, arg)
     live = world.app.get_item(item_id)
-    events = list(world.app.events.get(item_id))
+    events = world.events(item_id)
     replayed = None
     for event in events:
         replayed = event.mutate(replayed)

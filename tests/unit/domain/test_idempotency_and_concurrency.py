@@ -3,6 +3,7 @@
 import pytest
 
 from domain import commands as c
+from domain.application import Outcome
 from domain.rules import ConcurrencyConflict, IdempotencyKeyReused
 from tests.support import World, inspection
 
@@ -72,7 +73,9 @@ def test_execute_many_saves_together_keeps_each_command_idempotent_and_refusals_
     results = world.app.execute_many(batch)
     assert [type(r).__name__ for r in results] == ["Outcome", "Outcome", "Outcome", "HoldPointOutOfOrder", "Outcome"]
     assert isinstance(results[3], HoldPointOutOfOrder)
-    assert results[4].replayed and results[4].events == results[0].events  # type: ignore[union-attr]
+    replayed, original = results[4], results[0]
+    assert isinstance(replayed, Outcome) and isinstance(original, Outcome)
+    assert replayed.replayed and replayed.events == original.events
     assert world.event_types(first) == ["Registered", "InspectionRecorded", "InspectionRecorded"]
     assert world.event_types(second) == ["Registered", "InspectionRecorded"]
     again = world.app.execute_many(batch)  # the whole batch retried: nothing new

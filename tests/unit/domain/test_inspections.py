@@ -3,6 +3,7 @@
 import pytest
 
 from domain import commands as c
+from domain.actors import Actor
 from domain.errors import DomainError
 from domain.rules import (
     FailedInspectionNeedsDefect,
@@ -16,12 +17,13 @@ from domain.rules import (
     StopWorkInForce,
     UnknownHoldPoint,
 )
+from domain.works_item_events import InspectionRecorded
 from tests.support import World, inspection, photo
 
 DEFECT = {"severity": "major", "description": "沟槽支护不足"}
 
 
-def refused(world: World, error: type[DomainError], command: c.Command, actor=None) -> DomainError:  # type: ignore[no-untyped-def]
+def refused(world: World, error: type[DomainError], command: c.Command, actor: Actor | None = None) -> DomainError:
     item_id = getattr(command, "item_id", None)
     before = world.event_types(item_id) if item_id else None
     with pytest.raises(error) as raised:
@@ -34,7 +36,7 @@ def refused(world: World, error: type[DomainError], command: c.Command, actor=No
 def test_a_passing_inspection_is_recorded_with_its_metadata(world: World) -> None:
     item_id = world.new_item()
     world.run(world.supervisor, inspection(item_id, "survey_and_marking"))
-    event = list(world.app.events.get(item_id))[-1]
+    event = world.events(item_id)[-1]
     assert type(event).__name__ == "InspectionRecorded"
     assert event.actor_id == world.supervisor.user_id and event.actor_role == "supervisor"
     assert event.device_id == "tablet-01" and len(event.event_hash) == 64
@@ -131,7 +133,8 @@ def test_an_elevator_without_a_linked_pipe_item_cannot_clear_it(world: World) ->
 def test_station_inspections_are_spot_checks(world: World) -> None:
     item_id = world.new_item()
     world.run(world.station, inspection(item_id, "survey_and_marking"))
-    assert list(world.app.events.get(item_id))[-1].spot_check is True
+    event = world.events(item_id)[-1]
+    assert isinstance(event, InspectionRecorded) and event.spot_check is True
 
 
 def test_quantities_come_from_passing_measurements(world: World) -> None:

@@ -1,6 +1,7 @@
 """Templates are data: the built-in kinds, a new kind added without code, and their limits."""
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -8,9 +9,10 @@ from pydantic import ValidationError
 from domain.inspection import validate_inspection
 from domain.rules import InspectionLimitsNotMet, UnknownWorksKind
 from domain.templates import TemplateCatalog, builtin_catalog
+from domain.templates.model import HoldPointSpec, WorksKindTemplate
 from tests.support import VALID
 
-ROOF = {
+ROOF: dict[str, Any] = {
     "code": "roof_waterproofing",
     "name_zh": "屋面防水",
     "name_en": "Roof waterproofing",
@@ -25,6 +27,12 @@ ROOF = {
 }
 
 
+def hold_point(template: WorksKindTemplate, code: str) -> HoldPointSpec:
+    spec = template.hold_point(code)
+    assert spec is not None, code
+    return spec
+
+
 def test_builtin_kinds_have_chinese_and_english_names_and_ordered_hold_points() -> None:
     catalog = builtin_catalog()
     codes = {t.code: [hp.code for hp in t.hold_points] for t in catalog}
@@ -35,15 +43,15 @@ def test_builtin_kinds_have_chinese_and_english_names_and_ordered_hold_points() 
         for hp in template.hold_points:
             assert hp.name_zh and hp.name_en
     pipe = catalog.get("pipe_relocation")
-    assert pipe.hold_point("backfill_restoration").after == ("concealed_works",)
-    assert pipe.hold_point("concealed_works").min_photos == 1
+    assert hold_point(pipe, "backfill_restoration").after == ("concealed_works",)
+    assert hold_point(pipe, "concealed_works").min_photos == 1
 
 
 def test_a_new_kind_is_added_as_data_and_its_checks_apply() -> None:
     catalog = builtin_catalog()
     template = catalog.register(ROOF)
     assert "roof_waterproofing" in catalog
-    spec = template.hold_point("flood_test")
+    spec = hold_point(template, "flood_test")
     with pytest.raises(InspectionLimitsNotMet):
         validate_inspection(spec, "pass", {"hours": "12"}, {}, ["a" * 64])
     assert validate_inspection(spec, "pass", {"hours": "24"}, {}, ["a" * 64]) == {"hours": Decimal("24")}
@@ -70,7 +78,7 @@ def _pressure(**changes: str) -> dict[str, str]:
     return {**VALID["pressure_test"]["measurements"], **changes}
 
 
-SPEC = builtin_catalog().get("pipe_relocation").hold_point("pressure_test")
+SPEC = hold_point(builtin_catalog().get("pipe_relocation"), "pressure_test")
 
 
 @pytest.mark.parametrize(
@@ -99,7 +107,7 @@ def test_pressure_test_limits_are_parameters_per_pipe_material(changes: dict[str
     validate_inspection(SPEC, "fail", _pressure(**changes), {}, photos)
 
 
-CONSENT = builtin_catalog().get("elevator_installation").hold_point("owner_consent")
+CONSENT = hold_point(builtin_catalog().get("elevator_installation"), "owner_consent")
 
 
 @pytest.mark.parametrize(
