@@ -11,7 +11,7 @@ closed) and a stop-work order (ordered, lifted), until the store holds about `--
   while the broker acknowledges the one before). Events counts the non-receipt notifications (checked
   by reading both topics back from the start, untimed). Beside it:
   - encode_only: what the relay does without Kafka (read the log in pages of 1000, `mapper.to_domain_event`,
-    `encode(envelope(...))`), which is also how the raw producer's messages are made (untimed there);
+    `encode_event(...)`), which is also how the raw producer's messages are made (untimed there);
   - raw_streaming: a bare `kafka_clients.producer(settings)` sends the very same keys and values to a scratch topic
     with as many partitions, then one flush;
   - raw_batched: the same, but flushing and waiting for every ack each 1000 messages, as the relay does.
@@ -49,7 +49,7 @@ from domain import commands as c
 from domain.chain import ChainedEvent
 from services.bootstrap import Container, build, build_kafka_driver, build_relay
 from services.bus import kafka_clients
-from services.bus.envelope import encode, envelope
+from services.bus.envelope import encode_event
 from services.bus.relay import Relay
 from services.settings import Settings
 from services.tansu import TansuBroker
@@ -145,7 +145,7 @@ def encode_all(store: Container, relay: Relay) -> tuple[list[tuple[bytes, bytes]
             event = cast(ChainedEvent, app.mapper.to_domain_event(note))
             if relay._topic_for(event) is not None:
                 messages.append((str(event.originator_id).encode(),
-                                 encode(envelope(event, note.id, relay.source))))
+                                 encode_event(event, note.id, relay.source)))
         start = notes[-1].id
     return messages, time.perf_counter() - started
 
@@ -298,7 +298,7 @@ class Polls:
             records = poll_once(*args, **kwargs)
             if self.recording:
                 self.rows.append((records, waited[0], time.perf_counter() - t))
-            return records  # type: ignore[no-any-return]
+            return records
 
         driver.consumer.poll, driver.poll_once = timed_poll, timed_poll_once
 

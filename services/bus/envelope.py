@@ -24,7 +24,7 @@ class UnknownEventType(ValueError):
 
 def aggregate_kind(event: ChainedEvent) -> str:
     """'works_item' or 'project', from the event's explicit topic (siteledger.works_item:InspectionRecorded)."""
-    topic: str = type(event).TOPIC  # type: ignore[attr-defined]  # set on every subclass by ChainedEvent
+    topic: str = type(event).TOPIC  # set on every subclass by ChainedEvent
     return topic.split(":")[0].removeprefix("siteledger.")
 
 
@@ -52,6 +52,20 @@ def envelope(event: ChainedEvent, position: int, source: str) -> dict[str, Any]:
 
 def encode(value: dict[str, Any]) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def encode_event(event: ChainedEvent, position: int, source: str) -> bytes:
+    """`encode(envelope(...))`, faster: the contract serialises itself (pydantic-core), the envelope around it."""
+    contract = contract_for(event)
+    head = {
+        "specversion": "1.0", "id": f"{event.originator_id}-{event.originator_version}",
+        "source": f"{source}/{aggregate_kind(event)}", "type": contract.TYPE, "dataschema": SCHEMA_URN + contract.TYPE,
+        "subject": str(event.originator_id), "time": event.timestamp.isoformat(),
+        "datacontenttype": "application/json", "position": position, "aggregateversion": event.originator_version,
+        "requestid": event.request_id,
+    }
+    data = contract.from_domain(event).model_dump_json().encode()
+    return encode(head)[:-1] + b',"data":' + data + b"}"
 
 
 @dataclass(frozen=True)

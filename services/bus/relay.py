@@ -29,7 +29,7 @@ from domain.chain import ChainedEvent
 from domain.project import ProjectEvent
 from domain.works_item_events import WorksItemEvent
 from projections.sql import Database
-from services.bus.envelope import encode, envelope
+from services.bus.envelope import encode_event
 
 log = logging.getLogger("siteledger.relay")
 
@@ -243,7 +243,7 @@ class Relay:
             event = cast(ChainedEvent, self.app.mapper.to_domain_event(note))  # every non-receipt is one
             topic = self._topic_for(event)
             if topic is not None:
-                value = encode(envelope(event, note.id, self.source))
+                value = encode_event(event, note.id, self.source)
                 if event.request_id:
                     pending.request_ids.add(event.request_id)
                 pending.futures.append(self.producer.send(topic, key=str(event.originator_id).encode(), value=value))
