@@ -21,15 +21,18 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+import anyio
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from domain.fields import OptionalShortText
 from projections.sql import Database
 from services.api.errors import ApiError
 from services.photos import refusals
@@ -43,6 +46,11 @@ DDL = ("CREATE TABLE IF NOT EXISTS photo_uploads (upload_id TEXT PRIMARY KEY, us
        "filename TEXT, created_at TEXT NOT NULL)",)
 COLUMNS = "upload_id, user_id, size, upload_offset, sha256, project_id, works_item_id, filename, created_at"
 SWEEP_BATCH = 200
+LOCK_POLL_S = 0.02
+# The file name a person gave the photo is kept as evidence: trimmed, one line, nothing hidden (U+202E can make
+# `gpj.exe` read as `exe.jpg`), as every human-readable field. Both doors (JSON and tus metadata) use this.
+Filename = OptionalShortText
+FILENAME = TypeAdapter(Filename)
 
 
 class UploadStart(BaseModel):
@@ -50,9 +58,9 @@ class UploadStart(BaseModel):
 
     size: int = Field(gt=0)
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$")
-    project_id: str | None = None
-    works_item_id: str | None = None
-    filename: str | None = Field(default=None, max_length=255)
+    project_id: str | None = Field(default=None, max_length=64)
+    works_item_id: str | None = Field(default=None, max_length=64)
+    filename: Filename | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +92,11 @@ class Written:
 
 def not_found() -> ApiError:
     return refusals.refused(404, "upload_not_found", "No such upload", "上传任务不存在或已完成")
+
+
+def locked() -> ApiError:
+    return refusals.refused(423, "upload_locked", "Another request is writing this upload",
+                            "另一请求正在写入该上传任务，请稍后从服务器的位置续传")
 
 
 def offset_mismatch(server_offset: int) -> ApiError:
@@ -178,15 +191,33 @@ class ResumableUploads:
     def lock(self, upload_id: str, timeout_s: float = 5.0) -> Iterator[None]:
         """One writer per upload in this process: a resent piece waits for (or is refused while) an older
         request still stores what it received. Across processes the offset's compare-and-set still holds."""
-        with self._locks_guard:
-            lock = self._locks.setdefault(upload_id, threading.Lock())
+        lock = self._lock_of(upload_id)
         if not lock.acquire(timeout=timeout_s):
-            raise refusals.refused(423, "upload_locked", "Another request is writing this upload",
-                                   "另一请求正在写入该上传任务，请稍后从服务器的位置续传")
+            raise locked()
         try:
             yield
         finally:
             lock.release()
+
+    @asynccontextmanager
+    async def locked(self, upload_id: str, timeout_s: float = 5.0) -> AsyncIterator[None]:
+        """The same lock, waited for on the event loop: a request queued behind a write to a hung store holds
+        no thread while it waits, and a cancelled wait leaves nothing acquired (a thread blocked in
+        `acquire` would take the lock after its request is gone, and keep it)."""
+        lock = self._lock_of(upload_id)
+        deadline = time.monotonic() + timeout_s
+        while not lock.acquire(blocking=False):
+            if time.monotonic() >= deadline:
+                raise locked()
+            await anyio.sleep(LOCK_POLL_S)
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def _lock_of(self, upload_id: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(upload_id, threading.Lock())
 
     # --- expiry -------------------------------------------------------------------------------------
 
@@ -247,7 +278,7 @@ class ResumableUploads:
     def start(self, user: User, body: dict[str, Any]) -> dict[str, Any]:
         request = UploadStart.model_validate(body)
         upload = self.create(user, request.size, request.sha256, request.project_id, request.works_item_id,
-                             request.filename)
+                             request.filename or None)
         return {"upload_id": upload.upload_id, "offset": 0, "size": upload.size,
                 "expires_at": upload.expires_at.isoformat(), **self.limits()}
 

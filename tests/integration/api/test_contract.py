@@ -13,7 +13,7 @@ from tests.integration.api.test_users_and_projects import problem
 
 pytestmark = pytest.mark.integration
 PROBLEM_REF = "#/components/schemas/Problem"
-TUS = "/api/v1/tus/"  # the tus protocol's routes (bodiless answers, their own codes) are not documented yet
+PUBLIC = {"OPTIONS /api/v1/tus/photos", "OPTIONS /api/v1/tus/photos/{upload_id}"}  # tus discovery needs no token
 
 
 def _operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -42,8 +42,6 @@ def test_every_operation_documents_its_answers_problems_and_headers(api: ApiWorl
     commands = 0
     for method, path, operation in _operations(schema):
         label = f"{method} {path}"
-        if path.startswith(TUS):
-            continue
         assert not any(p["name"].lower() == "authorization" for p in operation.get("parameters", [])), label
         success = {s: r for s, r in operation["responses"].items() if s.startswith("2")}
         assert success, label
@@ -51,7 +49,8 @@ def test_every_operation_documents_its_answers_problems_and_headers(api: ApiWorl
             for media, body in response.get("content", {}).items():
                 if media == "application/json":  # a named model, never the `{}` a client cannot type
                     assert body["schema"].get("$ref") or body["schema"].get("anyOf"), (label, status, body)
-        if not path.startswith("/api/v1/") or path.endswith(("/healthz", "/readyz")):
+        if not path.startswith("/api/v1/") or path.endswith(("/healthz", "/readyz")) or label in PUBLIC:
+            assert "security" not in operation, label
             continue
         assert operation["security"] == [{"bearer": []}], label
         assert {"unauthenticated", "invalid_token", "token_expired"} <= _problem_codes(operation, 401), label
@@ -195,3 +194,49 @@ def test_an_unknown_works_kind_is_absent_not_an_invalid_request(api: ApiWorld) -
     route = api.client.get("/openapi.json").json()["paths"]["/api/v1/works-kinds/{code}"]["get"]
     assert _problem_codes(route, 404) == {"works_kind_not_found"}
     assert "unknown_works_kind" not in _problem_codes(route, 422)
+
+
+def test_the_tus_routes_document_bodiless_answers_their_headers_and_their_codes(api: ApiWorld) -> None:
+    paths = api.client.get("/openapi.json").json()["paths"]
+    tus = {f"{method.upper()} {path}": operation for path, item in paths.items() if path.startswith("/api/v1/tus/")
+           for method, operation in item.items()}
+    one = "/api/v1/tus/photos/{upload_id}"
+    assert set(tus) == {"OPTIONS /api/v1/tus/photos", "POST /api/v1/tus/photos", f"OPTIONS {one}", f"HEAD {one}",
+                        f"PATCH {one}", f"DELETE {one}"}
+
+    def answers(label: str, status: int) -> dict[str, Any]:
+        response = tus[label]["responses"][str(status)]
+        assert "content" not in response, label  # tus answers carry no body: their headers are the answer
+        return {name: header for name, header in response["headers"].items() if header["required"]}
+
+    def headers(label: str) -> dict[str, Any]:
+        return {p["name"]: p for p in tus[label].get("parameters", []) if p["in"] == "header"}
+
+    assert set(answers("OPTIONS /api/v1/tus/photos", 204)) == {
+        "Tus-Resumable", "Tus-Version", "Tus-Extension", "Tus-Max-Size", "Tus-Checksum-Algorithm"}
+    assert {"Location", "Upload-Offset", "Upload-Expires"} <= set(answers("POST /api/v1/tus/photos", 201))
+    assert {"Upload-Offset", "Upload-Length"} <= set(answers(f"HEAD {one}", 200))
+    assert "X-Photo-Id" in tus[f"PATCH {one}"]["responses"]["204"]["headers"]
+    assert set(answers(f"DELETE {one}", 204)) == {"Tus-Resumable"}
+    for label, operation in tus.items():
+        if not label.startswith("OPTIONS"):
+            assert headers(label)["Tus-Resumable"]["required"], label
+            assert _problem_codes(operation, 412) == {"tus_version_unsupported"}, label
+    create, patch = headers("POST /api/v1/tus/photos"), headers(f"PATCH {one}")
+    digits = "^[0-9]{1,18}$"
+    assert create["Upload-Length"]["schema"]["pattern"] == patch["Upload-Offset"]["schema"]["pattern"] == digits
+    assert create["Upload-Metadata"]["schema"]["pattern"].startswith("^")
+    assert patch["Upload-Checksum"]["schema"]["pattern"].startswith("^(sha1|sha256) ")
+    assert list(tus[f"PATCH {one}"]["requestBody"]["content"]) == ["application/offset+octet-stream"]
+    assert {"tus_invalid_header", "tus_invalid_metadata", "tus_defer_length_unsupported"} <= _problem_codes(
+        tus["POST /api/v1/tus/photos"], 400)
+    operation = tus[f"PATCH {one}"]
+    assert "upload_not_found" in _problem_codes(operation, 404)  # and the item's or project's, at the last byte
+    assert _problem_codes(operation, 409) == {"upload_offset_mismatch"}
+    assert _problem_codes(operation, 410) == {"upload_expired"}
+    assert _problem_codes(operation, 423) == {"upload_locked"}
+    assert _problem_codes(operation, 460) == {"tus_checksum_mismatch"}
+    assert {"upload_beyond_length", "upload_chunk_too_large"} <= _problem_codes(operation, 413)
+    assert {"tus_content_type", "photo_not_an_image"} <= _problem_codes(operation, 415)
+    assert {"tus_invalid_header", "tus_checksum_unsupported"} <= _problem_codes(operation, 400)
+    assert {"photo_hash_mismatch", "photo_corrupt"} <= _problem_codes(operation, 422)

@@ -3,7 +3,8 @@
 Requests are generated both valid and invalid (wrong types, missing fields, out-of-range values); each is
 sent once per role; a response must not be a server error, its status must be
 documented, its media type and body must match what `/openapi.json` promises. Path ids are either generated
-or swapped for real ones (a project, an item, a user), so the 200 bodies are checked, not only the 404s.
+or swapped for real ones (a project, an item, a user, a tus upload), so the 200 bodies (and the tus answers'
+headers) are checked, not only the 404s.
 Bounded: `MAX_EXAMPLES` per operation, no shrinking, no example database.
 """
 
@@ -30,7 +31,8 @@ from services.bootstrap import Container
 from tests.http_support import ApiWorld, live_server
 
 MAX_EXAMPLES = 16
-UNDOCUMENTED = ("/api/v1/tus/",)  # the tus protocol's routes (in progress): their answers are not yet documented
+# A tus PATCH body is raw bytes under the protocol's own media type: send it as schemathesis sends octet-stream.
+schemathesis.serializer.alias("application/offset+octet-stream", "application/octet-stream")
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           response_headers_conformance]
 
@@ -40,9 +42,12 @@ def _known_ids(api: ApiWorld) -> dict[str, Any]:
     item_id = api.item()
     api.pass_all(item_id, until="pipe_laying")
     project = api.ok("GET", f"/api/v1/projects/{api.project_id}", api.admin)
+    upload = api.client.post("/api/v1/tus/photos", headers={  # the resident's: the admin's calls find none
+        "Authorization": f"Bearer {api.residents[0]}", "Tus-Resumable": "1.0.0", "Upload-Length": "100000"})
+    assert upload.status_code == 201, upload.text
     return {"project_id": api.project_id, "item_id": item_id, "user_id": api.me(api.residents[1])["id"],
             "member_id": project["residents_group"][0]["member_id"], "code": "pipe_relocation",
-            "district": project["district"], "round_no": 1}
+            "district": project["district"], "round_no": 1, "upload_id": upload.headers["location"].rsplit("/", 1)[1]}
 
 
 def test_every_operation_keeps_its_contract_for_an_admin_and_a_resident(api: ApiWorld, container: Container) -> None:
@@ -64,8 +69,6 @@ def test_every_operation_keeps_its_contract_for_an_admin_and_a_resident(api: Api
         for result in schema.get_all_operations():
             assert isinstance(result, Ok), result.err()  # a schema schemathesis cannot read fails here
             operation = result.ok()
-            if operation.path.startswith(UNDOCUMENTED):
-                continue
 
             @given(case=st.one_of(operation.as_strategy(GenerationMode.POSITIVE),
                                   operation.as_strategy(GenerationMode.NEGATIVE)))
@@ -95,5 +98,9 @@ def test_every_operation_keeps_its_contract_for_an_admin_and_a_resident(api: Api
                                                "works-items/{item_id}/events", "works-items/{item_id}/timeline",
                                                "projects/{project_id}/works-items", "dashboards/projects/{project_id}")]
     assert all(200 in answered.get(label, set()) for label in typed), {label: answered.get(label) for label in typed}
+    tus = {"OPTIONS /api/v1/tus/photos": 204, "POST /api/v1/tus/photos": 201,  # bodiless: their headers are checked
+           "HEAD /api/v1/tus/photos/{upload_id}": 200, "DELETE /api/v1/tus/photos/{upload_id}": 204}
+    assert all(status in answered.get(label, set()) for label, status in tus.items()), {
+        label: answered.get(label) for label in tus}
     report = [f"{' / '.join(key)}:\n{message}" for key, message in sorted(failures.items())]
     assert not failures, f"{len(failures)} kinds of contract failure:\n" + "\n\n".join(report)

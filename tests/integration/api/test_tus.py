@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import socket
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -43,6 +46,12 @@ def patch(api: ApiWorld, url: str, offset: int, body: bytes, token: str | None =
           **extra: str) -> httpx.Response:
     return api.client.patch(url, content=body, headers=tus(token or api.supervisor, **{
         "Upload-Offset": str(offset), "Content-Type": "application/offset+octet-stream", **extra}))
+
+
+def raw(token: str, **extra: bytes) -> dict[bytes, bytes]:
+    """Headers as bytes on the wire: a value need not be ASCII (Starlette reads it as latin-1)."""
+    return {b"Authorization": f"Bearer {token}".encode(), b"Tus-Resumable": b"1.0.0",
+            **{k.encode(): v for k, v in extra.items()}}
 
 
 def head(api: ApiWorld, url: str, token: str | None = None) -> httpx.Response:
@@ -217,3 +226,107 @@ def test_what_arrived_before_the_connection_dropped_is_kept(live: str, api: ApiW
     assert offset == sent, "resume after the bytes that did arrive, not from 0"
     done = patch(api, url, offset, data[offset:])
     assert done.status_code == 204 and done.headers["x-photo-id"] == hashlib.sha256(data).hexdigest()
+
+
+def conforms(schema: dict[str, Any], response: httpx.Response, path: str) -> httpx.Response:
+    """The answer keeps to the contract: a documented status, no body where none is promised, and every
+    documented header present when required and of its documented form."""
+    operation = schema["paths"][path][response.request.method.lower()]
+    documented = operation["responses"].get(str(response.status_code))
+    assert documented is not None, (response.request.method, path, response.status_code, sorted(operation["responses"]))
+    if response.status_code >= 400:
+        assert response.headers["content-type"] == "application/problem+json"
+        return response
+    assert "content" not in documented and not response.content
+    for name, header in documented["headers"].items():
+        value = response.headers.get(name)
+        assert value is not None or not header["required"], (path, response.status_code, name)
+        if value is not None and "pattern" in header["schema"]:
+            assert re.search(header["schema"]["pattern"], value), (name, value)
+        if value is not None and "enum" in header["schema"]:
+            assert value in header["schema"]["enum"], (name, value)
+    return response
+
+
+def test_every_answer_carries_the_headers_its_contract_documents(api: ApiWorld) -> None:
+    schema = api.client.get("/openapi.json").json()
+    one = f"{TUS}/{{upload_id}}"
+    data = images.jpeg("tus-contract")
+    conforms(schema, api.client.options(TUS), TUS)
+    url = conforms(schema, create(api, data), TUS).headers["location"]
+    conforms(schema, api.client.options(url), one)
+    conforms(schema, head(api, url), one)
+    conforms(schema, patch(api, url, 0, data[:100]), one)
+    conforms(schema, patch(api, url, 0, data[:100]), one)  # 409
+    whole = conforms(schema, patch(api, url, 100, data[100:]), one)
+    assert whole.headers["x-photo-id"] == hashlib.sha256(data).hexdigest() and "upload-expires" not in whole.headers
+    conforms(schema, head(api, url), one)
+    gone = create(api, data).headers["location"]
+    conforms(schema, api.client.delete(gone, headers=tus(api.supervisor)), one)
+    refused = conforms(schema, head(api, gone), one)  # a refused HEAD is the problem a GET would be, bodiless
+    assert refused.status_code == 404 and refused.headers["tus-resumable"] == "1.0.0"
+
+
+def test_a_number_header_that_python_calls_digits_is_a_bad_header_not_a_crash(live: str, api: ApiWorld) -> None:
+    url = create(api, images.jpeg("tus-digits")).headers["location"]
+    # over a real socket ('²' is byte B2 in latin-1): '²'.isdigit() is true and int('²') fails
+    with httpx.Client(base_url=live, timeout=30) as client:
+        for digits in (b"\xb2", b"1\xb2", b"9" * 4301):
+            problem(client.post(TUS, headers=raw(api.supervisor, **{"Upload-Length": digits})),
+                    400, "tus_invalid_header")
+            problem(client.patch(url, content=b"x", headers=raw(api.supervisor, **{
+                "Upload-Offset": digits, "Content-Type": b"application/offset+octet-stream"})),
+                400, "tus_invalid_header")
+
+
+def test_metadata_and_checksums_that_are_not_base64_or_give_a_key_twice_are_refused(api: ApiWorld) -> None:
+    for metadata in (b"filename \xe9t\xe9", b"filename YQ==,filename Yg==", b"filename\x80 YQ=="):
+        problem(api.client.post(TUS, headers=raw(api.supervisor, **{"Upload-Length": b"10",
+                                                                     "Upload-Metadata": metadata})),
+                400, "tus_invalid_metadata")
+    url = create(api, images.jpeg("tus-sums")).headers["location"]
+    problem(api.client.patch(url, content=b"x", headers=raw(api.supervisor, **{
+        "Upload-Offset": b"0", "Content-Type": b"application/offset+octet-stream",
+        "Upload-Checksum": b"sha256 \xe9\xe9"})), 400, "tus_invalid_header")
+
+
+@pytest.mark.parametrize("name", ["\u202egpj.exe", "a\x00.jpg", "\x1b[31m.jpg", "a\u200b.jpg", "x" * 201])
+def test_a_file_name_that_hides_something_is_refused_at_either_door(api: ApiWorld, name: str) -> None:
+    data = images.jpeg("tus-names")
+    body = problem(create(api, data, filename=name), 400, "tus_invalid_metadata")
+    assert "filename" in body["detail"]
+    refused = api.call("POST", "/api/v1/photo-uploads", api.supervisor,
+                       json={"size": len(data), "filename": name, "project_id": api.project_id})
+    assert problem(refused, 422, "validation_error")["errors"][0]["loc"] == ["body", "filename"]
+    kept = create(api, data, filename="  现场 1.jpg ")  # trimmed, like every name
+    assert base64.b64encode("现场 1.jpg".encode()).decode() in head(api, kept.headers["location"]).headers[
+        "upload-metadata"]
+
+
+def test_the_object_store_is_reached_only_from_the_photo_threads(api: ApiWorld, container: Container,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hung store blocks whatever thread calls it: tus must call it from the photo service's own bounded
+    threads (`photo-…`), never anyio's pool that every other request shares."""
+    store, callers = container.photos.store, []
+
+    def spy(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
+        def called(*args: Any) -> Any:
+            callers.append((name, threading.current_thread().name))
+            return real(*args)
+
+        return called
+
+    for name in ("put_chunk", "assemble", "discard_upload", "meta"):
+        monkeypatch.setattr(store, name, spy(name, getattr(store, name)))
+    data = images.jpeg("tus-threads")
+    url = create(api, data).headers["location"]
+    assert patch(api, url, 0, data[:100]).status_code == 204
+    assert patch(api, url, 100, data[100:]).status_code == 204  # the pipeline
+    gone = create(api, data).headers["location"]
+    assert api.client.delete(gone, headers=tus(api.supervisor)).status_code == 204
+    expired = create(api, data).headers["location"]
+    real = container.uploads.clock
+    monkeypatch.setattr(container.uploads, "clock", lambda: real() + timedelta(hours=25))
+    assert head(api, expired).status_code == 410  # its pieces removed on the way
+    assert {name for name, _ in callers} == {"put_chunk", "assemble", "discard_upload", "meta"}
+    assert all(thread.startswith("photo") for _, thread in callers), callers
