@@ -66,7 +66,7 @@ class ApiWorld:
     """An admin (made with the directory, like `siteledger admin create-user`) and users made over HTTP."""
 
     def __init__(self, client: httpx.Client, container: Container) -> None:
-        self.client = client
+        self.client, self.container = client, container
         admin = container.users.create(Role.ADMIN, "王芳")
         self.admin = container.users.issue_token(admin.user_id)
         self.project_id = self.ok("POST", "/api/v1/projects", self.admin, json={
@@ -85,7 +85,7 @@ class ApiWorld:
     def ok(self, method: str, path: str, token: str, **kwargs: Any) -> dict[str, Any]:
         response = self.call(method, path, token, **kwargs)
         assert response.status_code < 300, (response.status_code, response.text)
-        return response.json()  # type: ignore[no-any-return]
+        return response.json()
 
     def user(self, role: str, **extra: Any) -> str:
         body = {"name": f"{role}-{uuid.uuid4().hex[:6]}", "role": role, **extra}

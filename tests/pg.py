@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    import psycopg
 
 PG_HOST = os.environ.get("SITELEDGER_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = os.environ.get("SITELEDGER_TEST_PG_PORT", "5432")
@@ -15,14 +19,14 @@ PG_PASSWORD = os.environ.get("SITELEDGER_TEST_PG_PASSWORD", "")
 REQUIRED = os.environ.get("SITELEDGER_REQUIRE_POSTGRES") == "1"
 
 
-def _admin_connect():  # type: ignore[no-untyped-def]
+def _admin_connect() -> psycopg.Connection[tuple[Any, ...]]:
     import psycopg
 
     return psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, password=PG_PASSWORD,
                            dbname="postgres", autocommit=True, connect_timeout=3)
 
 
-def postgres_env() -> Iterator[dict[str, str]]:
+def postgres_env() -> Generator[dict[str, str], None, None]:
     """Create a throw-away database, yield the eventsourcing settings for it, drop it afterwards."""
     try:
         admin = _admin_connect()

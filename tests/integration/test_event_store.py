@@ -10,6 +10,8 @@ import pytest
 
 from domain import commands as c
 from domain.application import SiteLedger
+from domain.chain import ChainedEvent
+from domain.works_item import WorksItem
 from tests.support import World, inspection
 
 pytestmark = pytest.mark.integration
@@ -95,10 +97,12 @@ def test_a_long_log_loads_through_snapshots_to_the_same_state(store_env: dict[st
     assert fresh.snapshots is not None
     snapshots = list(fresh.snapshots.get(item_id))
     assert [s.originator_version for s in snapshots] == [100]
-    loaded = fresh.repository.get(item_id)
+    loaded: WorksItem = fresh.repository.get(item_id)
     replayed = None
     for event in fresh.events.get(item_id):
+        assert isinstance(event, ChainedEvent)
         replayed = event.mutate(replayed)
+    assert isinstance(replayed, WorksItem)
     assert loaded.version == 121 and loaded.hold_points == replayed.hold_points
     assert loaded.chain_head == replayed.chain_head
     fresh.close()
@@ -129,11 +133,14 @@ def _tamper(store_env: dict[str, str], item_id: UUID, version: int) -> None:
         with psycopg.connect(host=store_env["POSTGRES_HOST"], port=store_env["POSTGRES_PORT"],
                              user=store_env["POSTGRES_USER"], dbname=store_env["POSTGRES_DBNAME"],
                              autocommit=True) as conn:
-            table = conn.execute(
+            tables = conn.execute(
                 "SELECT table_name FROM information_schema.tables WHERE table_name LIKE '%events' "
-                "AND table_name NOT LIKE '%snapshot%' ORDER BY table_name").fetchone()[0]
+                "AND table_name NOT LIKE '%snapshot%' ORDER BY table_name").fetchone()
+            assert tables is not None
+            table = tables[0]
             row = conn.execute(f"SELECT state FROM {table} WHERE originator_id=%s AND originator_version=%s",
                                (item_id, version)).fetchone()
+            assert row is not None
             state = bytes(row[0]).replace("自来水".encode(), "煤气公".encode()).replace(
                 b"\\u81ea\\u6765\\u6c34", b"\\u7164\\u6c14\\u516c")
             assert state != bytes(row[0])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,11 +16,11 @@ from services.settings import Settings
 from tests.http_support import ApiWorld
 
 
-def settings_for(tmp_path: Path, s3: SeaweedS3, **extra: object) -> Settings:
+def settings_for(tmp_path: Path, s3: SeaweedS3, **extra: Any) -> Settings:
     """Tests share one bucket (SeaweedFS makes volumes per bucket); photos are content-addressed and
     scoped by project grants, and every test has its own projects."""
     return Settings(data_dir=tmp_path / "data", s3_endpoint=s3.endpoint, s3_bucket="siteledger-test",
-                    **extra)  # type: ignore[arg-type]
+                    **extra)
 
 
 @pytest.fixture

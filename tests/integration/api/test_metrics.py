@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from domain.chain import ChainedEvent
 from tests.http_support import ApiWorld
 
 pytestmark = pytest.mark.integration
@@ -21,8 +22,8 @@ def test_metrics_and_a_request_id_that_follows_the_command(api: ApiWorld) -> Non
     api.photo("metrics")
     log = api.ok("GET", f"/api/v1/works-items/{item_id}/events", api.station)["items"]
     assert log[-1]["type"] == "DefectRaised"
-    event = list(api.client.app.state.container.ledger.events.get(uuid.UUID(item_id)))[-1]
-    assert event.request_id == "req-42"
+    event = list(api.container.ledger.events.get(uuid.UUID(item_id)))[-1]
+    assert isinstance(event, ChainedEvent) and event.request_id == "req-42"
     text = api.client.get("/metrics").text
     for series in ('siteledger_http_requests_total{method="POST",route="/api/v1/works-items/{item_id}/defects"',
                    'siteledger_command_seconds_bucket{command="RaiseDefect"',

@@ -55,7 +55,7 @@ def wait_for_photo_store(client: httpx.Client, status: str, bound_s: float = 30)
         ready = client.get("/readyz")
         assert ready.status_code == 200, ready.text  # the event store is fine: ready, photos or not
         if ready.json()["photo_store"] == status or time.monotonic() > deadline:
-            return ready.json()  # type: ignore[no-any-return]
+            return ready.json()
         time.sleep(0.2)
 
 

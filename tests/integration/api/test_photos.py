@@ -6,12 +6,14 @@ import hashlib
 import io
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
 from services.api.app import create_app
 from services.bootstrap import build
+from services.photos.store import PhotoStore
 from services.seaweed import SeaweedS3, free_port
 from tests import images
 from tests.http_support import ApiWorld
@@ -21,13 +23,13 @@ from tests.integration.api.test_users_and_projects import problem
 pytestmark = pytest.mark.integration
 
 
-def upload(api: ApiWorld, data: bytes, name: str = "p.jpg", token: str | None = None, **form: str):  # type: ignore[no-untyped-def]
+def upload(api: ApiWorld, data: bytes, name: str = "p.jpg", token: str | None = None, **form: str) -> httpx.Response:
     return api.client.post("/api/v1/photos", headers={"Authorization": f"Bearer {token or api.supervisor}"},
                            files={"file": (name, data, "application/octet-stream")},
                            data={"project_id": api.project_id, **form})
 
 
-def get(api: ApiWorld, photo_id: str, size: str, token: str | None = None):  # type: ignore[no-untyped-def]
+def get(api: ApiWorld, photo_id: str, size: str, token: str | None = None) -> httpx.Response:
     return api.client.get(f"/api/v1/photos/{photo_id}?size={size}",
                           headers={"Authorization": f"Bearer {token or api.supervisor}"})
 
@@ -175,7 +177,7 @@ def test_store_down_is_a_503_and_nothing_half_written_is_cited(api: ApiWorld, tm
     photo_id = upload(api, data).json()["id"]
     store = api_store(api)
     store.client.remove_object(store.bucket, f"meta/{photo_id}.json")
-    with api.client.app.state.container.db.transaction() as tx:  # type: ignore[attr-defined]
+    with api.container.db.transaction() as tx:
         tx.execute("DELETE FROM photo_facts WHERE photo_id = ?", (photo_id,))
         tx.execute("DELETE FROM photo_grants WHERE photo_id = ?", (photo_id,))
     item_id = api.item()
@@ -183,8 +185,8 @@ def test_store_down_is_a_503_and_nothing_half_written_is_cited(api: ApiWorld, tm
                      json={"severity": "minor", "description": "x", "photos": [photo_id]}), 422, "photo_not_found")
 
 
-def api_store(api: ApiWorld):  # type: ignore[no-untyped-def]
-    return api.client.app.state.container.photos.store  # type: ignore[attr-defined]
+def api_store(api: ApiWorld) -> PhotoStore:
+    return api.container.photos.store
 
 
 def test_the_same_bytes_in_another_project_reveal_nothing_of_the_first_upload(api: ApiWorld) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -19,7 +20,7 @@ from tests.integration.api.test_users_and_projects import problem
 pytestmark = pytest.mark.integration
 
 
-def after(response) -> int:  # type: ignore[no-untyped-def]
+def after(response: httpx.Response) -> int:
     return int(response.headers["x-log-position"])
 
 
@@ -113,6 +114,7 @@ def test_a_position_the_log_has_not_reached_is_refused_at_once(tmp_path: Path, s
     with TestClient(create_app(container)) as client:
         api = ApiWorld(client, container)
         head = container.ledger.recorder.max_notification_id()
+        assert head is not None  # ApiWorld has recorded its project
         body = problem(api.call("GET", f"/api/v1/dashboards/projects/{api.project_id}?after={head + 50}",
                                 api.admin), 422, "position_beyond_log")  # not a wait: the log is not there yet
         assert body["head"] == head

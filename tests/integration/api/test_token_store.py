@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def raw_db(store_env: dict[str, str], tmp_path) -> Iterator[Database]:  # type: ignore[no-untyped-def]
+def raw_db(store_env: dict[str, str], tmp_path: Path) -> Iterator[Database]:
     if store_env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
         url = Settings(postgres_host=store_env["POSTGRES_HOST"], postgres_port=int(store_env["POSTGRES_PORT"]),
                        postgres_db=store_env["POSTGRES_DBNAME"], postgres_user=store_env["POSTGRES_USER"],

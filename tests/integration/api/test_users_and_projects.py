@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
+import httpx
 import pytest
 
 from tests.http_support import ApiWorld, auth
@@ -11,12 +13,12 @@ from tests.http_support import ApiWorld, auth
 pytestmark = pytest.mark.integration
 
 
-def problem(response, status: int, code: str) -> dict:  # type: ignore[no-untyped-def]
+def problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     body = response.json()
     assert body["code"] == code and body["title"] and body["detail"] and body["status"] == status
-    return body  # type: ignore[no-any-return]
+    return body
 
 
 def test_a_user_is_created_by_an_admin_and_sees_only_themselves(api: ApiWorld) -> None:

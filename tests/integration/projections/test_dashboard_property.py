@@ -6,6 +6,7 @@ import tempfile
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.integration
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=st.lists(st.tuples(st.integers(0, 1), step), min_size=1, max_size=30))
-def test_dashboard_totals_equal_the_aggregates(steps) -> None:  # type: ignore[no-untyped-def]
+def test_dashboard_totals_equal_the_aggregates(steps: list[tuple[int, tuple[str, Any]]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         container = build(Settings(data_dir=Path(tmp), s3_endpoint="127.0.0.1:9"))
         try:

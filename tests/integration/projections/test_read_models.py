@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -83,14 +83,15 @@ def test_a_projection_killed_mid_way_neither_skips_nor_double_counts(container: 
         real_apply = driver.model.apply
         seen = {"n": 0}
 
-        def counting(event: Any, position: int, batch: Any, real=real_apply, seen=seen) -> None:  # type: ignore[no-untyped-def]
+        def counting(event: Any, position: int, batch: Any,
+                     real: Callable[[Any, int, Any], None] = real_apply, seen: dict[str, int] = seen) -> None:
             seen["n"] += 1
             if seen["n"] == seen.get("crash_at"):
                 raise Crash("killed between two events")
             real(event, position, batch)
 
-        driver.model.apply = counting  # type: ignore[method-assign]
-        try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(driver.model, "apply", counting)
             driver.rebuild()
             expected = dump(container, driver)
             # start again from nothing and crash half-way, after some batches of 3 have committed
@@ -103,8 +104,6 @@ def test_a_projection_killed_mid_way_neither_skips_nor_double_counts(container: 
             with pytest.raises(Crash):
                 crashing.catch_up()
             assert 0 < crashing.position() < crashing.head(), name
-        finally:
-            driver.model.apply = real_apply  # type: ignore[method-assign]
         EventStoreDriver(driver.model, container.ledger, container.db, batch=3).catch_up()  # the restart
         assert dump(container, driver) == expected, name
 
