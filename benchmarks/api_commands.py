@@ -165,7 +165,7 @@ def setup_item(base: str, token: str) -> tuple[str, str]:
             response = client.post(path, json=body, headers={"Idempotency-Key": str(uuid4())})
             if response.status_code != 201:
                 raise RuntimeError(f"setup POST {path} answered {response.status_code}: {response.text}")
-            return response.json()  # type: ignore[no-any-return]
+            return response.json()
 
         project_id = post("/projects", {"name": "金牛花苑", "district": DISTRICT})["id"]
         supervisor = post("/users", {"name": "监理", "role": "supervisor", "project_ids": [project_id]})
