@@ -305,7 +305,9 @@ def test_a_sync_killed_mid_way_resumes_with_nothing_lost_and_nothing_doubled(
 
     proxy.slow_batch_s = 0.0
     out = tablet("sync")
-    assert int(re.search(r"already there (\d+)", out)[1]) >= 1, "the answer lost in the kill was replayed"  # type: ignore[index]
+    already = re.search(r"already there (\d+)", out)
+    assert already is not None, out
+    assert int(already[1]) >= 1, "the answer lost in the kill was replayed"
     local = tablet.commands()
     assert {c["state"] for c in local} == {"sent"}
     on_server = Counter(e["command_id"] for item in items for e in events(world, item))
