@@ -167,7 +167,7 @@ PHOTO_UPLOAD = merge(UPLOAD_SCOPE, BODY, {
     400: ("malformed_multipart",), 415: ("photo_not_an_image", "photo_unsupported_type"),
     422: ("photo_empty", "photo_too_many_pixels", "photo_truncated", "photo_corrupt", "photo_trailing_data",
           "photo_hash_mismatch")})
-UPLOAD_STATE = merge(AUTH, {404: ("upload_not_found",), 422: ("validation_error",)})
+UPLOAD_STATE = merge(AUTH, _STORE, {404: ("upload_not_found",), 422: ("validation_error",)})  # 503: expired, removed
 UPLOAD_CHUNK = merge(PHOTO_UPLOAD, UPLOAD_STATE, {
     409: ("upload_offset_mismatch",), 413: ("upload_chunk_too_large",), 422: ("upload_chunk_invalid",)})
 IMAGE = {"schema": {"type": "string", "format": "binary"}}

@@ -7,7 +7,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from starlette.concurrency import run_in_threadpool
 
 from services.api import models as m
 from services.api import responses as r
@@ -98,15 +97,15 @@ def start_upload(user: CurrentUser, container: ContainerDep, body: UploadStart) 
 
 
 @uploads.head("/{upload_id}", responses=r.problems(r.UPLOAD_STATE))
-def upload_offset(upload_id: str, user: CurrentUser, container: ContainerDep) -> Response:
-    state = container.uploads.state(user, upload_id)
+async def upload_offset(upload_id: str, user: CurrentUser, container: ContainerDep) -> Response:
+    state = await container.photos.workers.run(container.uploads.state, user, upload_id)  # expired: pieces removed
     return Response(status_code=200, headers={"Upload-Offset": str(state["offset"]),
                                               "Upload-Length": str(state["size"])})
 
 
 @uploads.get("/{upload_id}", response_model=m.UploadState, responses=r.problems(r.UPLOAD_STATE))
-def upload_state(upload_id: str, user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
-    return container.uploads.state(user, upload_id)
+async def upload_state(upload_id: str, user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
+    return await container.photos.workers.run(container.uploads.state, user, upload_id)
 
 
 @uploads.patch("/{upload_id}", response_model=m.UploadState | m.PhotoMeta, responses={
@@ -126,5 +125,6 @@ async def upload_chunk(upload_id: str, user: CurrentUser, container: ContainerDe
                                    f"分块大小超过上限 {container.uploads.chunk_max} 字节",
                                    max_chunk_bytes=container.uploads.chunk_max)
 
-    status, body = await run_in_threadpool(container.uploads.append, user, upload_id, upload_offset, bytes(data))
+    status, body = await container.photos.workers.run(container.uploads.append, user, upload_id, upload_offset,
+                                                      bytes(data))  # object-store work: on the photo threads
     return JSONResponse(body, status_code=status, headers={"Upload-Offset": str(body.get("offset", 0))})

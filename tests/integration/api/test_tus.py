@@ -325,8 +325,16 @@ def test_the_object_store_is_reached_only_from_the_photo_threads(api: ApiWorld, 
     gone = create(api, data).headers["location"]
     assert api.client.delete(gone, headers=tus(api.supervisor)).status_code == 204
     expired = create(api, data).headers["location"]
+    # the older door shares the mechanism and keeps to the same threads
+    started = api.ok("POST", "/api/v1/photo-uploads", api.supervisor,
+                     json={"size": len(data), "project_id": api.project_id, "filename": "old.jpg"})
+    chunk = api.call("PATCH", f"/api/v1/photo-uploads/{started['upload_id']}", api.supervisor, content=data[:100],
+                     headers={"Upload-Offset": "0", "Content-Type": "application/octet-stream"})
+    assert chunk.status_code == 200, chunk.text
+    old_expired = api.ok("POST", "/api/v1/photo-uploads", api.supervisor, json={"size": len(data)})["upload_id"]
     real = container.uploads.clock
     monkeypatch.setattr(container.uploads, "clock", lambda: real() + timedelta(hours=25))
     assert head(api, expired).status_code == 410  # its pieces removed on the way
+    assert api.call("GET", f"/api/v1/photo-uploads/{old_expired}", api.supervisor).status_code == 410
     assert {name for name, _ in callers} == {"put_chunk", "assemble", "discard_upload", "meta"}
     assert all(thread.startswith("photo") for _, thread in callers), callers
