@@ -32,16 +32,6 @@ from projections.sql import Database
 
 log = logging.getLogger("siteledger.projections.kafka")
 
-DDL = (
-    "CREATE TABLE IF NOT EXISTS projection_versions (name TEXT NOT NULL, aggregate_id TEXT NOT NULL, "
-    "version INTEGER NOT NULL, PRIMARY KEY (name, aggregate_id))",
-    "CREATE TABLE IF NOT EXISTS kafka_gaps (name TEXT NOT NULL, aggregate_id TEXT NOT NULL, "
-    "expected INTEGER NOT NULL, received INTEGER NOT NULL, position BIGINT NOT NULL, since DOUBLE PRECISION "
-    "NOT NULL, PRIMARY KEY (name, aggregate_id))",
-    "CREATE TABLE IF NOT EXISTS kafka_worker_status (worker TEXT PRIMARY KEY, consumer_group TEXT NOT NULL, "
-    "state TEXT NOT NULL, position BIGINT, event_type TEXT, error TEXT, since DOUBLE PRECISION, "
-    "attempts INTEGER NOT NULL, updated_at DOUBLE PRECISION NOT NULL)",
-)
 HEARTBEAT_S = 10.0  # a running worker refreshes its status row this often, so a dead one shows as stale
 
 
@@ -87,9 +77,7 @@ class KafkaDriver:
         self.failure: Failure | None = None
         self._paused: dict[Any, float] = {}  # partition → when to try it again
         self._state, self._written_at = "", 0.0
-        with db.transaction() as tx:
-            for statement in DDL:
-                tx.execute(statement)
+        with db.transaction() as tx:  # its bookkeeping tables: services/migrations; the read models' own here
             for model in models:
                 for statement in model.ddl:
                     tx.execute(statement)

@@ -33,16 +33,6 @@ from services.bus.envelope import encode_event
 
 log = logging.getLogger("siteledger.relay")
 
-DDL = (
-    "CREATE TABLE IF NOT EXISTS projection_tracking (name TEXT PRIMARY KEY, position BIGINT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS relay_status (name TEXT PRIMARY KEY, state TEXT NOT NULL, detail TEXT, "
-    "published BIGINT NOT NULL, updated_at DOUBLE PRECISION NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS relay_offsets (topic TEXT NOT NULL, partition_no INTEGER NOT NULL, "
-    "first_offset BIGINT NOT NULL, end_offset BIGINT NOT NULL, PRIMARY KEY (topic, partition_no))",
-    # set by `relay --from-position N` until the first batch is acknowledged: the operator declared the broker's
-    # content lost, so a topic with other partitions than configured (a broker's auto-created stand-in) is remade
-    "CREATE TABLE IF NOT EXISTS relay_republish (name TEXT PRIMARY KEY, from_position BIGINT NOT NULL)",
-)
 NAME = "relay"
 INTERNAL = "siteledger.receipt:"  # command receipts are bookkeeping, never published
 TOPIC_CONFIG = {"retention.ms": "-1"}  # a new consumer builds its read models from the whole topic
@@ -80,9 +70,7 @@ class Relay:
         self._ready = False
         self._last_state = ""
         self._checked_at = 0.0
-        with db.transaction() as tx:
-            for statement in DDL:
-                tx.execute(statement)
+        with db.transaction() as tx:  # tables: services/migrations
             if not tx.execute("SELECT 1 FROM projection_tracking WHERE name = ?", (NAME,)).fetchone():
                 tx.execute("INSERT INTO projection_tracking VALUES (?, 0)", (NAME,))
                 tx.execute("INSERT INTO relay_status VALUES (?, 'starting', NULL, 0, ?)", (NAME, time.time()))
