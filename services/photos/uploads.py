@@ -41,9 +41,6 @@ from services.users import User
 
 log = logging.getLogger("siteledger.uploads")
 
-DDL = ("CREATE TABLE IF NOT EXISTS photo_uploads (upload_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, "
-       "size BIGINT NOT NULL, upload_offset BIGINT NOT NULL, sha256 TEXT, project_id TEXT, works_item_id TEXT, "
-       "filename TEXT, created_at TEXT NOT NULL)",)
 COLUMNS = "upload_id, user_id, size, upload_offset, sha256, project_id, works_item_id, filename, created_at"
 SWEEP_BATCH = 200
 LOCK_POLL_S = 0.02
@@ -113,10 +110,7 @@ class ResumableUploads:
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._sweeping = threading.Lock()
-        self._last_sweep: datetime | None = None
-        with db.transaction() as tx:
-            for statement in DDL:
-                tx.execute(statement)
+        self._last_sweep: datetime | None = None  # the photo_uploads table: services/migrations
 
     def limits(self) -> dict[str, int]:
         return {"max_bytes": self.photos.max_bytes, "max_chunk_bytes": self.chunk_max,
