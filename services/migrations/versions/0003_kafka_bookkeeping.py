@@ -7,6 +7,8 @@ Create Date: 2026-11-23
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -15,12 +17,13 @@ down_revision = "0002"
 branch_labels = None
 depends_on = None
 
-TEXT, BIG, INT, FLOAT = sa.Text(), sa.BigInteger(), sa.Integer(), sa.Double()
+TEXT, BIG, INT = sa.Text(), sa.BigInteger(), sa.Integer()
+FLOAT: sa.Double[float] = sa.Double()
 
 
 def upgrade() -> None:
     existing = set(sa.inspect(op.get_bind()).get_table_names())
-    tables = {
+    tables: dict[str, list[sa.Column[Any]]] = {
         "relay_offsets": [sa.Column("topic", TEXT, primary_key=True), sa.Column("partition_no", INT, primary_key=True),
                           sa.Column("first_offset", BIG, nullable=False), sa.Column("end_offset", BIG, nullable=False)],
         "relay_republish": [sa.Column("name", TEXT, primary_key=True),
