@@ -102,7 +102,7 @@ def test_a_photo_sent_in_pieces_resumes_from_the_servers_offset_and_goes_through
     # its answer could have been lost on a weak link: HEAD says it is whole rather than "start again"
     after = head(api, url)
     assert after.status_code == 200 and after.headers["upload-offset"] == str(len(data))
-    assert chunk_objects(api.client.app.state.container, url.rsplit("/", 1)[1]) == []  # type: ignore[attr-defined]
+    assert chunk_objects(api.container, url.rsplit("/", 1)[1]) == []
 
 
 def test_protocol_refusals_have_their_tus_status_and_a_problem(api: ApiWorld) -> None:
@@ -154,7 +154,7 @@ def test_what_the_pipeline_refuses_at_the_last_byte_is_a_problem_and_the_upload_
     refused = patch(api, url, 100, data[100:])
     assert refused.status_code in (415, 422) and refused.json()["code"].startswith("photo_"), refused.text
     assert head(api, url).status_code == 404
-    assert chunk_objects(api.client.app.state.container, url.rsplit("/", 1)[1]) == []  # type: ignore[attr-defined]
+    assert chunk_objects(api.container, url.rsplit("/", 1)[1]) == []
 
 
 def test_a_wrong_sha256_in_the_metadata_refuses_the_photo(api: ApiWorld) -> None:
