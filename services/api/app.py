@@ -9,8 +9,7 @@ from fastapi import FastAPI
 
 from services.api import auth_limits, docs, errors, responses, security_headers
 from services.api.body_guard import BodyGuard
-from services.api.routers import batch, dashboards, health, kinds, metrics, photos, projects, users, works_items
-from services.api.routers import tus
+from services.api.routers import batch, dashboards, health, kinds, metrics, photos, projects, tus, users, works_items
 from services.api.unexpected_errors import UnexpectedErrors
 from services.bootstrap import Container, build
 from services.observability import RequestContext
