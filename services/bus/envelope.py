@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,9 +23,9 @@ class UnknownEventType(ValueError):
     """A message whose `type` this version of SiteLedger has no contract for."""
 
 
-def aggregate_kind(event: ChainedEvent) -> str:
+def aggregate_kind(event: ChainedEvent | type[ChainedEvent]) -> str:
     """'works_item' or 'project', from the event's explicit topic (siteledger.works_item:InspectionRecorded)."""
-    topic: str = type(event).TOPIC  # set on every subclass by ChainedEvent
+    topic: str = (event if isinstance(event, type) else type(event)).TOPIC  # set on every subclass by ChainedEvent
     return topic.split(":")[0].removeprefix("siteledger.")
 
 
@@ -57,15 +58,31 @@ def encode(value: dict[str, Any]) -> bytes:
 def encode_event(event: ChainedEvent, position: int, source: str) -> bytes:
     """`encode(envelope(...))`, faster: the contract serialises itself (pydantic-core), the envelope around it."""
     contract = contract_for(event)
-    head = {
-        "specversion": "1.0", "id": f"{event.originator_id}-{event.originator_version}",
-        "source": f"{source}/{aggregate_kind(event)}", "type": contract.TYPE, "dataschema": SCHEMA_URN + contract.TYPE,
-        "subject": str(event.originator_id), "time": event.timestamp.isoformat(),
-        "datacontenttype": "application/json", "position": position, "aggregateversion": event.originator_version,
-        "requestid": event.request_id,
-    }
-    data = contract.from_domain(event).model_dump_json().encode()
-    return encode(head)[:-1] + b',"data":' + data + b"}"
+    data = contract.from_domain(event).model_dump_json()
+    return (head(contract.TYPE, f"{source}/{aggregate_kind(event)}", str(event.originator_id),
+                 event.originator_version, event.timestamp.isoformat(), position, event.request_id)
+            + data + "}").encode()
+
+
+@functools.cache
+def _constants(type_: str, source: str) -> str:
+    """The envelope's fields that are fixed for a contract and a source, JSON-encoded once."""
+    return f'"source":{encode_str(source)},"type":{encode_str(type_)},"dataschema":{encode_str(SCHEMA_URN + type_)}'
+
+
+def encode_str(value: str | None) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def head(type_: str, source: str, subject: str, version: int, time: str, position: int,
+         request_id: str | None) -> str:
+    """`encode(envelope(...))` up to its `data`, in the same key order, without json.dumps' cost on the relay's
+    path (a quarter of an event's encoding). Only values that need no escaping are put in as they are: `subject`
+    is a UUID's text, `time` an isoformat, the numbers ints; the rest goes through json.dumps (cached)."""
+    request = "null" if request_id is None else encode_str(request_id)
+    return (f'{{"specversion":"1.0","id":"{subject}-{int(version)}",{_constants(type_, source)},'
+            f'"subject":"{subject}","time":"{time}","datacontenttype":"application/json",'
+            f'"position":{int(position)},"aggregateversion":{int(version)},"requestid":{request},"data":')
 
 
 @dataclass(frozen=True)
