@@ -1,98 +1,34 @@
-"""One small SQL gateway for SQLite and PostgreSQL, so read models and directories are written once."""
+"""The SQL port read models and their drivers are written against; `services/db.py` implements it.
+
+Projections sit below the services (an import-linter `layers` contract), so they cannot import the
+application's gateway; they name only what they use of it: `?` placeholders, a transaction with
+`execute`/`executemany`/`fetch*`, and one-shot `query`. Any object with that shape will do."""
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 
-class Cursor(Protocol):
-    def execute(self, sql: str, params: Sequence[Any] = ...) -> Any: ...
+class Transaction(Protocol):
+    """One unit of work: everything executed in it commits together or not at all."""
+
+    def execute(self, statement: str, params: Sequence[Any] = ...) -> Any: ...
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
     def fetchall(self) -> list[Any]: ...
+
     def fetchone(self) -> Any: ...
 
 
-class Database:
-    """`?` placeholders everywhere; PostgreSQL gets them as `%s`. One transaction per `transaction()`."""
+class Database(Protocol):
+    """`?` placeholders in every statement, whichever database is behind it."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.is_postgres = url.startswith(("postgresql://", "postgres://"))
-        if self.is_postgres:
-            from psycopg_pool import ConnectionPool
+    @property
+    def is_postgres(self) -> bool: ...
 
-            self._pool = ConnectionPool(url, min_size=1, max_size=10, open=True,
-                                        kwargs={"autocommit": False})
-        else:
-            self._path = url.removeprefix("sqlite:///")
-            if self._path != ":memory:":
-                Path(self._path).parent.mkdir(parents=True, exist_ok=True)
-            self._local = threading.local()
+    def transaction(self) -> AbstractContextManager[Transaction]: ...
 
-    def _sqlite(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self._path, timeout=30, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA busy_timeout=30000")
-            self._local.conn = conn
-        return conn
-
-    def sql(self, statement: str) -> str:
-        return statement.replace("?", "%s") if self.is_postgres else statement
-
-    @contextmanager
-    def transaction(self) -> Iterator[_Tx]:
-        if self.is_postgres:
-            with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
-                yield _Tx(self, cur)
-        else:
-            lite = self._sqlite()
-            lite.execute("BEGIN IMMEDIATE")
-            try:
-                yield _Tx(self, lite.cursor())
-            except BaseException:
-                lite.execute("ROLLBACK")
-                raise
-            lite.execute("COMMIT")
-
-    def query(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
-        if self.is_postgres:
-            with self._pool.connection() as conn, conn.cursor() as cur:
-                cur.execute(self.sql(statement), params)
-                rows = cur.fetchall()
-                conn.rollback()
-                return rows
-        return self._sqlite().execute(statement, params).fetchall()
-
-    def close(self) -> None:
-        if self.is_postgres:
-            self._pool.close()
-        else:
-            conn = getattr(self._local, "conn", None)
-            if conn is not None:
-                conn.close()
-                self._local.conn = None
-
-
-class _Tx:
-    def __init__(self, db: Database, cursor: Any) -> None:
-        self._db, self._cursor = db, cursor
-
-    def execute(self, statement: str, params: Sequence[Any] = ()) -> Any:
-        self._cursor.execute(self._db.sql(statement), params)
-        return self._cursor
-
-    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
-        if rows:
-            self._cursor.executemany(self._db.sql(statement), rows)
-
-    def fetchall(self) -> list[Any]:
-        return list(self._cursor.fetchall())
-
-    def fetchone(self) -> Any:
-        return self._cursor.fetchone()
+    def query(self, statement: str, params: Sequence[Any] = ...) -> list[Any]: ...

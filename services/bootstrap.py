@@ -12,11 +12,11 @@ from projections.dashboard import Dashboard
 from projections.driver import EventStoreDriver, ReadModel
 from projections.kafka_driver import KafkaDriver
 from projections.runner import ProjectionRunner
-from projections.sql import Database
 from projections.timeline import Timeline
 from services import migrations
 from services.bus import envelope, kafka_clients
 from services.bus.relay import Relay
+from services.db import Database
 from services.observability import PROJECTION_FAILURES
 from services.photos.service import PhotoService
 from services.photos.store import PhotoStore

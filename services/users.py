@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from typing import Literal
 from uuid import UUID, uuid4
 
 from domain.actors import Actor, Role
-from projections.sql import Database
+from services.db import Database
 
 ERASED_NAME = "已删除"
 DEFAULT_TOKEN_MAX_AGE_DAYS = 90.0
@@ -24,6 +25,18 @@ TokenRefusal = Literal["invalid_token", "token_expired"]
 def token_hash(token: str) -> str:
     """Tokens are 256-bit random: a plain SHA-256 is enough and lets a lookup use the index."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normalize_phone(raw: str | None) -> str | None:
+    """Digits only, without the +86/0086 country code; None when it is not a number at all."""
+    if raw is None:
+        return None
+    digits = re.sub(r"[\s\-()]", "", raw).removeprefix("+")
+    if digits.startswith("0086"):
+        digits = digits[4:]
+    elif digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    return digits if digits.isascii() and digits.isdigit() and 3 <= len(digits) <= 20 else None
 
 
 def utc_now() -> datetime:
@@ -86,10 +99,10 @@ class UserDirectory:
         self.clock = clock  # settable, so expiry is testable without waiting
 
     def create(self, role: Role, name: str, phone: str | None = None, district: str | None = None) -> User:
-        user = User(uuid4(), role, district, name, phone)
+        user = User(uuid4(), role, district, name, normalize_phone(phone) or phone)
         with self.db.transaction() as tx:
             tx.execute("INSERT INTO users VALUES (?, ?, ?, ?, ?, ?)",
-                       (str(user.user_id), str(role), district, name, phone, _iso(self.clock())))
+                       (str(user.user_id), str(role), district, name, user.phone, _iso(self.clock())))
         return user
 
     def issue(self, user_id: UUID, device: str | None = None) -> IssuedToken:
@@ -152,10 +165,13 @@ class UserDirectory:
             return None
 
     def erase_personal_data(self, user_id: UUID) -> int:
-        """PIPL: the person's name and phone go, and so do their tokens (an erased person no longer signs in);
-        the id in the immutable log stays meaningful as 已删除. Returns how many tokens were revoked."""
+        """PIPL: the person's name and phone go, and so do their tokens, password, links and sessions (an erased
+        person no longer signs in); the id in the immutable log stays meaningful as 已删除. Returns how many
+        tokens were revoked."""
         with self.db.transaction() as tx:
             tx.execute("UPDATE users SET name = NULL, phone = NULL WHERE user_id = ?", (str(user_id),))
+            for table in ("user_passwords", "password_links", "web_sessions"):
+                tx.execute(f"DELETE FROM {table} WHERE user_id = ?", (str(user_id),))
             cursor = tx.execute("DELETE FROM user_tokens WHERE user_id = ?", (str(user_id),))
             return int(cursor.rowcount or 0)
 

@@ -11,7 +11,7 @@ from domain.actors import Role
 from domain.application import SiteLedger
 from domain.errors import DomainError
 from domain.permissions import may_see
-from projections.sql import Database
+from services.db import Database
 from services.photos import refusals
 from services.photos.checks import inspect_image
 from services.photos.derivatives import make_derivatives

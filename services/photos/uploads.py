@@ -33,8 +33,8 @@ import anyio
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from domain.fields import OptionalShortText
-from projections.sql import Database
 from services.api.errors import ApiError
+from services.db import Database
 from services.photos import refusals
 from services.photos.service import PhotoService
 from services.users import User

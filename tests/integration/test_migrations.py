@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from projections.sql import Database
 from services import migrations
 from services.bootstrap import build
 from services.cli import main
+from services.db import Database
 from services.settings import Settings
 from tests.pg import postgres_env
 

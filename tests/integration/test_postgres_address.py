@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg.conninfo
 import pytest
 
-from projections.sql import Database
+from services.db import Database
 from services.settings import Settings
 from tests.pg import postgres_env
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from domain.actors import Role
-from projections.sql import Database
 from services import migrations
+from services.db import Database
 from services.settings import Settings
 from services.users import TokenRefused, UserDirectory, token_hash
 
