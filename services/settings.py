@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     trusted_proxies: str = "127.0.0.1"  # whose X-Forwarded-For/-Proto uvicorn believes (comma-separated, or *)
     token_max_age_days: float = Field(default=90.0, gt=0)  # a bearer token expires this long after it is issued
     auth_failures_per_minute: int = Field(default=20, ge=1)  # per client address, then 429 with Retry-After
+    session_idle_hours: float = Field(default=12.0, gt=0)  # a web session unused this long ends
+    session_max_days: float = Field(default=14.0, gt=0)  # and any web session ends this long after sign-in
+    password_link_hours: float = Field(default=72.0, gt=0)  # a set-password (or reset) link dies then
     node_modules_dir: Path | None = None  # npm's front-end packages; None: node_modules beside the source
     s3_endpoint: str = ""  # empty: `serve` starts an embedded SeaweedFS on 127.0.0.1:<embedded_s3_port>
     embedded_s3_port: int = Field(default=8333, ge=1, le=65535)

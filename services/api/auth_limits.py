@@ -13,7 +13,7 @@ from typing import Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from limits import RateLimitItemPerMinute
+from limits import RateLimitItem, RateLimitItemPerMinute, parse_many
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
@@ -48,6 +48,55 @@ class MovingWindowFailureLimit:
         self._limiter.hit(self._rate, NAMESPACE, client)
 
 
+class TieredFailureLimit:
+    """Failures counted in several moving windows at once, so the wait grows with the count: with
+    "5/minute;10/hour;20/day" the 6th failure within a minute waits out that minute, the 11th within an hour
+    the hour, the 21st the day. Nothing waits while every window has room."""
+
+    def __init__(self, tiers: str, namespace: str, storage_uri: str = "memory://") -> None:
+        self._tiers: list[RateLimitItem] = list(parse_many(tiers))
+        self._namespace = namespace
+        self._limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
+
+    def retry_after(self, client: str) -> int | None:
+        waits = [self._limiter.get_window_stats(tier, self._namespace, client).reset_time - time.time()
+                 for tier in self._tiers if not self._limiter.test(tier, self._namespace, client)]
+        return max(1, math.ceil(max(waits))) if waits else None
+
+    def record_failure(self, client: str) -> None:
+        for tier in self._tiers:
+            self._limiter.hit(tier, self._namespace, client)
+
+    def clear(self, client: str) -> None:
+        """A success forgives the person's earlier slips (per phone only: an address stays counted)."""
+        for tier in self._tiers:
+            self._limiter.clear(tier, self._namespace, client)
+
+
+# Per phone number: a guesser of one person's password gets 20 tries a day. Per address: an office or a
+# mobile carrier's NAT puts many honest people behind one address, so it is looser, but still bounds a
+# guesser spraying one common password over many phone numbers.
+SIGN_IN_PER_PHONE = "5/minute;10/hour;20/day"
+SIGN_IN_PER_ADDRESS = "30/minute;200/hour;1000/day"
+
+
+class SignInLimits:
+    def __init__(self, per_phone: str = SIGN_IN_PER_PHONE, per_address: str = SIGN_IN_PER_ADDRESS) -> None:
+        self.phone = TieredFailureLimit(per_phone, "sign-in-phone")
+        self.address = TieredFailureLimit(per_address, "sign-in-address")
+
+    def retry_after(self, phone: str, address: str) -> int | None:
+        waits = [w for w in (self.phone.retry_after(phone), self.address.retry_after(address)) if w is not None]
+        return max(waits) if waits else None
+
+    def record_failure(self, phone: str, address: str) -> None:
+        self.phone.record_failure(phone)
+        self.address.record_failure(address)
+
+    def succeeded(self, phone: str) -> None:
+        self.phone.clear(phone)
+
+
 class TooManyFailedAttempts(ApiError):
     def __init__(self, retry_after: int) -> None:
         super().__init__(429, "too_many_attempts", "Too many failed authentication attempts",
@@ -64,9 +113,14 @@ def limiter(request: Request) -> FailureLimit:
     return request.app.state.auth_failure_limit
 
 
+def sign_in_limits(request: Request) -> SignInLimits:
+    return request.app.state.sign_in_limits
+
+
 def install(app: FastAPI, per_minute: int) -> None:
     """One limiter per application (per process), and the 429 with its Retry-After."""
     app.state.auth_failure_limit = MovingWindowFailureLimit(per_minute)
+    app.state.sign_in_limits = SignInLimits()
 
     @app.exception_handler(TooManyFailedAttempts)
     async def too_many(request: Request, error: TooManyFailedAttempts) -> JSONResponse:

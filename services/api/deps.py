@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from domain.actors import CommandContext, Role
 from domain.application import Outcome
 from domain.commands import Command, ItemCommand
-from services.api.authentication import authenticate
+from services.api.authentication import identify
 from services.api.errors import ApiError
 from services.bootstrap import Container
 from services.observability import COMMAND_SECONDS, EVENTS_APPENDED, REQUEST_ID
@@ -33,7 +33,8 @@ ContainerDep = Annotated[Container, Depends(get_container)]
 
 def current_user(request: Request, container: ContainerDep,
                  authorization: Annotated[str | None, Header()] = None) -> User:
-    return authenticate(request, container.users, authorization)
+    """A bearer token or a web session cookie (read from the request, so the contract keeps one scheme)."""
+    return identify(request, container, authorization)
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
