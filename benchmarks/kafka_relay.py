@@ -6,15 +6,20 @@ through the application (`World.run`, so every command also stores its receipt, 
 pipe-relocation items, each registered, inspected through its hold points, and given a defect (raised, rectified,
 closed) and a stop-work order (ordered, lifted), until the store holds about `--events` domain events. Then:
 
-* relay: `build_relay(store)`, connected and its topics created before the clock starts, publishes the whole log
-  from position 0 with `relay.publish_available()`, as `run_forever` does (the next batch is read and encoded
-  while the broker acknowledges the one before). Events counts the non-receipt notifications (checked
-  by reading both topics back from the start, untimed). Beside it:
-  - encode_only: what the relay does without Kafka (read the log in pages of 1000, `mapper.to_domain_event`,
-    `encode_event(...)`), which is also how the raw producer's messages are made (untimed there);
-  - raw_streaming: a bare `kafka_clients.producer(settings)` sends the very same keys and values to a scratch topic
-    with as many partitions, then one flush;
-  - raw_batched: the same, but flushing and waiting for every ack each 1000 messages, as the relay does.
+* relay: `build_relay(store)`, connected, its topics created and their metadata fetched before the clock starts,
+  publishes the whole log from position 0 with `relay.publish_available()`, as `run_forever` does (the next batch
+  is read and encoded while the broker acknowledges the one before). Events counts the non-receipt notifications
+  (checked by reading both topics back from the start, untimed). Beside it:
+  - encode_only: what the relay does without Kafka (read the log in pages of 1000, `relay.stored.encode(note)`,
+    the domain path for what that cannot read), which is also how the raw producer's messages are made (untimed
+    there); encode_domain_path: the same through `mapper.to_domain_event` and `encode_event`, for comparison;
+  - raw_streaming: a bare producer from the same factory (`kafka_clients.producer(settings)`: acks=all,
+    idempotent, the same linger, batch size and compression) sends the very same topics' share, keys and values,
+    in the same order, to two scratch topics with as many partitions (one per relay topic), then one flush;
+  - raw_batched: the same, but flushing and waiting for every ack at the relay's batch boundaries (each 1000
+    notifications of the log, receipts included), as `relay.step` does.
+  The report says which CRC-32C kafka-python uses (its pure-Python one unless the `crc32c` package is installed:
+  it is most of a producer's CPU then) and the load average before and after, since the machine may be shared.
 * lag: the relay (`relay.run_forever`) and a Kafka projection worker (`build_kafka_driver(worker, group)
   .run_forever`, own read-model DB) in threads of this process. The worker first consumes the whole backlog
   (reported as worker_catch_up). Then `c.RaiseDefect` commands at `--rate` per second for `--seconds`, round-robin
@@ -29,8 +34,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import math
+import os
 import statistics
 import sys
 import tempfile
@@ -134,18 +141,44 @@ def domain_events(store: Container) -> tuple[int, int]:
 # --- relay throughput ---------------------------------------------------------------------------------------
 
 
-def encode_all(store: Container, relay: Relay) -> tuple[list[tuple[bytes, bytes]], float]:
-    """The relay's work without Kafka: page through the log, decode, pick a topic, envelope and encode."""
-    app, start, messages = store.ledger, 0, []
+Message = tuple[str, bytes, bytes]  # the relay's topic, key, value
+
+
+def encode_all(store: Container, relay: Relay) -> tuple[list[Message], list[int], float]:
+    """The relay's work without Kafka: page through the log and encode as `Relay._send` does. The messages, how
+    many each page of the log gave, and the seconds it took."""
+    app, start, messages, pages = store.ledger, 0, list[Message](), list[int]()
+    started = time.perf_counter()
+    while notes := app.recorder.select_notifications(start, PAGE, inclusive_of_start=False):
+        before = len(messages)
+        for note in notes:
+            if note.topic.startswith(RECEIPT):
+                continue
+            message = relay.stored.encode(note)
+            if message is not None:
+                messages.append((message.topic, message.key, message.value))
+                continue
+            event = cast(ChainedEvent, app.mapper.to_domain_event(note))
+            topic = relay._topic_for(event)
+            if topic is not None:
+                messages.append((topic, str(event.originator_id).encode(), encode_event(event, note.id, relay.source)))
+        pages.append(len(messages) - before)
+        start = notes[-1].id
+    return messages, pages, time.perf_counter() - started
+
+
+def encode_domain_path(store: Container, relay: Relay) -> tuple[list[Message], float]:
+    """The same through the domain events (the relay's path before it read stored states): for comparison."""
+    app, start, messages = store.ledger, 0, list[Message]()
     started = time.perf_counter()
     while notes := app.recorder.select_notifications(start, PAGE, inclusive_of_start=False):
         for note in notes:
             if note.topic.startswith(RECEIPT):
                 continue
             event = cast(ChainedEvent, app.mapper.to_domain_event(note))
-            if relay._topic_for(event) is not None:
-                messages.append((str(event.originator_id).encode(),
-                                 encode_event(event, note.id, relay.source)))
+            topic = relay._topic_for(event)
+            if topic is not None:
+                messages.append((topic, str(event.originator_id).encode(), encode_event(event, note.id, relay.source)))
         start = notes[-1].id
     return messages, time.perf_counter() - started
 
@@ -171,23 +204,29 @@ def on_broker(bootstrap: str, topics: list[str], expect: int, timeout_s: float =
         consumer.close()
 
 
-def raw_send(settings: Settings, messages: list[tuple[bytes, bytes]], topic: str, flush_every: int | None) -> float:
-    """A bare producer with the relay's settings: every message to `topic`, acks awaited; the seconds it took."""
+def raw_send(settings: Settings, messages: list[Message], pages: list[int] | None) -> float:
+    """A bare producer with the relay's settings: every message to a scratch twin of its topic, acks awaited (at
+    the relay's page boundaries if `pages`, else once at the end); the seconds it took."""
+    run = uuid.uuid4().hex[:6]
+    twins = {topic: f"bench-raw-{run}-{topic}" for topic in {t for t, _, _ in messages}}
     admin = kafka_clients.admin(settings)
     try:
-        admin.create_topics([NewTopic(topic, num_partitions=settings.kafka_partitions, replication_factor=1)])
+        admin.create_topics([NewTopic(t, num_partitions=settings.kafka_partitions, replication_factor=1)
+                             for t in twins.values()])
     finally:
         admin.close()
     producer = kafka_clients.producer(settings)
     try:
         deadline = time.monotonic() + 30
-        while not producer.partitions_for(topic) and time.monotonic() < deadline:  # metadata before the clock
-            time.sleep(0.1)
+        for twin in twins.values():  # metadata before the clock
+            while not producer.partitions_for(twin) and time.monotonic() < deadline:
+                time.sleep(0.1)
+        flush_after, n = set(itertools.accumulate(pages)) if pages else set(), 0
         started = time.perf_counter()
         futures = []
-        for n, (key, value) in enumerate(messages, start=1):
-            futures.append(producer.send(topic, key=key, value=value))
-            if flush_every and n % flush_every == 0:
+        for n, (topic, key, value) in enumerate(messages, start=1):
+            futures.append(producer.send(twins[topic], key=key, value=value))
+            if n in flush_after:
                 producer.flush(timeout=30)
                 for future in futures:
                     future.get(timeout=30)
@@ -200,13 +239,24 @@ def raw_send(settings: Settings, messages: list[tuple[bytes, bytes]], topic: str
         producer.close(timeout=5)
 
 
+def crc32c_implementation() -> str:
+    from kafka.record import util
+
+    return "crc32c package (C)" if getattr(util, "crc32c_c", None) is not None else "kafka-python's pure Python"
+
+
 def relay_throughput(store: Container, relay: Relay, broker: TansuBroker) -> dict[str, Any]:
+    load_before = os.getloadavg()
     notifications, events = domain_events(store)
-    messages, encode_s = encode_all(store, relay)
+    messages, pages, encode_s = encode_all(store, relay)
     assert len(messages) == events, (len(messages), events)
-    sizes = [len(v) for _, v in messages]
+    reference, domain_s = encode_domain_path(store, relay)
+    assert reference == messages, "the stored-state path must publish what the domain path does"
+    sizes = [len(v) for _, _, v in messages]
     say(f"relay: {events} events in {notifications} notifications, mean message {statistics.mean(sizes):.0f} B")
     relay._prepare()  # connect and create the topics before the clock starts, as for the raw producer
+    for topic in relay.topics.values():
+        relay.producer.partitions_for(topic)  # and fetch their metadata, as raw_send does
     started = time.perf_counter()
     relay.publish_available()
     relay_s = time.perf_counter() - started
@@ -214,16 +264,21 @@ def relay_throughput(store: Container, relay: Relay, broker: TansuBroker) -> dic
     messages_on_broker, distinct = on_broker(broker.bootstrap, list(relay.topics.values()), events)
     assert relay.position() == (store.ledger.recorder.max_notification_id() or 0)
     say("raw producer, streaming ...")
-    streaming_s = raw_send(store.settings, messages, f"bench-raw-{uuid.uuid4().hex[:6]}", None)
-    say("raw producer, flushing every 1000 ...")
-    batched_s = raw_send(store.settings, messages, f"bench-raw-{uuid.uuid4().hex[:6]}", PAGE)
+    streaming_s = raw_send(store.settings, messages, None)
+    say("raw producer, flushing at the relay's batch boundaries ...")
+    batched_s = raw_send(store.settings, messages, pages)
     relay_rate = events / relay_s
     return {
         "notifications": notifications, "events": events, "messages_on_broker": messages_on_broker,
         "distinct_ids_on_broker": distinct,
         "mean_message_bytes": round(statistics.mean(sizes)), "max_message_bytes": max(sizes),
+        "crc32c": crc32c_implementation(),
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "relay": {"seconds": round(relay_s, 2), "events_per_s": round(relay_rate, 1)},
-        "encode_only": {"seconds": round(encode_s, 2), "events_per_s": round(events / encode_s, 1)},
+        "encode_only": {"seconds": round(encode_s, 2), "events_per_s": round(events / encode_s, 1),
+                        "us_per_event": round(encode_s / events * 1e6, 1)},
+        "encode_domain_path": {"seconds": round(domain_s, 2), "us_per_event": round(domain_s / events * 1e6, 1)},
         "raw_streaming": {"seconds": round(streaming_s, 2), "events_per_s": round(events / streaming_s, 1)},
         "raw_batched": {"seconds": round(batched_s, 2), "events_per_s": round(events / batched_s, 1)},
         "ratio_relay_to_raw_streaming": round(relay_rate / (events / streaming_s), 3),
