@@ -12,6 +12,7 @@ from domain import commands as c
 from domain.actors import CommandContext, Role
 from domain.rules import OutOfScope
 from services.api import models as m
+from services.api.authentication import credentials
 from services.api.deps import ContainerDep, CurrentUser, Headers, as_uuid, require_role
 from services.api.errors import ApiError
 from services.api.responses import AUTH, BODY, HEADER_CODES, SCOPED, problems
@@ -32,7 +33,7 @@ class TokenIssue(BaseModel):
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=m.UserCreated, responses=problems(
     SCOPED, BODY, HEADER_CODES,
-    {404: ("project_not_found",), 422: ("district_required", "project_scope_not_applicable")}))
+    {404: ("project_not_found",), 409: ("phone_in_use",), 422: ("district_required", "project_scope_not_applicable")}))
 def create_user(body: UserCreate, user: CurrentUser, container: ContainerDep, headers: Headers) -> dict[str, Any]:
     require_role(user, Role.ADMIN)
     if body.role == Role.STATION and not body.district:
@@ -43,6 +44,9 @@ def create_user(body: UserCreate, user: CurrentUser, container: ContainerDep, he
     if body.project_ids and body.role not in (Role.SUPERVISOR, Role.CONTRACTOR):
         raise ApiError(422, "project_scope_not_applicable", "Only supervisors and contractors are assigned",
                        "只有现场监理和施工单位按项目分配；居民请通过居民监督小组添加")
+    if body.phone and credentials(container).phone_in_use(body.phone):  # a phone signs in one person
+        raise ApiError(409, "phone_in_use", "Another person has this phone number",
+                       "这个手机号码已登记给另一位用户；一个手机号码只能对应一个账户")
     project_ids = [as_uuid(p, "project") for p in body.project_ids]
     for project_id in project_ids:
         container.ledger.project_in_scope(user.actor, project_id)  # 404/403 before anything is created

@@ -241,3 +241,10 @@ def test_secure_cookie_over_tls(api: ApiWorld) -> None:
     tls = httpx.Client(transport=api.client._transport, base_url="https://testserver")
     answer = tls.post("/sign-in", data={"phone": "13800000011", "password": PASSWORD}, follow_redirects=False)
     assert answer.status_code == 303 and "Secure" in answer.headers["set-cookie"]
+
+
+def test_a_phone_number_belongs_to_one_person(api: ApiWorld) -> None:
+    staff(api, "13800000012")
+    taken = api.call("POST", "/api/v1/users", api.admin,
+                     json={"name": "王二", "role": "station", "district": DISTRICT, "phone": "+86 138 0000 0012"})
+    assert taken.status_code == 409 and taken.json()["code"] == "phone_in_use" and "手机号码" in taken.json()["detail"]
