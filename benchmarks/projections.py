@@ -44,10 +44,10 @@ from uuid import UUID, uuid4
 
 from domain import commands as c
 from domain.actors import Actor, Role
-from domain.application import Outcome
 from projections.dashboard_queries import dashboard
 from services.api.routers.dashboards import _timeline
 from services.bootstrap import Container, build
+from services.commands.unit_of_work import Outcome
 from services.settings import Settings
 from tests.support import DISTRICT, World, inspection, photo
 

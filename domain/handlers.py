@@ -1,17 +1,22 @@
-"""One handler per command: load what it needs, call the aggregate, hand back what to save."""
+"""One handler per command: load what it needs, call the aggregate, hand back what to save.
+
+Handlers load through the `Aggregates` port below, not through the application class, so the
+application imports nothing of them (no import circle) and whoever runs a command (the services'
+unit of work) decides when and how the change is saved."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
 from domain import commands as c
 from domain.acceptance import AcceptanceRule
-from domain.actors import CommandContext
+from domain.actors import Actor, CommandContext
+from domain.permissions import ACTION_NAMES_ZH, PERMITTED
 from domain.project import Project
 from domain.rules import (
     ConcurrencyConflict,
@@ -19,12 +24,24 @@ from domain.rules import (
     NoResidentsGroup,
     NotEligibleSigner,
     OutOfScope,
+    RoleNotPermitted,
     UnknownHoldPoint,
 )
+from domain.templates.catalog import TemplateCatalog
 from domain.works_item import WorksItem
 
-if TYPE_CHECKING:
-    from domain.application import SiteLedger
+
+class Aggregates(Protocol):
+    """What a handler may load: private copies, scoped to the actor (`SiteLedger` is one)."""
+
+    @property
+    def catalog(self) -> TemplateCatalog: ...
+
+    def get_item(self, item_id: UUID | str, for_update: bool = False) -> WorksItem: ...
+
+    def project_in_scope(self, actor: Actor, project_id: UUID, for_update: bool = False) -> Project: ...
+
+    def item_in_scope(self, actor: Actor, item_id: UUID, for_update: bool = False) -> tuple[WorksItem, Project]: ...
 
 
 @dataclass
@@ -41,17 +58,17 @@ def _expect(ctx: CommandContext, aggregate: Aggregate) -> None:
         raise ConcurrencyConflict(current=aggregate.version, expected=ctx.expected_version)
 
 
-def _project(app: SiteLedger, ctx: CommandContext, project_id: UUID, for_update: bool = False) -> Project:
+def _project(app: Aggregates, ctx: CommandContext, project_id: UUID, for_update: bool = False) -> Project:
     return app.project_in_scope(ctx.actor, project_id, for_update)
 
 
-def _item(app: SiteLedger, ctx: CommandContext, item_id: UUID) -> tuple[WorksItem, Project]:
+def _item(app: Aggregates, ctx: CommandContext, item_id: UUID) -> tuple[WorksItem, Project]:
     item, project = app.item_in_scope(ctx.actor, item_id, for_update=True)
     _expect(ctx, item)
     return item, project
 
 
-def register_project(app: SiteLedger, ctx: CommandContext, cmd: c.RegisterProject) -> Change:
+def register_project(app: Aggregates, ctx: CommandContext, cmd: c.RegisterProject) -> Change:
     if ctx.actor.district is not None and ctx.actor.district != cmd.district:
         raise OutOfScope()
     details = cmd.model_dump(exclude={"project_id"})
@@ -61,8 +78,8 @@ def register_project(app: SiteLedger, ctx: CommandContext, cmd: c.RegisterProjec
 
 def _project_change(
     action: Callable[[Project, CommandContext, Any], dict[str, Any] | None],
-) -> Callable[[SiteLedger, CommandContext, Any], Change]:
-    def handle(app: SiteLedger, ctx: CommandContext, cmd: Any) -> Change:
+) -> Callable[[Aggregates, CommandContext, Any], Change]:
+    def handle(app: Aggregates, ctx: CommandContext, cmd: Any) -> Change:
         project = _project(app, ctx, cmd.project_id, for_update=True)
         _expect(ctx, project)
         return Change(project, result=action(project, ctx, cmd) or {})
@@ -76,7 +93,7 @@ def _add_member(project: Project, ctx: CommandContext, cmd: c.AddGroupMember) ->
     return {"member_id": member_id}
 
 
-def register_works_item(app: SiteLedger, ctx: CommandContext, cmd: c.RegisterWorksItem) -> Change:
+def register_works_item(app: Aggregates, ctx: CommandContext, cmd: c.RegisterWorksItem) -> Change:
     project = _project(app, ctx, cmd.project_id)
     template = app.catalog.get(cmd.kind)
     for hold_point, linked_id in cmd.links.items():
@@ -102,7 +119,7 @@ def _defect_payload(draft: c.DefectDraft) -> dict[str, Any]:
     }
 
 
-def record_inspection(app: SiteLedger, ctx: CommandContext, cmd: c.RecordInspection) -> Change:
+def record_inspection(app: Aggregates, ctx: CommandContext, cmd: c.RecordInspection) -> Change:
     item, _ = _item(app, ctx, cmd.item_id)
     spec = item.spec(cmd.hold_point)
     linked_passed = None
@@ -119,7 +136,7 @@ def record_inspection(app: SiteLedger, ctx: CommandContext, cmd: c.RecordInspect
                                 "defect_ids": [d["defect_id"] for d in defects]})
 
 
-def raise_defect(app: SiteLedger, ctx: CommandContext, cmd: c.RaiseDefect) -> Change:
+def raise_defect(app: Aggregates, ctx: CommandContext, cmd: c.RaiseDefect) -> Change:
     item, _ = _item(app, ctx, cmd.item_id)
     payload = _defect_payload(cmd)
     item.raise_defect(ctx, hold_point=cmd.hold_point, **payload)
@@ -128,8 +145,8 @@ def raise_defect(app: SiteLedger, ctx: CommandContext, cmd: c.RaiseDefect) -> Ch
 
 def _item_change(
     action: Callable[[WorksItem, CommandContext, Any], dict[str, Any] | None],
-) -> Callable[[SiteLedger, CommandContext, Any], Change]:
-    def handle(app: SiteLedger, ctx: CommandContext, cmd: Any) -> Change:
+) -> Callable[[Aggregates, CommandContext, Any], Change]:
+    def handle(app: Aggregates, ctx: CommandContext, cmd: Any) -> Change:
         item, _ = _item(app, ctx, cmd.item_id)
         return Change(item, result=action(item, ctx, cmd) or {})
 
@@ -142,7 +159,7 @@ def _order_stop_work(item: WorksItem, ctx: CommandContext, cmd: c.OrderStopWork)
     return {"order_id": order_id}
 
 
-def request_acceptance(app: SiteLedger, ctx: CommandContext, cmd: c.RequestAcceptance) -> Change:
+def request_acceptance(app: Aggregates, ctx: CommandContext, cmd: c.RequestAcceptance) -> Change:
     item, project = _item(app, ctx, cmd.item_id)
     if not project.members:
         raise NoResidentsGroup()
@@ -152,7 +169,7 @@ def request_acceptance(app: SiteLedger, ctx: CommandContext, cmd: c.RequestAccep
                                 "subject_version": rnd["subject_version"]})
 
 
-def sign_acceptance(app: SiteLedger, ctx: CommandContext, cmd: c.SignAcceptance) -> Change:
+def sign_acceptance(app: Aggregates, ctx: CommandContext, cmd: c.SignAcceptance) -> Change:
     item, project = _item(app, ctx, cmd.item_id)
     member_id = project.member_of(ctx.actor.user_id)
     if member_id is None:
@@ -164,14 +181,14 @@ def sign_acceptance(app: SiteLedger, ctx: CommandContext, cmd: c.SignAcceptance)
 
 
 def close_acceptance_round(
-    app: SiteLedger, ctx: CommandContext, cmd: c.CloseAcceptanceRound
+    app: Aggregates, ctx: CommandContext, cmd: c.CloseAcceptanceRound
 ) -> Change:
     item, project = _item(app, ctx, cmd.item_id)
     item.close_round(ctx, cmd.round_no, set(project.members))
     return Change(item, result={"round_status": item.rounds[cmd.round_no - 1]["status"]})
 
 
-HANDLERS: dict[type[c.Command], Callable[[SiteLedger, CommandContext, Any], Change]] = {
+HANDLERS: dict[type[c.Command], Callable[[Aggregates, CommandContext, Any], Change]] = {
     c.RegisterProject: register_project,
     c.AssignUser: _project_change(lambda p, ctx, cmd: p.assign(ctx, cmd.user_id, cmd.role)),
     c.UnassignUser: _project_change(lambda p, ctx, cmd: p.unassign(ctx, cmd.user_id)),
@@ -205,3 +222,15 @@ HANDLERS: dict[type[c.Command], Callable[[SiteLedger, CommandContext, Any], Chan
     c.CloseOut: _item_change(lambda i, ctx, cmd: i.close_out(ctx, cmd.notes)),
     c.Reopen: _item_change(lambda i, ctx, cmd: i.reopen(ctx, cmd.reason)),
 }
+
+
+def authorize(actor: Actor, command: c.Command) -> None:
+    """The role table, checked before anything is loaded (and before a cited photo is looked at)."""
+    kind = type(command)
+    if actor.role not in PERMITTED[kind]:
+        raise RoleNotPermitted(role=str(actor.role), action=ACTION_NAMES_ZH[kind])
+
+
+def decide(app: Aggregates, ctx: CommandContext, command: c.Command) -> Change:
+    """Get and mutate, nothing saved: the change a command makes, or the rule it breaks."""
+    return HANDLERS[type(command)](app, ctx, command)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from domain.application import SiteLedger
@@ -16,6 +16,7 @@ from projections.timeline import Timeline
 from services import migrations
 from services.bus import envelope, kafka_clients
 from services.bus.relay import Relay
+from services.commands.bus import CommandBus
 from services.db import Database
 from services.observability import PROJECTION_FAILURES
 from services.photos.service import PhotoService
@@ -35,6 +36,11 @@ class Container:
     projections: ProjectionRunner
     photos: PhotoService
     uploads: ResumableUploads
+    commands: CommandBus = field(init=False)  # the one path every front door acts through
+
+    def __post_init__(self) -> None:
+        self.commands = CommandBus(self.ledger, self.photos, self.settings.device_time_max_ahead_hours,
+                                   after_commit=self.projections.nudge)
 
     def __enter__(self) -> Container:
         return self

@@ -8,9 +8,10 @@ from uuid import UUID, uuid4
 
 from domain import commands as c
 from domain.actors import Actor, CommandContext, Role
-from domain.application import Outcome, SiteLedger
+from domain.application import SiteLedger
 from domain.chain import ChainedEvent
 from domain.templates import builtin_catalog
+from services.commands.unit_of_work import Outcome, UnitOfWork
 
 DISTRICT = "徐汇区"
 
@@ -78,7 +79,7 @@ class World:
             expected_version: int | None = None) -> Outcome:
         ctx = CommandContext(actor=actor, command_id=command_id or uuid4().hex,
                              device_id="tablet-01", expected_version=expected_version)
-        return self.app.execute(ctx, command)
+        return UnitOfWork.for_app(self.app).execute(ctx, command)
 
     def new_project(self, residents: int = 5) -> UUID:
         out = self.run(self.admin, c.RegisterProject(

@@ -1,27 +1,26 @@
-"""Dependencies every route shares: the container, the caller, and a command's context."""
+"""Dependencies every route shares: the container, the caller, a command's headers and its HTTP answer.
+
+Commands themselves run through the bus (`services/commands/bus.py`); this module only translates
+HTTP to what the bus takes (an `Envelope`) and its `Outcome` back to a response."""
 
 from __future__ import annotations
 
-import logging
 import re
-import time
-from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, cast
+from datetime import datetime
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 
-from domain.actors import CommandContext, Role
-from domain.application import Outcome
-from domain.commands import Command, ItemCommand
+from domain.actors import Role
+from domain.commands import Command
 from services.api.authentication import identify
 from services.api.errors import ApiError
 from services.bootstrap import Container
-from services.observability import COMMAND_SECONDS, EVENTS_APPENDED, REQUEST_ID
+from services.commands.bus import Envelope
+from services.commands.unit_of_work import Outcome
 from services.users import User
-
-log = logging.getLogger("siteledger.commands")
 
 
 def get_container(request: Request) -> Container:
@@ -79,73 +78,18 @@ class CommandHeaders:
         self.expected_version = _expected_version(if_match)
         self.request_id = request_id
 
+    def envelope(self, recorded_at: datetime | None = None) -> Envelope:
+        return Envelope(idempotency_key=self.idempotency_key, device_id=self.device_id, recorded_at=recorded_at,
+                        expected_version=self.expected_version, request_id=self.request_id)
+
 
 Headers = Annotated[CommandHeaders, Depends()]
 
 
-def command_context(user: User, headers: CommandHeaders, recorded_at: datetime | None) -> CommandContext:
-    from uuid import uuid4
-
-    return CommandContext(
-        actor=user.actor, command_id=headers.idempotency_key or f"server-{uuid4()}",
-        device_id=headers.device_id, device_time=recorded_at,
-        expected_version=headers.expected_version, request_id=REQUEST_ID.get() or headers.request_id,
-    )
-
-
-def check_device_time(container: Container, recorded_at: datetime | None) -> None:
-    """A device clock may run ahead of the server only by the configured margin (the domain has no clock)."""
-    if recorded_at is None:
-        return
-    margin = timedelta(hours=container.settings.device_time_max_ahead_hours)
-    ahead = recorded_at - datetime.now(UTC)
-    if ahead > margin:
-        raise ApiError(422, "device_time_in_future", "The device time is too far ahead of the server",
-                       f"recorded_at（设备时间）比服务器时间快 {ahead.total_seconds() / 3600:.1f} 小时，超过允许的 "
-                       f"{margin.total_seconds() / 3600:g} 小时；请校准设备时钟后重试",
-                       max_ahead_hours=container.settings.device_time_max_ahead_hours)
-
-
-def check_photos(container: Container, user: User, command: Command) -> None:
-    """A command may cite only photos stored for its project (the role is checked first: 403 before 422)."""
-    cited = cited_photos(command)
-    if cited:
-        container.ledger.authorize(user.actor, command)
-        project_id = getattr(command, "project_id", None)
-        if project_id is None:  # then it is an item's command
-            project_id = container.ledger.item_in_scope(user.actor, cast(ItemCommand, command).item_id)[1].id
-        container.photos.require(user, project_id, cited)
-
-
-def observe(outcome: Outcome, ctx: CommandContext, seconds: float) -> None:
-    COMMAND_SECONDS.labels(outcome.command).observe(seconds)
-    if not outcome.replayed:
-        for event in outcome.events:
-            EVENTS_APPENDED.labels(event["type"]).inc()
-    log.info("command", extra={"command": outcome.command, "command_id": ctx.command_id,
-                               "aggregate_id": outcome.aggregate_id, "version": outcome.version,
-                               "replayed": outcome.replayed, "position": outcome.position})
-
-
-def execute(container: Container, user: User, headers: CommandHeaders, command: Command,
-            recorded_at: datetime | None = None, status: int = 201) -> JSONResponse:
-    """Translate HTTP into a command and its outcome into a response; a replay answers identically."""
-    check_device_time(container, recorded_at)
-    ctx = command_context(user, headers, recorded_at)
-    check_photos(container, user, command)
-    started = time.perf_counter()
-    outcome = container.ledger.execute(ctx, command)
-    observe(outcome, ctx, time.perf_counter() - started)
-    container.projections.nudge()
-    return outcome_response(outcome, status)
-
-
-def cited_photos(command: Command) -> list[str]:
-    """Every photo id a command cites: its own `photos` and those of defects raised with it."""
-    photos = list(getattr(command, "photos", []) or [])
-    for draft in getattr(command, "defects", []) or []:
-        photos.extend(draft.photos)
-    return photos
+def command_response(container: Container, user: User, headers: CommandHeaders, command: Command,
+                     recorded_at: datetime | None = None, status: int = 201) -> JSONResponse:
+    """An API route's whole command path: the bus, then its outcome as HTTP (a replay answers identically)."""
+    return outcome_response(container.commands.handle(user, command, headers.envelope(recorded_at)), status)
 
 
 def outcome_response(outcome: Outcome, status: int) -> JSONResponse:

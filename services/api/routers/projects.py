@@ -11,7 +11,7 @@ from domain import commands as c
 from domain.actors import Role
 from domain.permissions import may_see
 from services.api import schemas as s
-from services.api.deps import ContainerDep, CurrentUser, Headers, as_uuid, execute, require_role
+from services.api.deps import ContainerDep, CurrentUser, Headers, as_uuid, command_response, require_role
 from services.api.errors import ApiError
 from services.api.models import CommandOutcome, MemberAdded, Page, ProjectView
 from services.api.responses import AUTH, PROJECT_COMMAND, PROJECT_READ, problems
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/projects", tags=["projects"])
 def register_project(body: s.ProjectCreate, user: CurrentUser, container: ContainerDep,
                      headers: Headers) -> JSONResponse:
     command, recorded_at = s.to_command(c.RegisterProject, body)
-    return execute(container, user, headers, command, recorded_at)
+    return command_response(container, user, headers, command, recorded_at)
 
 
 @router.get("", response_model=Page[ProjectView], responses=problems(AUTH, {422: ("validation_error",)}))
@@ -65,7 +65,7 @@ def assign(project_id: str, body: s.AssignmentCreate, user: CurrentUser,
                        "只能分配已存在的现场监理或施工单位用户")
     command, recorded_at = s.to_command(c.AssignUser, body, project_id=as_uuid(project_id, "project"),
                                         role=assignee.role)
-    return execute(container, user, headers, command, recorded_at)
+    return command_response(container, user, headers, command, recorded_at)
 
 
 @router.delete("/{project_id}/assignments/{user_id}", response_model=CommandOutcome,
@@ -73,7 +73,7 @@ def assign(project_id: str, body: s.AssignmentCreate, user: CurrentUser,
 def unassign(project_id: str, user_id: str, user: CurrentUser, container: ContainerDep,
              headers: Headers) -> JSONResponse:
     command = c.UnassignUser(project_id=as_uuid(project_id, "project"), user_id=as_uuid(user_id, "user"))
-    return execute(container, user, headers, command, status=200)
+    return command_response(container, user, headers, command, status=200)
 
 
 @router.post("/{project_id}/residents-group/members", status_code=201, response_model=MemberAdded,
@@ -86,7 +86,7 @@ def add_member(project_id: str, body: s.MemberCreate, user: CurrentUser,
         raise ApiError(422, "member_must_be_resident", "A member is linked to an existing resident user",
                        "居民监督小组成员必须关联一个已存在的居民用户")
     command, recorded_at = s.to_command(c.AddGroupMember, body, project_id=as_uuid(project_id, "project"))
-    return execute(container, user, headers, command, recorded_at)
+    return command_response(container, user, headers, command, recorded_at)
 
 
 @router.delete("/{project_id}/residents-group/members/{member_id}", response_model=CommandOutcome,
@@ -94,11 +94,11 @@ def add_member(project_id: str, body: s.MemberCreate, user: CurrentUser,
 def remove_member(project_id: str, member_id: str, user: CurrentUser, container: ContainerDep,
                   headers: Headers, reason: str = "") -> JSONResponse:
     command = c.RemoveGroupMember(project_id=as_uuid(project_id, "project"), member_id=member_id, reason=reason)
-    return execute(container, user, headers, command, status=200)
+    return command_response(container, user, headers, command, status=200)
 
 
 @router.put("/{project_id}/acceptance-rule", response_model=CommandOutcome, responses=problems(PROJECT_COMMAND))
 def set_acceptance_rule(project_id: str, body: s.AcceptanceRuleUpdate, user: CurrentUser,
                         container: ContainerDep, headers: Headers) -> JSONResponse:
     command, recorded_at = s.to_command(c.SetAcceptanceRule, body, project_id=as_uuid(project_id, "project"))
-    return execute(container, user, headers, command, recorded_at, status=200)
+    return command_response(container, user, headers, command, recorded_at, status=200)

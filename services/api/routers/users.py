@@ -9,7 +9,7 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain import commands as c
-from domain.actors import CommandContext, Role
+from domain.actors import Role
 from domain.rules import OutOfScope
 from services.api import models as m
 from services.api.authentication import credentials
@@ -17,6 +17,7 @@ from services.api.deps import ContainerDep, CurrentUser, Headers, as_uuid, requi
 from services.api.errors import ApiError
 from services.api.responses import AUTH, BODY, HEADER_CODES, SCOPED, problems
 from services.api.schemas import UserCreate
+from services.commands.bus import Envelope
 from services.users import IssuedToken, User
 
 router = APIRouter(prefix="/users", tags=["users"])
@@ -53,10 +54,9 @@ def create_user(body: UserCreate, user: CurrentUser, container: ContainerDep, he
     created = container.users.create(body.role, body.name, body.phone,
                                      body.district or (user.district if body.role == Role.ADMIN else None))
     for project_id in project_ids:
-        ctx = CommandContext(actor=user.actor, command_id=f"assign-{created.user_id}-{project_id}",
-                             device_id=headers.device_id)
-        container.ledger.execute(ctx, c.AssignUser(project_id=project_id, user_id=created.user_id,
-                                                   role=body.role))
+        envelope = Envelope(idempotency_key=f"assign-{created.user_id}-{project_id}", device_id=headers.device_id)
+        container.commands.handle(user, c.AssignUser(project_id=project_id, user_id=created.user_id,
+                                                     role=body.role), envelope)
     token = container.users.issue_token(created.user_id)
     return {"user": created.public(), "token": token,
             "note_zh": "令牌只显示这一次，请妥善保存", "project_ids": [str(p) for p in project_ids]}

@@ -2,16 +2,26 @@
 
 import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.routing import compile_path
 
 from domain import commands as c
 from services.api import models as m
 from services.api import schemas as s
-from services.api.deps import MAX_POSITION, CommandHeaders, ContainerDep, CurrentUser, Headers, as_uuid, execute
+from services.api.deps import (
+    MAX_POSITION,
+    CommandHeaders,
+    ContainerDep,
+    CurrentUser,
+    Headers,
+    as_uuid,
+    command_response,
+)
 from services.api.responses import ITEM_COMMAND, ITEM_READ, PROJECT_COMMAND, PROJECT_READ, problems
 from services.api.views import event_view, item_view
 from services.bootstrap import Container
@@ -27,7 +37,7 @@ ITEM = "/works-items/{item_id}"
 def register_item(project_id: str, body: s.WorksItemCreate, user: CurrentUser,
                   container: ContainerDep, headers: Headers) -> JSONResponse:
     command, recorded_at = s.to_command(c.RegisterWorksItem, body, project_id=as_uuid(project_id, "project"))
-    return execute(container, user, headers, command, recorded_at)
+    return command_response(container, user, headers, command, recorded_at)
 
 
 @router.get("/projects/{project_id}/works-items", response_model=m.Page[m.WorksItemSummary],
@@ -74,27 +84,47 @@ def verify(item_id: str, user: CurrentUser, container: ContainerDep) -> dict[str
 
 
 class ItemCommandRoute(NamedTuple):
-    pattern: re.Pattern[str]
+    """One row of the declared table of item commands: its route, command, body and success status.
+
+    The POST route is registered from it and /batch resolves an entry's path through it, so a command
+    reached either way is built by the same `build`."""
+
+    path: str  # under /works-items/{item_id}
     command: type[c.Command]
     body_model: Any
     status: int
 
+    def build(self, body: Any, **path: Any) -> tuple[c.Command, datetime | None]:
+        """The command and the device time it was recorded at, from the body and the path parameters."""
+        return s.to_command(self.command, body if body is not None else self.body_model(), **path)
+
 
 ITEM_COMMANDS: list[ItemCommandRoute] = []  # also served inside POST /api/v1/batch
+_MATCHERS: dict[type[c.Command], re.Pattern[str]] = {}  # Starlette's own compiled form of each row's route
 OUTCOMES: dict[type[c.Command], type[BaseModel]] = {
     c.RecordInspection: m.InspectionRecorded, c.RaiseDefect: m.DefectRaised, c.OrderStopWork: m.StopWorkOrdered,
     c.RequestAcceptance: m.AcceptanceRequested, c.SignAcceptance: m.Signed, c.CloseAcceptanceRound: m.RoundClosed,
 }
 
 
+def resolve_item_command(full_path: str) -> tuple[ItemCommandRoute, dict[str, str]] | None:
+    """The table's row for an /api/v1 path and its raw path parameters, matched as the router matches it."""
+    for spec in ITEM_COMMANDS:
+        match = _MATCHERS[spec.command].match(full_path)
+        if match:
+            return spec, match.groupdict()
+    return None
+
+
 def _item_command(path: str, command: type[c.Command], body_model: Any, status: int) -> None:
     """Register one POST route that turns its body and path parameters into `command`."""
-    regex = "^/api/v1" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", ITEM + path) + "$"
-    ITEM_COMMANDS.append(ItemCommandRoute(re.compile(regex), command, body_model, status))
+    spec = ItemCommandRoute(path, command, body_model, status)
+    ITEM_COMMANDS.append(spec)
+    _MATCHERS[command] = compile_path("/api/v1" + ITEM + path)[0]
 
     def run(container: Container, user: User, headers: CommandHeaders, body: Any, **path: Any) -> JSONResponse:
-        cmd, recorded_at = s.to_command(command, body or body_model(), **path)
-        return execute(container, user, headers, cmd, recorded_at, status=status)
+        cmd, recorded_at = spec.build(body, **path)
+        return command_response(container, user, headers, cmd, recorded_at, status=status)
 
     route: Callable[..., JSONResponse]  # one of three signatures: FastAPI reads the path parameters from it
     if "{defect_id}" in path:

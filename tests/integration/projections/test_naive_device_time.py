@@ -13,6 +13,7 @@ import pytest
 
 from domain.actors import CommandContext
 from services.bootstrap import Container, build
+from services.commands.unit_of_work import UnitOfWork
 from services.settings import Settings
 from tests.support import World, inspection
 
@@ -40,7 +41,7 @@ def test_an_event_with_a_naive_device_time_reaches_every_read_model(container: C
     # the time is read as site local (as UTC it would be 6 hours ago)
     late = site_local_naive(14)
     ctx = CommandContext(actor=world.supervisor, command_id=uuid4().hex, device_id="tablet-07", device_time=late)
-    outcome = container.ledger.execute(ctx, inspection(item_id, "survey_and_marking"))
+    outcome = UnitOfWork.for_app(container.ledger).execute(ctx, inspection(item_id, "survey_and_marking"))
     assert container.ledger.get_item(item_id).version == outcome.version  # stored as it came, bypassing the API
 
     container.projections.run_once()
@@ -60,7 +61,7 @@ def test_a_rebuild_meets_the_naive_event_again_and_passes_it(container: Containe
     world = World(container.ledger)
     item_id = world.new_item()
     ctx = CommandContext(actor=world.supervisor, command_id=uuid4().hex, device_time=site_local_naive(1))
-    container.ledger.execute(ctx, inspection(item_id, "survey_and_marking"))
+    UnitOfWork.for_app(container.ledger).execute(ctx, inspection(item_id, "survey_and_marking"))
     world.run(world.supervisor, inspection(item_id, "excavation"))
 
     timeline = container.projections.drivers["timeline"]

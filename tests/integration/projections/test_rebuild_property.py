@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from domain.actors import Actor, CommandContext
-from domain.application import Outcome
 from domain.commands import Command
 from services.bootstrap import Container, build
+from services.commands.unit_of_work import Outcome, UnitOfWork
 from services.settings import Settings
 from tests.support import World
 from tests.unit.domain.test_hash_chain import apply_step, step
@@ -42,7 +42,7 @@ class TimedWorld(World):
             expected_version: int | None = None) -> Outcome:
         ctx = CommandContext(actor=actor, command_id=command_id or uuid4().hex, device_id="tablet-01",
                              device_time=self.device_time, expected_version=expected_version)
-        return self.app.execute(ctx, command)
+        return UnitOfWork.for_app(self.app).execute(ctx, command)
 
 
 class Crash(Exception):

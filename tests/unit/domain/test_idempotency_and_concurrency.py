@@ -3,8 +3,8 @@
 import pytest
 
 from domain import commands as c
-from domain.application import Outcome
 from domain.rules import ConcurrencyConflict, IdempotencyKeyReused
+from services.commands.unit_of_work import Outcome, UnitOfWork
 from tests.support import World, inspection
 
 
@@ -70,7 +70,7 @@ def test_execute_many_saves_together_keeps_each_command_idempotent_and_refusals_
         (ctx("d"), inspection(second, "backfill_restoration")),  # refused, the rest goes on
         (ctx("a"), inspection(first, "survey_and_marking")),  # the same command twice: replayed
     ]
-    results = world.app.execute_many(batch)
+    results = UnitOfWork.for_app(world.app).execute_many(batch)
     assert [type(r).__name__ for r in results] == ["Outcome", "Outcome", "Outcome", "HoldPointOutOfOrder", "Outcome"]
     assert isinstance(results[3], HoldPointOutOfOrder)
     replayed, original = results[4], results[0]
@@ -78,6 +78,6 @@ def test_execute_many_saves_together_keeps_each_command_idempotent_and_refusals_
     assert replayed.replayed and replayed.events == original.events
     assert world.event_types(first) == ["Registered", "InspectionRecorded", "InspectionRecorded"]
     assert world.event_types(second) == ["Registered", "InspectionRecorded"]
-    again = world.app.execute_many(batch)  # the whole batch retried: nothing new
+    again = UnitOfWork.for_app(world.app).execute_many(batch)  # the whole batch retried: nothing new
     assert all(getattr(r, "replayed", True) for r in again)
     assert world.event_types(first) == ["Registered", "InspectionRecorded", "InspectionRecorded"]

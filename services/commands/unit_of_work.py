@@ -1,0 +1,198 @@
+"""Saving what a command decided: once per command id, retried when another writer won, batched.
+
+The application (`domain/application.py`) only loads and saves; the handlers only decide. This is
+where a command's events are saved with its receipt in one transaction (so a retried command appends
+nothing and gets the first outcome back), where commands on one aggregate queue up in this process,
+where a lost race is retried with backoff, and where a tablet's queue is saved in few transactions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import threading
+import time
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+
+from domain.actors import CommandContext
+from domain.application import SiteLedger
+from domain.canonical import canonical_bytes, sha256_hex
+from domain.commands import Command
+from domain.errors import DomainError
+from domain.handlers import Change, authorize, decide
+from domain.receipt import CommandReceipt
+from domain.rules import ConcurrencyConflict
+
+MAX_ATTEMPTS = 8
+LOCK_STRIPES = 64
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a command did; a retried command gets the same outcome back with `replayed` set."""
+
+    command: str
+    aggregate_id: str
+    version: int
+    events: list[dict[str, Any]]
+    result: dict[str, Any]
+    replayed: bool = False
+    position: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _with_position(outcome: Outcome, recordings: list[Any], aggregate_ids: set[Any]) -> Outcome:
+    """The log position of this command's own events (for ?after= read-your-writes)."""
+    positions = [r.notification.id for r in recordings
+                 if r.notification.id and r.notification.originator_id in aggregate_ids]
+    return Outcome(**{**outcome.as_dict(), "position": max(positions, default=None)})
+
+
+def command_fingerprint(command: Command) -> str:
+    return sha256_hex(canonical_bytes([type(command).__name__, command.model_dump(mode="json")]))
+
+
+def _touched(change: Change) -> set[Any]:
+    return {change.target.id, *(a.id for a in change.also)}
+
+
+def _target(command: Command) -> Any:
+    return getattr(command, "item_id", None) or getattr(command, "project_id", None)
+
+
+_UNITS: weakref.WeakKeyDictionary[SiteLedger, UnitOfWork] = weakref.WeakKeyDictionary()
+_UNITS_LOCK = threading.Lock()
+
+
+class UnitOfWork:
+    """One per application in a process (`for_app`), so every front door queues on the same stripes."""
+
+    def __init__(self, app: SiteLedger) -> None:
+        self.app = app
+        self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
+
+    @classmethod
+    def for_app(cls, app: SiteLedger) -> UnitOfWork:
+        with _UNITS_LOCK:
+            unit = _UNITS.get(app)
+            if unit is None:
+                unit = _UNITS[app] = cls(app)
+            return unit
+
+    def _stripe(self, command: Command) -> threading.Lock | contextlib.nullcontext[None]:
+        """Commands on one aggregate queue up inside a process instead of racing to a version conflict;
+        across processes the store's unique key still decides, and the loser retries."""
+        target = _target(command)
+        if target is None:
+            return contextlib.nullcontext()
+        return self._stripes[hash(target) % LOCK_STRIPES]
+
+    def execute(self, ctx: CommandContext, command: Command) -> Outcome:
+        """Run a command once: a retry with the same command id returns the first outcome."""
+        authorize(ctx.actor, command)
+        fingerprint = command_fingerprint(command)
+        with self._stripe(command):
+            return self._execute(ctx, command, fingerprint)
+
+    def _prepare(self, ctx: CommandContext, command: Command, fingerprint: str) -> tuple[Change, Outcome, Aggregate]:
+        """Run the handler (nothing saved yet): the changed aggregates, the outcome, and the receipt."""
+        name = type(command).__name__
+        change = decide(self.app, ctx, command)
+        pending = [e for agg in [change.target, *change.also] for e in agg.pending_events]
+        outcome = Outcome(
+            command=name,
+            aggregate_id=str(change.target.id),
+            version=change.target.version,
+            events=[{"version": e.originator_version, "type": type(e).__name__,
+                     "aggregate_id": str(e.originator_id)} for e in pending],
+            result=change.result,
+        )
+        receipt = CommandReceipt.issue(
+            ctx.actor.user_id, ctx.command_id, name, fingerprint,
+            {k: v for k, v in outcome.as_dict().items() if k not in ("replayed", "position")},
+        )
+        return change, outcome, receipt
+
+    def _execute(self, ctx: CommandContext, command: Command, fingerprint: str) -> Outcome:
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                change, outcome, receipt = self._prepare(ctx, command, fingerprint)
+            except DomainError:
+                replayed = self._replay(ctx, fingerprint)
+                if replayed is not None:
+                    return replayed
+                raise
+            try:
+                recordings = self.app.save(change.target, *change.also, receipt)
+            except IntegrityError:
+                replayed = self._replay(ctx, fingerprint)
+                if replayed is not None:
+                    return replayed
+                if ctx.expected_version is not None:
+                    current = self.app.current_version(change.target.id)
+                    raise ConcurrencyConflict(current=current, expected=ctx.expected_version) from None
+                time.sleep(random.uniform(0, 0.005 * 2**attempt))  # another process won: back off, retry
+                continue
+            return _with_position(outcome, recordings, _touched(change))
+        raise ConcurrencyConflict(current="?", expected="?")
+
+    def execute_many(self, commands: Sequence[tuple[CommandContext, Command]]) -> list[Outcome | DomainError]:
+        """Many commands (a tablet's queue), saved together in as few transactions as possible.
+
+        Each keeps its own receipt, so each stays idempotent. A command on an aggregate already changed
+        in this batch first saves what came before it; if a combined save meets a conflict (another
+        writer, a command id repeated in the batch), those commands run again one by one."""
+        results: list[Outcome | DomainError | None] = [None] * len(commands)
+        pending: list[tuple[int, Change, Outcome, Aggregate]] = []
+
+        def flush() -> None:
+            if not pending:
+                return
+            try:
+                recordings = self.app.save(*[a for _, change, _, receipt in pending
+                                             for a in (change.target, *change.also, receipt)])
+                for index, change, outcome, _ in pending:
+                    results[index] = _with_position(outcome, recordings, _touched(change))
+            except IntegrityError:
+                for index, *_ in pending:
+                    results[index] = self._one(*commands[index])
+            pending.clear()
+
+        for index, (ctx, command) in enumerate(commands):
+            touched = {a for _, change, _, _ in pending for a in _touched(change)}
+            if _target(command) in touched:
+                flush()
+            try:
+                authorize(ctx.actor, command)
+                change, outcome, receipt = self._prepare(ctx, command, command_fingerprint(command))
+            except DomainError as error:
+                results[index] = self._replay(ctx, command_fingerprint(command)) or error
+                continue
+            if _touched(change) & touched:
+                results[index] = self._one(ctx, command)  # touched something earlier in the batch indirectly
+                continue
+            pending.append((index, change, outcome, receipt))
+        flush()
+        return [r if r is not None else ConcurrencyConflict(current="?", expected="?") for r in results]
+
+    def _one(self, ctx: CommandContext, command: Command) -> Outcome | DomainError:
+        try:
+            return self.execute(ctx, command)
+        except DomainError as error:
+            return error
+
+    def _replay(self, ctx: CommandContext, fingerprint: str) -> Outcome | None:
+        try:
+            receipt: CommandReceipt = self.app.repository.get(CommandReceipt.id_for(ctx.actor.user_id, ctx.command_id))
+        except AggregateNotFoundError:
+            return None
+        return Outcome(**receipt.replay(fingerprint), replayed=True)
