@@ -39,8 +39,10 @@ from services.web.devices import describe
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 router = APIRouter(include_in_schema=False)
-# Pages name a person: never cached, never framed, and only this origin's styles and forms.
-PAGE_HEADERS = {"Cache-Control": "no-store",
+# Pages name a person: never cached, never framed, and only this origin's styles and forms. The referrer
+# goes to this origin only: under the API's `no-referrer` a browser posts a form with `Origin: null`, which
+# the CSRF check must refuse (sandboxed frames send it too).
+PAGE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "same-origin",
                 "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; "
                                            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"}
 FIELD_MAX = 256
@@ -67,7 +69,7 @@ def _refused_origin(request: Request, form: dict[str, str], signed_in: bool = Fa
     try:
         check_csrf(request, active[1] if active else None, form.get(CSRF_FIELD))
     except ApiError as refused:
-        return _page(request, "sign_in.html", 403, error=refused.detail_zh)
+        return _page(request, "refused.html", 403, error=refused.detail_zh)
     return None
 
 
