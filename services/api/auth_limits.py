@@ -18,6 +18,7 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from services.api.errors import ApiError, problem
+from services.invitations import SHORT_CODE_FAILURES_GLOBAL, SHORT_CODE_FAILURES_PER_ADDRESS
 
 NAMESPACE = "auth-failures"
 
@@ -97,6 +98,24 @@ class SignInLimits:
         self.phone.clear(phone)
 
 
+class ShortCodeLimits:
+    """Failed residents' short codes, per address and across the server (the arithmetic is in
+    services/invitations.py): a botnet of many addresses still shares the global budget."""
+
+    def __init__(self, per_address: str = SHORT_CODE_FAILURES_PER_ADDRESS,
+                 everyone: str = SHORT_CODE_FAILURES_GLOBAL) -> None:
+        self.address = TieredFailureLimit(per_address, "short-code-address")
+        self.everyone = TieredFailureLimit(everyone, "short-code-global")
+
+    def retry_after(self, address: str) -> int | None:
+        waits = [w for w in (self.address.retry_after(address), self.everyone.retry_after("all")) if w is not None]
+        return max(waits) if waits else None
+
+    def record_failure(self, address: str) -> None:
+        self.address.record_failure(address)
+        self.everyone.record_failure("all")
+
+
 class TooManyFailedAttempts(ApiError):
     def __init__(self, retry_after: int) -> None:
         super().__init__(429, "too_many_attempts", "Too many failed authentication attempts",
@@ -117,10 +136,15 @@ def sign_in_limits(request: Request) -> SignInLimits:
     return request.app.state.sign_in_limits
 
 
+def short_code_limits(request: Request) -> ShortCodeLimits:
+    return request.app.state.short_code_limits
+
+
 def install(app: FastAPI, per_minute: int) -> None:
     """One limiter per application (per process), and the 429 with its Retry-After."""
     app.state.auth_failure_limit = MovingWindowFailureLimit(per_minute)
     app.state.sign_in_limits = SignInLimits()
+    app.state.short_code_limits = ShortCodeLimits()
 
     @app.exception_handler(TooManyFailedAttempts)
     async def too_many(request: Request, error: TooManyFailedAttempts) -> JSONResponse:

@@ -23,6 +23,7 @@ from services.api.auth_limits import FailureLimit, TooManyFailedAttempts, client
 from services.api.errors import ApiError, unauthorized
 from services.bootstrap import Container
 from services.credentials import Credentials
+from services.invitations import Invitations
 from services.observability import AUTH_REFUSALS
 from services.sessions import ActiveSession, SessionStore
 from services.users import TokenRefused, User, UserDirectory
@@ -109,6 +110,10 @@ def sessions(container: Container) -> SessionStore:
     settings = container.settings
     return SessionStore(container.db, timedelta(hours=settings.session_idle_hours),
                         timedelta(days=settings.session_max_days), clock=lambda: container.users.clock())
+
+
+def invitations(container: Container) -> Invitations:
+    return Invitations(container.db, container.users, timedelta(days=container.settings.invitation_days))
 
 
 def credentials(container: Container) -> Credentials:

@@ -20,20 +20,22 @@ from fastapi.templating import Jinja2Templates
 
 from domain.actors import ROLE_NAMES_ZH
 from services import passwords
-from services.api.auth_limits import client_address, sign_in_limits
+from services.api.auth_limits import client_address, short_code_limits, sign_in_limits
 from services.api.authentication import (
     CSRF_FIELD,
     SESSION_COOKIE,
     check_csrf,
     credentials,
+    invitations,
     session_user,
     sessions,
 )
 from services.api.errors import ApiError
 from services.bootstrap import Container
 from services.credentials import LinkRefused
+from services.invitations import InvitationRefused
 from services.observability import AUTH_REFUSALS
-from services.users import normalize_phone
+from services.users import User, normalize_phone
 from services.web.devices import describe
 
 HERE = Path(__file__).parent
@@ -95,19 +97,79 @@ async def sign_in(request: Request) -> Response:
         AUTH_REFUSALS.labels("too_many_attempts").inc()
         return _page(request, "sign_in.html", 429, phone=phone,
                      error=f"登录失败次数过多，请{_wait_zh(wait)}后再试")
-    container = _container(request)
-    user = credentials(container).verify(phone, password) if phone and password else None
+    user = credentials(_container(request)).verify(phone, password) if phone and password else None
     if user is None:
         limits.record_failure(phone_key, address)
         AUTH_REFUSALS.labels("sign_in_failed").inc()
         return _page(request, "sign_in.html", 401, phone=phone, error=WRONG)
     limits.succeeded(phone_key)
-    opened = sessions(container).open(user.user_id, "password", request.headers.get("user-agent"), address)
+    return _signed_in(request, user, resident=False)
+
+
+def _signed_in(request: Request, user: User, resident: bool) -> Response:
+    """A new session and its cookie; a resident's (by invitation) lasts `resident_session_days`, idle or not."""
+    container = _container(request)
+    store = sessions(container)
+    if resident:
+        long = timedelta(days=container.settings.resident_session_days)
+        opened = store.open(user.user_id, "invitation", request.headers.get("user-agent"), client_address(request),
+                            idle=long, absolute=long)
+    else:
+        opened = store.open(user.user_id, "password", request.headers.get("user-agent"), client_address(request))
     response = RedirectResponse("/account", status_code=303)
     max_age = int((opened.info.expires_at - opened.info.created_at).total_seconds())
     response.set_cookie(SESSION_COOKIE, opened.cookie, max_age=max_age, path="/", httponly=True, samesite="lax",
                         secure=request.url.scheme == "https")
     return response
+
+
+@router.post("/sign-in/code", response_class=HTMLResponse)
+async def sign_in_with_code(request: Request) -> Response:
+    """A resident types the short code from the sheet (the QR link's fallback); limited per address and
+    across the server (services/invitations.py has the arithmetic)."""
+    form = await _form(request)
+    refused = _refused_origin(request, form)
+    if refused:
+        return refused
+    address, limits = client_address(request), short_code_limits(request)
+    wait = limits.retry_after(address)
+    if wait is not None:
+        AUTH_REFUSALS.labels("too_many_attempts").inc()
+        return _page(request, "sign_in.html", 429, code_error=f"邀请码错误次数过多，请{_wait_zh(wait)}后再试，"
+                                                              "或直接扫描邀请单上的二维码")
+    try:
+        user = invitations(_container(request)).redeem_code(form.get("code", "")[:12])
+    except InvitationRefused:
+        limits.record_failure(address)
+        AUTH_REFUSALS.labels("invitation_refused").inc()
+        return _page(request, "sign_in.html", 401,
+                     code_error="邀请码不正确或已失效（每个邀请码只能用一次），请核对后重试")
+    return _signed_in(request, user, resident=True)
+
+
+@router.get("/invite/{token}", response_class=HTMLResponse)
+def invitation_page(request: Request, token: str) -> Response:
+    """What the QR code opens: a page that asks, so a chat app's link preview cannot spend the invitation."""
+    container = _container(request)
+    try:
+        user = invitations(container).peek(token[:FIELD_MAX])
+    except InvitationRefused:
+        return _page(request, "invitation.html", 410, dead=True)
+    return _page(request, "invitation.html", name=user.name, token=token,
+                 days=int(container.settings.resident_session_days))
+
+
+@router.post("/invite/{token}", response_class=HTMLResponse)
+async def accept_invitation(request: Request, token: str) -> Response:
+    form = await _form(request)
+    refused = _refused_origin(request, form)
+    if refused:
+        return refused
+    try:
+        user = invitations(_container(request)).redeem_link(token[:FIELD_MAX])
+    except InvitationRefused:
+        return _page(request, "invitation.html", 410, dead=True)
+    return _signed_in(request, user, resident=True)
 
 
 @router.get("/set-password", response_class=HTMLResponse)

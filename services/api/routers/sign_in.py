@@ -10,19 +10,22 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, FastAPI, Request, status
-from pydantic import BaseModel
+from fastapi import APIRouter, FastAPI, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.actors import Role
-from services.api.authentication import credentials, sessions
+from services.api.authentication import credentials, invitations, sessions
 from services.api.deps import ContainerDep, CurrentUser, as_uuid, require_role
 from services.api.errors import ApiError
 from services.api.responses import AUTH, SCOPED, problems
 from services.api.routers.users import _target
+from services.invitation_sheet import Card, render
 from services.users import User
 
 router = APIRouter(prefix="/users", tags=["sign-in"])
 mine = APIRouter(prefix="/me", tags=["sign-in"])
+projects = APIRouter(prefix="/projects", tags=["sign-in"])
+PDF = {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
 
 
 class PasswordLink(BaseModel):
@@ -118,6 +121,73 @@ def end_my_session(session_id: str, user: CurrentUser, container: ContainerDep) 
     return {"user_id": str(user.user_id), "revoked": 1}
 
 
+class InvitationRequest(BaseModel):
+    """Which members get a new card (their old invitations die); none named: every member of the group."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    member_ids: list[str] | None = Field(default=None, min_length=1, max_length=1000)
+
+
+class InvitationsRevoked(BaseModel):
+    user_id: str
+    invitations_revoked: int
+    sessions_ended: int
+
+
+@projects.post("/{project_id}/invitations", status_code=status.HTTP_201_CREATED, response_class=Response,
+               responses={201: {"description": "the invitation sheet (A4 PDF, one card per member)", "content": PDF},
+                          **problems(SCOPED, {404: ("project_not_found", "member_not_found"),
+                                              422: ("no_members",), 503: ("invitation_font_missing",)})})
+def print_invitations(project_id: str, request: Request, user: CurrentUser, container: ContainerDep,
+                      body: InvitationRequest | None = None) -> Response:
+    """New invitations for the residents' group (or the members named), as a printable sheet. The codes are
+    only on this sheet: printing again issues new ones, and the earlier sheet's cards die."""
+    require_role(user, Role.ADMIN)
+    project = container.ledger.project_in_scope(user.actor, as_uuid(project_id, "project"))
+    members: dict[str, dict[str, str]] = dict(project.members)
+    wanted = body.member_ids if body and body.member_ids else list(members)
+    for member_id in wanted:
+        if member_id not in members:
+            raise ApiError(404, "member_not_found", "No such member of the residents' group",
+                           f"居民监督小组中没有编号为 {member_id[:64]} 的成员")
+    people = [(members[m], container.users.get(members[m]["user_id"])) for m in wanted]
+    people = [(m, p) for m, p in people if p is not None and p.name is not None]  # erased people get no card
+    if not people:
+        raise ApiError(422, "no_members", "The residents' group has no members to invite",
+                       "居民监督小组还没有成员（或成员的个人信息已删除），请先添加成员")
+    font = container.settings.cjk_font_path
+    if not font.exists():  # before any invitation is issued: a failed print must not kill the old cards
+        raise ApiError(503, "invitation_font_missing", "The Chinese font for the sheet is not installed",
+                       f"服务器缺少中文字体 {font}，无法生成邀请单；请管理员安装 fonts-noto-cjk")
+    store, cards = invitations(container), []
+    for member, person in people:
+        assert person is not None and person.name is not None
+        issued = store.issue(person.user_id, project.id, created_by=user.user_id)
+        link = str(request.url_for("invitation_page", token=issued.link_token))
+        cards.append(Card(project.name, member["building"], member["unit"], person.name, link, issued.code,
+                          issued.expires_at))
+    return Response(render(cards, font), status_code=201, media_type="application/pdf",
+                    headers={"Content-Disposition": 'attachment; filename="invitations.pdf"',
+                             "Cache-Control": "no-store"})
+
+
+@projects.delete("/{project_id}/invitations/{member_id}", response_model=InvitationsRevoked,
+                 responses=problems(SCOPED, {404: ("project_not_found", "member_not_found")}))
+def revoke_invitation(project_id: str, member_id: str, user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
+    """A lost phone or card: the member's unused invitation dies and every phone signed in by one is signed out."""
+    require_role(user, Role.ADMIN)
+    project = container.ledger.project_in_scope(user.actor, as_uuid(project_id, "project"))
+    member = project.members.get(member_id)
+    if member is None:
+        raise ApiError(404, "member_not_found", "No such member of the residents' group",
+                       f"居民监督小组中没有编号为 {member_id[:64]} 的成员")
+    resident = UUID(member["user_id"])
+    return {"user_id": str(resident), "invitations_revoked": invitations(container).revoke(resident),
+            "sessions_ended": sessions(container).revoke_all(resident, "invitation")}
+
+
 def include_sign_in_routes(app: FastAPI) -> None:
     app.include_router(router, prefix="/api/v1")
     app.include_router(mine, prefix="/api/v1")
+    app.include_router(projects, prefix="/api/v1")

@@ -1,4 +1,5 @@
-"""Signing in: passwords, one-time set-password links, server-side web sessions, and phones found by number.
+"""Signing in: passwords, one-time set-password links, server-side web sessions, residents' invitations,
+tokens bound to a device, and phones found by number.
 
 Revision ID: 0004
 Revises: 0003
@@ -40,6 +41,14 @@ def _tables() -> dict[str, list[sa.Column[Any]]]:
                          sa.Column("created_at", TEXT, nullable=False), sa.Column("last_seen_at", TEXT, nullable=False),
                          sa.Column("idle_timeout_s", FLOAT, nullable=False),
                          sa.Column("expires_at", TEXT, nullable=False)],
+        # A resident's invitation: the QR link's and the short code's hashes; either one, once.
+        "resident_invitations": [sa.Column("invitation_id", TEXT, primary_key=True),
+                                 sa.Column("user_id", TEXT, nullable=False),
+                                 sa.Column("project_id", TEXT, nullable=False),
+                                 sa.Column("link_hash", TEXT, nullable=False, unique=True),
+                                 sa.Column("code_hash", TEXT, nullable=False), sa.Column("created_by", TEXT),
+                                 sa.Column("created_at", TEXT, nullable=False),
+                                 sa.Column("expires_at", TEXT, nullable=False), sa.Column("used_at", TEXT)],
     }
 
 
@@ -51,9 +60,19 @@ def upgrade() -> None:
     op.create_index("password_links_user", "password_links", ["user_id"], if_not_exists=True)
     op.create_index("web_sessions_user", "web_sessions", ["user_id"], if_not_exists=True)
     op.create_index("users_phone", "users", ["phone"], if_not_exists=True)
+    op.create_index("resident_invitations_code", "resident_invitations", ["code_hash"], if_not_exists=True)
+    op.create_index("resident_invitations_user", "resident_invitations", ["user_id"], if_not_exists=True)
+    # A tablet's token is bound to its device id: X-Device-Id must match on every request.
+    if "bound_device_id" not in {c["name"] for c in sa.inspect(op.get_bind()).get_columns("user_tokens")}:
+        with op.batch_alter_table("user_tokens") as batch:
+            batch.add_column(sa.Column("bound_device_id", TEXT, nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("user_tokens") as batch:
+        batch.drop_column("bound_device_id")
+    op.drop_index("resident_invitations_user", "resident_invitations")
+    op.drop_index("resident_invitations_code", "resident_invitations")
     op.drop_index("users_phone", "users")
     op.drop_index("web_sessions_user", "web_sessions")
     op.drop_index("password_links_user", "password_links")
