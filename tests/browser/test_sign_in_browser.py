@@ -48,7 +48,7 @@ def sign_in(page: Page, server: str, phone: str) -> None:
     page.goto(f"{server}/sign-in")
     page.get_by_label("手机号码").fill(phone)
     page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    page.get_by_role("button", name="登录", exact=True).click()
     page.wait_for_url(f"{server}/account")
 
 
@@ -69,7 +69,7 @@ def test_staff_sets_a_password_signs_in_sees_their_name_and_signs_out(
 
     page.get_by_label("手机号码").fill("13800000021")
     page.get_by_label("密码").fill("不是这个密码不是这个")
-    page.get_by_role("button", name="登录").click()
+    page.get_by_role("button", name="登录", exact=True).click()
     assert "手机号码或密码不正确" in page.get_by_role("alert").inner_text()
     page.screenshot(path=screenshot_path(f"sign-in-refused-{size}"), full_page=True)
 
@@ -133,3 +133,30 @@ def test_a_forged_cross_site_post_is_refused(browser: Browser, server: str, cont
             page.screenshot(path=screenshot_path("forged-post-refused-phone"), full_page=True)
         page.goto(f"{server}/account")
         assert page.locator("#account-name").inner_text() == "李建国"  # still signed in
+
+
+def test_a_resident_opens_the_invitation_link_on_a_phone_and_lands_signed_in(
+        browser: Browser, server: str, container: Container) -> None:
+    from uuid import uuid4
+
+    from services.api.authentication import invitations
+
+    resident = container.users.create(Role.RESIDENT, "张桂英")
+    invitation = invitations(container).issue(resident.user_id, uuid4())
+    for page in page_for(browser, PHONE):
+        page.goto(f"{server}/invite/{invitation.link_token}")
+        assert "张桂英" in page.locator(".greeting").inner_text()
+        page.screenshot(path=screenshot_path("invitation-phone"), full_page=True)
+        page.get_by_role("button", name="用这部手机登录").click()
+        page.wait_for_url(f"{server}/account")
+        assert page.locator("#account-name").inner_text() == "张桂英"
+        assert page.locator("#account-role").inner_text() == "居民监督小组成员"
+        page.screenshot(path=screenshot_path("account-resident-phone"), full_page=True)
+        page.goto(f"{server}/sign-in")  # signed in: the sign-in page sends the resident on
+        assert page.url == f"{server}/account"
+    for page in page_for(browser, PHONE):  # the code box on the sign-in page, on another phone
+        page.goto(f"{server}/sign-in")
+        page.get_by_role("textbox", name="邀请码").fill("aaa aaa")
+        page.get_by_role("button", name="用邀请码登录").click()
+        assert "邀请码不正确或已失效" in page.get_by_role("alert").inner_text()
+        page.screenshot(path=screenshot_path("sign-in-code-refused-phone"), full_page=True)
