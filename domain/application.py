@@ -12,11 +12,12 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from domain.actors import Actor
 from domain.chain import ChainReport, verify_chain
 from domain.permissions import may_see
+from domain.photo import Photo
 from domain.project import Project
 from domain.rules import OutOfScope, ProjectNotFound, WorksItemNotFound
 from domain.templates.catalog import TemplateCatalog, builtin_catalog
@@ -42,6 +43,19 @@ class SiteLedger(Application):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(FrozenTemplateAsDict())
+
+    # --- photos ---------------------------------------------------------------------------------
+
+    def record_photo(self, sha256: str, taken_at: str | None, stored_by: str) -> bool:
+        """A stored photo's facts into the log, once per content hash (False: they were there already)."""
+        try:
+            self.save(Photo.store(sha256, taken_at, stored_by))
+        except IntegrityError:
+            return False
+        return True
+
+    def has_photo(self, sha256: str) -> bool:
+        return Photo.id_for(sha256) in self.repository
 
     # --- loading, with scope -----------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from typing import Any
 from domain.canonical import to_plain
 from domain.chain import EVENT_METADATA, ChainedEvent, at_site, device_time_of
 from domain.inspection import PASSING
+from domain.photo import Photo
 from domain.project import ProjectEvent
 from domain.works_item import WorksItem
 from domain.works_item_events import InspectionRecorded, RectificationReported, WorksCompleted, WorksItemEvent
@@ -30,7 +31,7 @@ FLAGS_ZH = {
 class Timeline:
     name = "timeline"
     topics: tuple[str, ...] = ()
-    tables = ("timeline_events", STATES.table, STATES.templates)
+    tables = ("timeline_events", "timeline_photos", STATES.table, STATES.templates)
     ddl = (
         "CREATE TABLE IF NOT EXISTS timeline_events (position BIGINT PRIMARY KEY, aggregate_id TEXT NOT NULL, "
         "item_id TEXT, project_id TEXT NOT NULL, kind TEXT, version INTEGER NOT NULL, type TEXT NOT NULL, "
@@ -39,6 +40,7 @@ class Timeline:
         "flagged INTEGER NOT NULL)",
         "CREATE INDEX IF NOT EXISTS timeline_item ON timeline_events (item_id, position)",
         "CREATE INDEX IF NOT EXISTS timeline_project ON timeline_events (project_id, position)",
+        "CREATE TABLE IF NOT EXISTS timeline_photos (photo_id TEXT PRIMARY KEY, taken_at TEXT)",
         *STATES.ddl,
     )
 
@@ -53,6 +55,9 @@ class Timeline:
             item = STATES.fold(batch, event)
             if item is not None:
                 self._insert(batch, position, event, item, str(item.project_id), self._flags(batch, event, item))
+        elif isinstance(event, Photo.Stored):  # before any record cites it: a photo is stored, then cited
+            batch.tx.execute("INSERT INTO timeline_photos VALUES (?, ?) ON CONFLICT (photo_id) DO NOTHING",
+                             (event.sha256, event.taken_at))
 
     def flush(self, batch: Batch) -> None:
         STATES.save(batch)
@@ -62,7 +67,11 @@ class Timeline:
             "ON CONFLICT (position) DO NOTHING", rows)  # a position is one event: a replay changes nothing
 
     def _photo_time(self, batch: Batch, photo_id: str) -> datetime | None:
-        row = batch.tx.execute("SELECT taken_at FROM photo_facts WHERE photo_id = ?", (photo_id,)).fetchone()
+        """From the photo's own event, folded above. `photo_facts` (the photo service's table) answers only for a
+        photo stored before photos were logged, and for a Kafka-fed worker, which receives no photo events yet."""
+        row = batch.tx.execute("SELECT taken_at FROM timeline_photos WHERE photo_id = ?", (photo_id,)).fetchone()
+        if row is None:
+            row = batch.tx.execute("SELECT taken_at FROM photo_facts WHERE photo_id = ?", (photo_id,)).fetchone()
         if not row or not row[0]:
             return None
         return at_site(datetime.fromisoformat(row[0]), self.site_tz)

@@ -75,7 +75,7 @@ class PhotoService:
         existing = self.store.meta(sha)
         if existing is not None:
             sees_provenance = self._sees_provenance(user, existing)  # asked before this upload adds a grant
-            self.record_facts(sha, existing.get("taken_at"))
+            self.record_facts(sha, existing.get("taken_at"), existing.get("uploaded_by") or str(user.user_id))
             self._grant(sha, scope)
             if sees_provenance:
                 return existing, False
@@ -95,7 +95,7 @@ class PhotoService:
             "project_id": scope if not scope.startswith("user-") else None, "works_item_id": works_item_id,
         }
         self.store.save(sha, original, derivatives, meta)
-        self.record_facts(sha, facts.taken_at)  # after the meta object: SQL never knows a half-written photo
+        self.record_facts(sha, facts.taken_at, str(user.user_id))  # after the meta: no half-written photo in the log
         self._grant(sha, scope)
         return meta, True
 
@@ -138,8 +138,11 @@ class PhotoService:
         rows = self.db.query("SELECT scope FROM photo_grants WHERE photo_id = ?", (sha,))
         return {r[0] for r in rows} or self.store.grants(sha)
 
-    def record_facts(self, sha: str, taken_at: str | None) -> None:
-        """What the timeline needs to judge a photo's time, beside the read models."""
+    def record_facts(self, sha: str, taken_at: str | None, stored_by: str) -> None:
+        """What the timeline judges a photo's time by: an event in the log (once per photo), which the timeline
+        folds into its own table. The `photo_facts` row is kept only for the Kafka-fed projection workers, which
+        receive project and works-item events alone (the relay does not publish photo facts yet)."""
+        self.ledger.record_photo(sha, taken_at, stored_by)
         with self.db.transaction() as tx:
             tx.execute("DELETE FROM photo_facts WHERE photo_id = ?", (sha,))
             tx.execute("INSERT INTO photo_facts VALUES (?, ?)", (sha, taken_at))
