@@ -19,7 +19,7 @@ DEFAULT_TOKEN_MAX_AGE_DAYS = 90.0
 # "Last used" is for a person reviewing their devices, so minute precision will do: a request writes
 # at most once a minute per token instead of on every authentication.
 LAST_USED_PRECISION = timedelta(minutes=1)
-TokenRefusal = Literal["invalid_token", "token_expired"]
+TokenRefusal = Literal["invalid_token", "token_expired", "device_mismatch"]
 
 
 def token_hash(token: str) -> str:
@@ -105,15 +105,24 @@ class UserDirectory:
                        (str(user.user_id), str(role), district, name, user.phone, _iso(self.clock())))
         return user
 
-    def issue(self, user_id: UUID, device: str | None = None) -> IssuedToken:
-        """A new token, valid for the configured age; only its SHA-256 is kept."""
+    def issue(self, user_id: UUID, device: str | None = None, bound_device_id: str | None = None) -> IssuedToken:
+        """A new token, valid for the configured age; only its SHA-256 is kept. A device credential (a tablet's)
+        is bound to its device id: it authenticates only with that `X-Device-Id`."""
         token, now = "slt_" + secrets.token_urlsafe(32), self.clock()
         info = TokenInfo(uuid4(), now, now + self.token_max_age, None, device)
         with self.db.transaction() as tx:
-            tx.execute("INSERT INTO user_tokens (token_hash, user_id, created_at, token_id, expires_at, device) "
-                       "VALUES (?, ?, ?, ?, ?, ?)", (token_hash(token), str(user_id), _iso(now),
-                                                     str(info.token_id), _iso(info.expires_at), device))
+            tx.execute("INSERT INTO user_tokens (token_hash, user_id, created_at, token_id, expires_at, device, "
+                       "bound_device_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (token_hash(token), str(user_id), _iso(now), str(info.token_id), _iso(info.expires_at), device,
+                        bound_device_id))
         return IssuedToken(token, info)
+
+    def devices(self, user_id: UUID) -> list[tuple[str, TokenInfo]]:
+        """The person's device credentials: each bound device id with its token's facts."""
+        rows = self.db.query("SELECT bound_device_id, token_id, created_at, expires_at, last_used_at, device "
+                             "FROM user_tokens WHERE user_id = ? AND bound_device_id IS NOT NULL "
+                             "ORDER BY created_at, token_id", (str(user_id),))
+        return [(row[0], self._info(*row[1:])) for row in rows]
 
     def issue_token(self, user_id: UUID) -> str:
         return self.issue(user_id).token
@@ -144,13 +153,15 @@ class UserDirectory:
         hashed = token_hash(token)
         rows = self.db.query(
             "SELECT u.user_id, u.role, u.district, u.name, u.phone, t.token_id, t.created_at, t.expires_at, "
-            "t.last_used_at, t.device FROM user_tokens t JOIN users u ON u.user_id = t.user_id "
+            "t.last_used_at, t.device, t.bound_device_id FROM user_tokens t JOIN users u ON u.user_id = t.user_id "
             "WHERE t.token_hash = ?", (hashed,))
         if not rows:
             raise TokenRefused("invalid_token")
-        info, now = self._info(*rows[0][5:]), self.clock()
+        info, now = self._info(*rows[0][5:10]), self.clock()
         if info.expires_at <= now:
             raise TokenRefused("token_expired")
+        if rows[0][10] is not None and rows[0][10] != device:  # a lost tablet's token copied elsewhere
+            raise TokenRefused("device_mismatch")
         if info.last_used_at is None or now - info.last_used_at >= LAST_USED_PRECISION \
                 or (info.device is None and device):
             with self.db.transaction() as tx:

@@ -29,7 +29,8 @@ from services.sessions import ActiveSession, SessionStore
 from services.users import TokenRefused, User, UserDirectory
 
 REFUSALS_ZH = {"invalid_token": "令牌无效或已被吊销，请重新获取",
-               "token_expired": "令牌已过期，请向管理员申请新的令牌"}
+               "token_expired": "令牌已过期，请向管理员申请新的令牌",
+               "device_mismatch": "这是绑定到某台设备的凭据，只能由该设备使用（X-Device-Id 缺失或不符）"}
 SESSION_COOKIE = "siteledger_session"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"

@@ -17,7 +17,7 @@ from domain.actors import Role
 from services.api.authentication import credentials, invitations, sessions
 from services.api.deps import ContainerDep, CurrentUser, as_uuid, require_role
 from services.api.errors import ApiError
-from services.api.responses import AUTH, SCOPED, problems
+from services.api.responses import AUTH, BODY, SCOPED, problems
 from services.api.routers.users import _target
 from services.invitation_sheet import Card, render
 from services.users import User
@@ -185,6 +185,63 @@ def revoke_invitation(project_id: str, member_id: str, user: CurrentUser, contai
     resident = UUID(member["user_id"])
     return {"user_id": str(resident), "invitations_revoked": invitations(container).revoke(resident),
             "sessions_ended": sessions(container).revoke_all(resident, "invitation")}
+
+
+class DeviceEnrol(BaseModel):
+    """The tablet's own id (the `X-Device-Id` it sends with every command) and a name a person recognises."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    device_id: str = Field(min_length=8, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")
+
+
+class DeviceCredential(BaseModel):
+    id: str
+    device_id: str
+    name: str | None
+    token: str
+    expires_at: str
+    note_zh: str
+
+
+class DeviceView(BaseModel):
+    id: str
+    device_id: str
+    name: str | None
+    created_at: str
+    expires_at: str
+    last_used_at: str | None
+
+
+class DeviceList(BaseModel):
+    user_id: str
+    items: list[DeviceView]
+    total: int
+
+
+@mine.post("/devices", status_code=status.HTTP_201_CREATED, response_model=DeviceCredential,
+           responses=problems(SCOPED, BODY))
+def enrol_device(body: DeviceEnrol, user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
+    """A supervisor signed in once on a tablet gets the tablet its own credential, bound to the device id, so
+    the offline app syncs for weeks without a password; listed under /me/devices and revoked like any token
+    (DELETE /me/tokens/{id}, or an admin's DELETE /users/{user_id}/tokens/{id}: a lost tablet)."""
+    if user.role == Role.RESIDENT:
+        raise ApiError(403, "role_not_permitted", "Residents do not enrol devices",
+                       "居民通过邀请登录，不需要登记设备")
+    issued = container.users.issue(user.user_id, device=body.name, bound_device_id=body.device_id)
+    return {"id": str(issued.info.token_id), "device_id": body.device_id, "name": body.name, "token": issued.token,
+            "expires_at": issued.info.expires_at.isoformat(),
+            "note_zh": "设备凭据只显示这一次，只能由该设备使用（每个请求带 X-Device-Id）"}
+
+
+@mine.get("/devices", response_model=DeviceList, responses=problems(AUTH))
+def my_devices(user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
+    items = [{"id": str(info.token_id), "device_id": device_id, "name": info.device,
+              "created_at": info.created_at.isoformat(), "expires_at": info.expires_at.isoformat(),
+              "last_used_at": info.last_used_at.isoformat() if info.last_used_at else None}
+             for device_id, info in container.users.devices(user.user_id)]
+    return {"user_id": str(user.user_id), "items": items, "total": len(items)}
 
 
 def include_sign_in_routes(app: FastAPI) -> None:
