@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal, cast
 from uuid import UUID, uuid4
@@ -101,6 +101,7 @@ class SessionStore:
         if now - info.last_seen_at >= LAST_SEEN_PRECISION:
             with self.db.transaction() as tx:
                 tx.execute("UPDATE web_sessions SET last_seen_at = ? WHERE session_hash = ?", (now.isoformat(), hashed))
+            info = replace(info, last_seen_at=now)
         return ActiveSession(info, str(rows[0][9]))
 
     def sessions(self, user_id: UUID) -> list[SessionInfo]:
