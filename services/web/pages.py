@@ -110,6 +110,9 @@ def _signed_in(request: Request, user: User, resident: bool) -> Response:
     """A new session and its cookie; a resident's (by invitation) lasts `resident_session_days`, idle or not."""
     container = _container(request)
     store = sessions(container)
+    previous = request.cookies.get(SESSION_COOKIE)
+    if previous:  # whoever was signed in on this browser before is signed out: one browser, one person
+        store.end(previous)
     if resident:
         long = timedelta(days=container.settings.resident_session_days)
         opened = store.open(user.user_id, "invitation", request.headers.get("user-agent"), client_address(request),

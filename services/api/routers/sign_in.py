@@ -137,7 +137,7 @@ class InvitationsRevoked(BaseModel):
 
 @projects.post("/{project_id}/invitations", status_code=status.HTTP_201_CREATED, response_class=Response,
                responses={201: {"description": "the invitation sheet (A4 PDF, one card per member)", "content": PDF},
-                          **problems(SCOPED, {404: ("project_not_found", "member_not_found"),
+                          **problems(SCOPED, BODY, {404: ("project_not_found", "member_not_found"),
                                               422: ("no_members",), 503: ("invitation_font_missing",)})})
 def print_invitations(project_id: str, request: Request, user: CurrentUser, container: ContainerDep,
                       body: InvitationRequest | None = None) -> Response:

@@ -248,3 +248,14 @@ def test_a_phone_number_belongs_to_one_person(api: ApiWorld) -> None:
     taken = api.call("POST", "/api/v1/users", api.admin,
                      json={"name": "王二", "role": "station", "district": DISTRICT, "phone": "+86 138 0000 0012"})
     assert taken.status_code == 409 and taken.json()["code"] == "phone_in_use" and "手机号码" in taken.json()["detail"]
+
+
+def test_signing_in_on_a_browser_ends_whoever_was_signed_in_there(api: ApiWorld) -> None:
+    signed_in(api, "13800000013")
+    first_cookie = api.client.cookies[SESSION_COOKIE]
+    _, url = staff(api, "13800000014", name="陈静")
+    set_password(api, url)
+    assert sign_in(api, "13800000014").status_code == 303
+    assert api.client.get("/api/v1/users/me").json()["name"] == "陈静"
+    api.client.cookies.set(SESSION_COOKIE, first_cookie)
+    assert api.client.get("/api/v1/users/me").status_code == 401
