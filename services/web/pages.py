@@ -10,10 +10,10 @@ from __future__ import annotations
 from contextlib import suppress
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -61,9 +61,14 @@ def _page(request: Request, template: str, status: int = 200, **context: Any) ->
 
 
 async def _form(request: Request) -> dict[str, str]:
-    """Text fields only, each bounded (the body guard already bounds the whole body)."""
+    """Text fields only, each bounded (the body guard already bounds the whole body). Read in the event loop as
+    a dependency, so the handlers themselves are plain functions on the thread pool: Argon2 takes ~0.2 s of
+    CPU and must not hold up every other request."""
     form = await request.form()
     return {key: value[:FIELD_MAX] for key, value in form.items() if isinstance(value, str)}
+
+
+FormFields = Annotated[dict[str, str], Depends(_form)]
 
 
 def _refused_origin(request: Request, form: dict[str, str], signed_in: bool = False) -> HTMLResponse | None:
@@ -84,8 +89,7 @@ def sign_in_page(request: Request) -> Response:
 
 
 @router.post("/sign-in", response_class=HTMLResponse)
-async def sign_in(request: Request) -> Response:
-    form = await _form(request)
+def sign_in(request: Request, form: FormFields) -> Response:
     refused = _refused_origin(request, form)  # login CSRF: a foreign page must not sign you in as someone else
     if refused:
         return refused
@@ -127,10 +131,9 @@ def _signed_in(request: Request, user: User, resident: bool) -> Response:
 
 
 @router.post("/sign-in/code", response_class=HTMLResponse)
-async def sign_in_with_code(request: Request) -> Response:
+def sign_in_with_code(request: Request, form: FormFields) -> Response:
     """A resident types the short code from the sheet (the QR link's fallback); limited per address and
     across the server (services/invitations.py has the arithmetic)."""
-    form = await _form(request)
     refused = _refused_origin(request, form)
     if refused:
         return refused
@@ -163,8 +166,7 @@ def invitation_page(request: Request, token: str) -> Response:
 
 
 @router.post("/invite/{token}", response_class=HTMLResponse)
-async def accept_invitation(request: Request, token: str) -> Response:
-    form = await _form(request)
+def accept_invitation(request: Request, token: str, form: FormFields) -> Response:
     refused = _refused_origin(request, form)
     if refused:
         return refused
@@ -193,8 +195,7 @@ def _set_password_form(request: Request, token: str, error: str | None = None, s
 
 
 @router.post("/set-password", response_class=HTMLResponse)
-async def set_password(request: Request) -> Response:
-    form = await _form(request)
+def set_password(request: Request, form: FormFields) -> Response:
     refused = _refused_origin(request, form)
     if refused:
         return refused
@@ -227,8 +228,7 @@ def account(request: Request) -> Response:
 
 
 @router.post("/sign-out", response_class=HTMLResponse)
-async def sign_out(request: Request) -> Response:
-    form = await _form(request)
+def sign_out(request: Request, form: FormFields) -> Response:
     refused = _refused_origin(request, form, signed_in=True)
     if refused:
         return refused
@@ -242,8 +242,7 @@ async def sign_out(request: Request) -> Response:
 
 
 @router.post("/account/sessions/{session_id}/revoke", response_class=HTMLResponse)
-async def revoke_session(request: Request, session_id: str) -> Response:
-    form = await _form(request)
+def revoke_session(request: Request, session_id: str, form: FormFields) -> Response:
     container = _container(request)
     signed_in = session_user(request, container)
     if signed_in is None:
