@@ -21,7 +21,8 @@ Two references frame the baseline (context, not aims; --no-references leaves the
 
 Each path's CPU seconds (all threads of this process; SeaweedFS is another process) are given beside its
 wall-clock seconds: the pipeline resizes on a second thread, so on a loaded machine its wall clock moves
-towards its CPU time. The load average at start and end is in the JSON; the machine may be shared.
+towards its CPU time. The load average at start and end is in the JSON, and plain_wall_vs_cpu (above 1.0
+when the one-thread baseline waited for a core): the machine may be shared.
 
 The photos (default 4000x3000, smooth colour fields plus sensor-like noise, JPEG quality 90, about 4 MB each
 with EXIF as a phone writes it) are made up front and not timed. Every photo is distinct bytes, and each
@@ -312,6 +313,9 @@ def main() -> None:
     if "pipeline_with_store" in timings:
         report["with_store_vs_plain"] = round(sum(timings["pipeline_with_store"]) / plain, 3)
     report["in_process_cpu_vs_plain"] = round(sum(cpu["pipeline_in_process"]) / sum(cpu["plain_pillow"]), 3)
+    # plain Pillow runs on one thread: wall clock above its CPU time is time spent waiting for a core that
+    # someone else had (1.0 on a free machine), the measure of how shared the machine was during this run
+    report["plain_wall_vs_cpu"] = round(plain / sum(cpu["plain_pillow"]), 3)
     for name in ("pillow_thumb_drafted", "pillow_same_outputs"):  # context, not aims
         if name in timings:
             report[f"in_process_vs_{name}"] = round(in_process / sum(timings[name]), 3)
