@@ -222,9 +222,13 @@ def account(request: Request) -> Response:
                "created": _local(container, s.created_at), "last_seen": _local(container, s.last_seen_at),
                "current": s.session_id == active.info.session_id}
               for s in sessions(container).sessions(user.user_id)]
-    notice = "已让该设备退出登录" if request.query_params.get("done") == "revoked" else None
+    tablets = [{"id": str(info.token_id), "device_id": device_id, "name": info.device,
+                "created": _local(container, info.created_at),
+                "last_used": _local(container, info.last_used_at) if info.last_used_at else None}
+               for device_id, info in container.users.devices(user.user_id)]
+    notice = {"revoked": "已让该设备退出登录", "device": "已停用该平板的凭据"}.get(request.query_params.get("done", ""))
     return _page(request, "account.html", user=user, role_zh=ROLE_NAMES_ZH.get(user.role, str(user.role)),
-                 sessions=listed, csrf_token=active.csrf_token, notice=notice)
+                 sessions=listed, tablets=tablets, csrf_token=active.csrf_token, notice=notice)
 
 
 @router.post("/sign-out", response_class=HTMLResponse)
@@ -253,6 +257,21 @@ def revoke_session(request: Request, session_id: str, form: FormFields) -> Respo
     with suppress(ValueError):  # not a session id: nothing of this person's to end
         sessions(container).revoke(signed_in[0].user_id, UUID(session_id))
     return RedirectResponse("/account?done=revoked", status_code=303)
+
+
+@router.post("/account/devices/{token_id}/revoke", response_class=HTMLResponse)
+def revoke_device(request: Request, token_id: str, form: FormFields) -> Response:
+    """A lost tablet: its device credential stops working at once."""
+    container = _container(request)
+    signed_in = session_user(request, container)
+    if signed_in is None:
+        return RedirectResponse("/sign-in", status_code=303)
+    refused = _refused_origin(request, form, signed_in=True)
+    if refused:
+        return refused
+    with suppress(ValueError):  # not a token id: nothing of this person's to revoke
+        container.users.revoke_token(signed_in[0].user_id, UUID(token_id))
+    return RedirectResponse("/account?done=device", status_code=303)
 
 
 def _wait_zh(seconds: int) -> str:

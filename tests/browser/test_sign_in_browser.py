@@ -75,6 +75,10 @@ def test_staff_sets_a_password_signs_in_sees_their_name_and_signs_out(
 
     sign_in(page, server, "13800000021")
     assert page.locator("#account-name").inner_text() == "李建国"
+    [(user_id,)] = container.db.query("SELECT user_id FROM users WHERE phone = ?", ("13800000021",))
+    container.users.issue(user_id, device="3号楼监理平板", bound_device_id="tablet-4f2a9c1e")
+    page.reload()
+    assert "3号楼监理平板" in page.get_by_role("region", name="登记的平板设备").inner_text()
     assert "本设备" in page.get_by_role("region", name="已登录的设备").inner_text()
     page.screenshot(path=screenshot_path(f"account-{size}"), full_page=True)
     cookie = next(c for c in page.context.cookies() if c["name"] == "siteledger_session")

@@ -70,3 +70,22 @@ def test_who_may_enrol_and_what_is_refused(api: ApiWorld) -> None:
         answer = api.call("POST", "/api/v1/me/devices", api.supervisor, json=body)
         assert answer.status_code == 422 and answer.json()["code"] == "validation_error", body
     assert api.call("GET", "/api/v1/me/devices", "slt_nope").status_code == 401
+
+
+def test_the_account_page_lists_tablets_and_stops_a_lost_one(api: ApiWorld) -> None:
+    signed_in(api, "13800000032")
+    page = api.client.get("/account").text
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found and "登记的平板设备" not in page
+    csrf = found.group(1)
+    tablet = api.client.post("/api/v1/me/devices", json={"device_id": TABLET, "name": "站长平板"},
+                             headers={"X-CSRF-Token": csrf}).json()
+    page = api.client.get("/account").text
+    assert "站长平板" in page and TABLET in page
+    action = f"/account/devices/{tablet['id']}/revoke"
+    assert api.client.post(action, data={"csrf_token": "forged"}, follow_redirects=False).status_code == 403
+    assert me(api, tablet["token"], TABLET).status_code == 200
+    done = api.client.post(action, data={"csrf_token": csrf}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/account?done=device"
+    assert me(api, tablet["token"], TABLET).json()["code"] == "invalid_token"
+    assert "已停用该平板的凭据" in api.client.get("/account?done=device").text
