@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +14,6 @@ from PIL.JpegImagePlugin import JpegImageFile
 from services.photos import refusals
 
 SIZES = {"thumb": 256, "preview": 1600}
-WHOLE_FILE = 1 << 31  # a read size beyond any accepted photo
 SPLIT_PIXELS = 1_000_000  # a resize to this many pixels or more is done in two halves at once
 _HELPER = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) - 1), thread_name_prefix="photo-resize")
 
@@ -28,9 +28,12 @@ def _encode(image: Image.Image) -> bytes:
 
 
 def _scratch_file() -> IO[bytes]:
-    """In memory where the system can (Linux), else an unnamed temporary file."""
+    """In memory where the system can (Linux, unless a sandbox refuses it), else an unnamed temporary file."""
     if hasattr(os, "memfd_create"):
-        return open(os.memfd_create("photo-derivative", os.MFD_CLOEXEC), "w+b")
+        try:
+            return open(os.memfd_create("photo-derivative", os.MFD_CLOEXEC), "w+b")
+        except OSError:
+            pass
     return tempfile.TemporaryFile()
 
 
@@ -43,10 +46,12 @@ def make_derivatives(image: Image.Image) -> dict[str, bytes]:
             width, height = image.size
             scale = SIZES["preview"] / max(width, height)
             image.draft("RGB", (max(1, int(width * scale)), max(1, int(height * scale))))
-            # the whole file to the decoder in one call, which runs without the GIL: fed 64 KB at a time it
-            # takes the GIL back 60 times, and beside a busy Python thread (the original's upload) each wait
-            # can last the 5 ms switch interval (measured: 280 ms a decode instead of 150)
-            image.decodermaxblock = WHOLE_FILE
+            if isinstance(image.fp, io.BytesIO):
+                # the whole photo to the decoder in one call, which runs without the GIL: fed 64 KB at a time
+                # it takes the GIL back 60 times, and beside a busy Python thread (the original's upload) each
+                # wait can last the 5 ms switch interval (measured: 280 ms a decode instead of 150)
+                with image.fp.getbuffer() as photo:
+                    image.decodermaxblock = max(image.decodermaxblock, photo.nbytes)
         image.load()
     except (OSError, SyntaxError, ValueError) as error:
         message = str(error)
