@@ -56,10 +56,17 @@ def start_embedded_s3(settings: Settings) -> EmbeddedStore | None:
 def create_user(args: argparse.Namespace, settings: Settings) -> int:
     from services.bootstrap import build
 
+    from services.api.authentication import credentials
+
     with build(settings) as container:
         user = container.users.create(Role(args.role), args.name, args.phone, args.district)
         token = container.users.issue_token(user.user_id)
-    print(f"created {user.role} {user.user_id} ({user.name}); the token is shown once:", file=sys.stderr)
+        link = credentials(container).issue_link(user.user_id) if args.phone else None
+    print(f"created {user.role} {user.user_id} ({user.name})", file=sys.stderr)
+    if link is not None:  # a person signs in with phone and password; nobody else ever sees the password
+        print(f"set a password within {settings.password_link_hours:g} h (once): "
+              f"http://{settings.host}:{settings.port}/set-password?token={link.token}", file=sys.stderr)
+    print("the API token (for scripts and the field client) is shown once:", file=sys.stderr)
     print(token)
     return 0
 
