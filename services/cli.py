@@ -54,9 +54,8 @@ def start_embedded_s3(settings: Settings) -> EmbeddedStore | None:
 
 
 def create_user(args: argparse.Namespace, settings: Settings) -> int:
-    from services.bootstrap import build
-
     from services.api.authentication import credentials
+    from services.bootstrap import build
 
     with build(settings) as container:
         user = container.users.create(Role(args.role), args.name, args.phone, args.district)
