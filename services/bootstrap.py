@@ -89,7 +89,8 @@ def build_relay(container: Container) -> Relay:
                  lambda: kafka_clients.admin(settings), kafka_clients.topics(settings),
                  partitions=settings.kafka_partitions, replication=settings.kafka_replication,
                  source=settings.kafka_source, check_interval_s=settings.kafka_loss_check_interval_s,
-                 reader_factory=lambda: kafka_clients.reader(settings))
+                 reader_factory=lambda: kafka_clients.reader(settings),
+                 encoder_env=settings.event_store_env() if settings.relay_encoder_process else None)
 
 
 def build_kafka_driver(container: Container, group: str | None = None) -> KafkaDriver:

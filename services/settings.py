@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     kafka_group: str = "siteledger-projections"
     kafka_source: str = "urn:siteledger"
     kafka_loss_check_interval_s: float = Field(default=5.0, gt=0)  # the relay compares the broker's end offsets
+    relay_encoder_process: bool = True  # the relay reads and encodes in a child process (its own GIL)
     projections_in_process: bool = True
     projection_interval_s: float = Field(default=0.5, gt=0)
     read_your_writes_timeout_s: float = Field(default=2.0, ge=0)

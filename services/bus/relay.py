@@ -21,21 +21,17 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from eventsourcing.application import Application
 
-from domain.chain import ChainedEvent
-from domain.project import ProjectEvent
-from domain.works_item_events import WorksItemEvent
 from projections.sql import Database
-from services.bus.envelope import encode_event
+from services.bus.encoder_process import EncoderProcess, read_batch, topic_for
 from services.bus.stored_messages import StoredMessages
 
 log = logging.getLogger("siteledger.relay")
 
 NAME = "relay"
-INTERNAL = "siteledger.receipt:"  # command receipts are bookkeeping, never published
 TOPIC_CONFIG = {"retention.ms": "-1"}  # a new consumer builds its read models from the whole topic
 
 
@@ -61,12 +57,17 @@ class Relay:
     def __init__(self, app: Application, db: Database, producer_factory: Callable[[], Any],
                  admin_factory: Callable[[], Any], topics: dict[str, str], partitions: int = 6,
                  replication: int = 1, source: str = "urn:siteledger", batch: int = 1000,
-                 check_interval_s: float = 5.0, reader_factory: Callable[[], Any] | None = None) -> None:
+                 check_interval_s: float = 5.0, reader_factory: Callable[[], Any] | None = None,
+                 encoder_env: dict[str, str] | None = None) -> None:
+        """`encoder_env`: the event store's eventsourcing environment, to read and encode in a child process
+        (services/bus/encoder_process.py); None encodes in this process."""
         self.app, self.db = app, db
         self.producer_factory, self.admin_factory, self.reader_factory = producer_factory, admin_factory, reader_factory
         self.topics, self.partitions, self.replication = topics, partitions, replication
         self.source, self.batch, self.check_interval_s = source, batch, check_interval_s
         self.stored = StoredMessages(app.mapper, topics, source)
+        self.encoder_env = encoder_env
+        self.encoder: EncoderProcess | None = None
         self.producer: Any = None
         self.admin: Any = None
         self._ready = False
@@ -210,41 +211,26 @@ class Relay:
         self.verify_broker()
         if self.producer is None:
             self.producer = self.producer_factory()
+        if self.encoder_env is not None and self.encoder is None:
+            self.encoder = EncoderProcess(self.encoder_env, self.topics, self.source, self.batch)
         self._ready = True
 
     # --- publishing ------------------------------------------------------------------------
 
     def _topic_for(self, event: Any) -> str | None:
-        if isinstance(event, WorksItemEvent):
-            return self.topics["works_item"]
-        if isinstance(event, ProjectEvent):
-            return self.topics["project"]
-        return None  # command receipts are internal
+        return topic_for(event, self.topics)
 
     def _send(self, start: int) -> Pending | None:
         """Read a batch after `start` and hand it to the producer; None when the log has nothing new."""
-        notes = self.app.recorder.select_notifications(start, self.batch, inclusive_of_start=False)
-        if not notes:
+        if self.encoder is not None:
+            batch = self.encoder.batch(start)  # read and encoded in the child while the batch before was sent
+        else:
+            batch = read_batch(self.app, self.stored, start, self.batch)
+        if batch is None:
             return None
-        pending = Pending(start, notes[-1].id)
-        send, stored = self.producer.send, self.stored
-        for note in notes:
-            if note.topic.startswith(INTERNAL):
-                continue  # never decode a receipt (half the log)
-            message = stored.encode(note)
-            if message is not None:  # the cheap way, straight from the stored state: the same bytes
-                if message.request_id:
-                    pending.request_ids.add(message.request_id)
-                pending.futures.append(send(message.topic, key=message.key, value=message.value))
-                continue
-            event = cast(ChainedEvent, self.app.mapper.to_domain_event(note))  # every non-receipt is one
-            topic = self._topic_for(event)
-            if topic is not None:
-                value = encode_event(event, note.id, self.source)
-                if event.request_id:
-                    pending.request_ids.add(event.request_id)
-                pending.futures.append(self.producer.send(topic, key=str(event.originator_id).encode(), value=value))
-        return pending
+        send = self.producer.send
+        return Pending(start, batch.end, [send(topic, key=key, value=value) for topic, key, value in batch.messages],
+                       batch.request_ids)
 
     def _confirm(self, pending: Pending, after_send: Callable[[], None] | None = None) -> None:
         """Wait for every acknowledgement of the batch, then move the position and the known offsets together."""
@@ -343,6 +329,9 @@ class Relay:
                 except Exception:
                     log.debug("closing a Kafka client failed", exc_info=True)
         self.producer = self.admin = None
+        if self.encoder is not None:
+            self.encoder.close()  # it may be what failed; a new one starts with the next attempt
+            self.encoder = None
         self._ready = False
 
     def close(self) -> None:
