@@ -6,13 +6,15 @@ through the application (`World.run`, so every command also stores its receipt, 
 pipe-relocation items, each registered, inspected through its hold points, and given a defect (raised, rectified,
 closed) and a stop-work order (ordered, lifted), until the store holds about `--events` domain events. Then:
 
-* relay: `build_relay(store)`, connected, its topics created and their metadata fetched before the clock starts,
-  publishes the whole log from position 0 with `relay.publish_available()`, as `run_forever` does (the next batch
-  is read and encoded while the broker acknowledges the one before). Events counts the non-receipt notifications
-  (checked by reading both topics back from the start, untimed). Beside it:
-  - encode_only: what the relay does without Kafka (read the log in pages of 1000, `relay.stored.encode(note)`,
-    the domain path for what that cannot read), which is also how the raw producer's messages are made (untimed
-    there); encode_domain_path: the same through `mapper.to_domain_event` and `encode_event`, for comparison;
+* relay: `build_relay(store)`, connected, its topics created, their metadata fetched and its encoder process
+  started (unless `--relay-encoder inline`: it then encodes in-process) before the clock starts, publishes the
+  whole log from position 0 with `relay.publish_available()`, as `run_forever` does (the next batch is read and
+  encoded while the producer sends the one before). Events counts the non-receipt notifications (checked by
+  reading both topics back from the start, untimed). Beside it:
+  - encode_only: what the relay does without Kafka, in one process (read the log in pages of 1000,
+    `relay.stored.encode(note)`, the domain path for what that cannot read), which is also how the raw producer's
+    messages are made (untimed there); encode_domain_path: the same through `mapper.to_domain_event` and
+    `encode_event`, for comparison;
   - raw_streaming: a bare producer from the same factory (`kafka_clients.producer(settings)`: acks=all,
     idempotent, the same linger, batch size and compression) sends the very same topics' share, keys and values,
     in the same order, to two scratch topics with as many partitions (one per relay topic), then one flush;
@@ -28,6 +30,7 @@ closed) and a stop-work order (ordered, lifted), until the store holds about `--
   assigned to every partition: the relay's share of the lag).
 
     python -m benchmarks.kafka_relay [--events 100000] [--rate 50] [--seconds 20] [--partitions 6]
+                                     [--relay-encoder process|inline]
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ from domain import commands as c
 from domain.chain import ChainedEvent
 from services.bootstrap import Container, build, build_kafka_driver, build_relay
 from services.bus import kafka_clients
+from services.bus.encoder_process import read_batch
 from services.bus.envelope import encode_event
 from services.bus.relay import Relay
 from services.settings import Settings
@@ -145,25 +149,15 @@ Message = tuple[str, bytes, bytes]  # the relay's topic, key, value
 
 
 def encode_all(store: Container, relay: Relay) -> tuple[list[Message], list[int], float]:
-    """The relay's work without Kafka: page through the log and encode as `Relay._send` does. The messages, how
-    many each page of the log gave, and the seconds it took."""
-    app, start, messages, pages = store.ledger, 0, list[Message](), list[int]()
+    """The relay's work without Kafka, in this process: `read_batch` over the log in pages of 1000, as the relay
+    does in its child (or in-process with `--relay-encoder inline`). The messages, how many each page of the log
+    gave, and the seconds it took."""
+    start, messages, pages = 0, list[Message](), list[int]()
     started = time.perf_counter()
-    while notes := app.recorder.select_notifications(start, PAGE, inclusive_of_start=False):
-        before = len(messages)
-        for note in notes:
-            if note.topic.startswith(RECEIPT):
-                continue
-            message = relay.stored.encode(note)
-            if message is not None:
-                messages.append((message.topic, message.key, message.value))
-                continue
-            event = cast(ChainedEvent, app.mapper.to_domain_event(note))
-            topic = relay._topic_for(event)
-            if topic is not None:
-                messages.append((topic, str(event.originator_id).encode(), encode_event(event, note.id, relay.source)))
-        pages.append(len(messages) - before)
-        start = notes[-1].id
+    while batch := read_batch(store.ledger, relay.stored, start, PAGE):
+        messages += batch.messages
+        pages.append(len(batch.messages))
+        start = batch.end
     return messages, pages, time.perf_counter() - started
 
 
@@ -504,8 +498,11 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50, help="commands per second during the lag measurement")
     parser.add_argument("--seconds", type=float, default=20, help="how long the steady load lasts")
     parser.add_argument("--partitions", type=int, default=6)
+    parser.add_argument("--relay-encoder", choices=("process", "inline"), default="process",
+                        help="SITELEDGER_RELAY_ENCODER_PROCESS: encode in a child process (default) or in the relay's")
     args = parser.parse_args()
-    report: dict[str, Any] = {"benchmark": "kafka_relay", "events": args.events, "partitions": args.partitions}
+    report: dict[str, Any] = {"benchmark": "kafka_relay", "events": args.events, "partitions": args.partitions,
+                              "relay_encoder": args.relay_encoder}
     stop = threading.Event()
     threads: list[threading.Thread] = []
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
@@ -515,7 +512,8 @@ def main() -> None:
 
         def settings(readmodels: str) -> Settings:
             return Settings(data_dir=Path(tmp) / "data", s3_endpoint="127.0.0.1:9", kafka_bootstrap=broker.bootstrap,
-                            kafka_partitions=args.partitions, readmodels_url=f"sqlite:///{tmp}/{readmodels}.db")
+                            kafka_partitions=args.partitions, readmodels_url=f"sqlite:///{tmp}/{readmodels}.db",
+                            relay_encoder_process=args.relay_encoder == "process")
 
         store = build(settings("store"))
         stack.callback(store.close)
