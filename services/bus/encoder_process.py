@@ -141,10 +141,15 @@ class EncoderProcess:
         if self._asked is not None and self._asked != start:
             self._reply()  # a batch read ahead for another position (the relay restarted from elsewhere)
             self._asked = None
-        if self._asked is None:
+        read_ahead = self._asked is not None
+        if not read_ahead:
             self._ask(start)
         batch = self._reply()
         self._asked = None
+        if batch is None and read_ahead:  # "nothing new" as of the read-ahead; a fresh look costs a round trip
+            self._ask(start)
+            batch = self._reply()
+            self._asked = None
         if batch is not None:
             self._ask(batch.end)
         return batch
