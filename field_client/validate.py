@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
@@ -20,6 +21,14 @@ RESULTS = ("pass", "fail", "conditional")
 PASSING = ("pass", "conditional")
 SEVERITIES = ("minor", "major", "critical")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _real_day(text: str) -> bool:
+    """A due date the server will take: the shape and a day that exists (2026-02-31 does not)."""
+    try:
+        return bool(DATE.match(text)) and 2000 <= date.fromisoformat(text).year <= 2100
+    except ValueError:
+        return False
 
 
 def _label(spec: Mapping[str, Any]) -> str:
@@ -103,7 +112,7 @@ def defect(draft: Mapping[str, Any]) -> None:
     if not str(draft.get("description", "")).strip() or len(draft["description"]) > 2000:
         raise FieldError("invalid_defect", "整改内容描述不能为空（不超过 2000 字）",
                          "A defect needs a description (at most 2000 characters)")
-    if draft.get("due_date") and not DATE.match(draft["due_date"]):
+    if draft.get("due_date") and not _real_day(draft["due_date"]):
         raise FieldError("invalid_due_date", f"整改期限格式应为 YYYY-MM-DD，收到：{draft['due_date']}",
                          f"The due date must be YYYY-MM-DD, got: {draft['due_date']}")
 

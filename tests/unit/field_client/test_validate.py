@@ -139,3 +139,14 @@ def test_a_fail_warns_at_once_about_queued_passes_that_stand_on_it() -> None:
     [warning] = validate.unpass_warnings(item, "excavation", later)
     assert "pipe_laying" in warning and "c1c1c1c1" in warning and "survey_and_marking" not in warning
     assert validate.unpass_warnings(item, "utility_handover", later) == []
+
+
+@pytest.mark.parametrize("due", ["2026-02-31", "2026-13-01", "0000-00-00", "9999-12-31"])
+def test_a_due_date_that_is_no_real_day_is_refused_on_the_tablet(due: str) -> None:
+    with pytest.raises(FieldError) as refused:
+        validate.defect({"severity": "minor", "description": "井盖松动", "due_date": due})
+    assert refused.value.code == "invalid_due_date"
+
+
+def test_a_real_due_date_is_taken() -> None:
+    validate.defect({"severity": "minor", "description": "井盖松动", "due_date": "2028-02-29"})
