@@ -151,8 +151,15 @@ class EmbeddedStore:
         for pid in leftovers:
             _terminate(pid, self.grace_s)
 
-    def _require_port(self) -> None:
-        if _port_free(self.port):
+    def _require_port(self, settle_s: float = 10.0) -> None:
+        """A port held a moment longer (a store of ours just killed, a short-lived client socket that the
+        kernel gave this number) is waited out; one still held after `settle_s` belongs to someone else."""
+        deadline = time.monotonic() + settle_s
+        while not _port_free(self.port):
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.1)
+        else:
             return
         others = [(pid, _flag(argv, "dir")) for pid, argv in _weed_processes().items()
                   if _flag(argv, "s3.port") == str(self.port)]
