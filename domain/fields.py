@@ -36,7 +36,7 @@ MEASUREMENT_TEXT_MAX = 500
 
 
 def hidden_character(text: str, multiline: bool = False) -> str | None:
-    """The first character a reader cannot see or that changes how the rest displays, as `U+XXXX`."""
+    """The first character a reader cannot see or that changes how the rest displays, by code point (`U+202E`)."""
     if text.isprintable():  # fast path: no Cc/Cf/Z* except the plain space
         return None
     for char in text:

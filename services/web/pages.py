@@ -80,6 +80,15 @@ def _refused_origin(request: Request, form: dict[str, str], signed_in: bool = Fa
     return None
 
 
+def _account_form(request: Request, form: dict[str, str]) -> tuple[Container, User | Response]:
+    """A form on 我的账户: the signed-in person, or the answer instead (sign in first; a foreign origin)."""
+    container = _container(request)
+    signed_in = session_user(request, container)
+    if signed_in is None:
+        return container, RedirectResponse("/sign-in", status_code=303)
+    return container, _refused_origin(request, form, signed_in=True) or signed_in[0]
+
+
 @router.get("/sign-in", response_class=HTMLResponse)
 def sign_in_page(request: Request) -> Response:
     if session_user(request, _container(request)) is not None:
@@ -247,30 +256,22 @@ def sign_out(request: Request, form: FormFields) -> Response:
 
 @router.post("/account/sessions/{session_id}/revoke", response_class=HTMLResponse)
 def revoke_session(request: Request, session_id: str, form: FormFields) -> Response:
-    container = _container(request)
-    signed_in = session_user(request, container)
-    if signed_in is None:
-        return RedirectResponse("/sign-in", status_code=303)
-    refused = _refused_origin(request, form, signed_in=True)
-    if refused:
-        return refused
+    container, person = _account_form(request, form)
+    if isinstance(person, Response):
+        return person
     with suppress(ValueError):  # not a session id: nothing of this person's to end
-        sessions(container).revoke(signed_in[0].user_id, UUID(session_id))
+        sessions(container).revoke(person.user_id, UUID(session_id))
     return RedirectResponse("/account?done=revoked", status_code=303)
 
 
 @router.post("/account/devices/{token_id}/revoke", response_class=HTMLResponse)
 def revoke_device(request: Request, token_id: str, form: FormFields) -> Response:
     """A lost tablet: its device credential stops working at once."""
-    container = _container(request)
-    signed_in = session_user(request, container)
-    if signed_in is None:
-        return RedirectResponse("/sign-in", status_code=303)
-    refused = _refused_origin(request, form, signed_in=True)
-    if refused:
-        return refused
+    container, person = _account_form(request, form)
+    if isinstance(person, Response):
+        return person
     with suppress(ValueError):  # not a token id: nothing of this person's to revoke
-        container.users.revoke_token(signed_in[0].user_id, UUID(token_id))
+        container.users.revoke_token(person.user_id, UUID(token_id))
     return RedirectResponse("/account?done=device", status_code=303)
 
 
