@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 
 from domain.application import SiteLedger
+from services import migrations
+from services.db import Database
 from services.seaweed import SeaweedS3
+from services.settings import Settings
 from tests.pg import postgres_env
 from tests.support import World
 
@@ -43,3 +46,24 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
     server = SeaweedS3(tmp_path_factory.mktemp("seaweedfs")).start()
     yield server
     server.stop(grace_s=0.5)  # throw-away data: no need to wait for a graceful deregistration
+
+
+@pytest.fixture
+def raw_db(store_env: dict[str, str], tmp_path: Path) -> Iterator[Database]:
+    """The read-model and user database beside each store, as round 1 left it: no tables yet."""
+    if store_env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
+        url = Settings(postgres_host=store_env["POSTGRES_HOST"], postgres_port=int(store_env["POSTGRES_PORT"]),
+                       postgres_db=store_env["POSTGRES_DBNAME"], postgres_user=store_env["POSTGRES_USER"],
+                       postgres_password=store_env["POSTGRES_PASSWORD"]).postgres_url()
+    else:
+        url = f"sqlite:///{tmp_path / 'readmodels.db'}"
+    database = Database(url)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def db(raw_db: Database) -> Database:
+    """That database at this release's schema (the migrations applied)."""
+    migrations.upgrade(raw_db.url)
+    return raw_db

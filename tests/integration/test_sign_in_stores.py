@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from uuid import uuid4
 
 import pytest
 
 from domain.actors import Role
-from services import migrations
 from services.credentials import Credentials, LinkRefused
 from services.db import Database
 from services.invitations import ALPHABET, InvitationRefused, Invitations
 from services.sessions import SessionStore
-from services.settings import Settings
 from services.users import TokenRefused, UserDirectory
 
 pytestmark = pytest.mark.integration
@@ -28,20 +24,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture
-def db(store_env: dict[str, str], tmp_path: Path) -> Iterator[Database]:
-    if store_env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
-        url = Settings(postgres_host=store_env["POSTGRES_HOST"], postgres_port=int(store_env["POSTGRES_PORT"]),
-                       postgres_db=store_env["POSTGRES_DBNAME"], postgres_user=store_env["POSTGRES_USER"],
-                       postgres_password=store_env["POSTGRES_PASSWORD"]).postgres_url()
-    else:
-        url = f"sqlite:///{tmp_path / 'readmodels.db'}"
-    migrations.upgrade(url)
-    database = Database(url)
-    yield database
-    database.close()
 
 
 @pytest.fixture

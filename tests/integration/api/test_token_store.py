@@ -2,38 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from domain.actors import Role
 from services import migrations
 from services.db import Database
-from services.settings import Settings
 from services.users import TokenRefused, UserDirectory, token_hash
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def raw_db(store_env: dict[str, str], tmp_path: Path) -> Iterator[Database]:
-    if store_env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
-        url = Settings(postgres_host=store_env["POSTGRES_HOST"], postgres_port=int(store_env["POSTGRES_PORT"]),
-                       postgres_db=store_env["POSTGRES_DBNAME"], postgres_user=store_env["POSTGRES_USER"],
-                       postgres_password=store_env["POSTGRES_PASSWORD"]).postgres_url()
-    else:
-        url = f"sqlite:///{tmp_path / 'readmodels.db'}"
-    database = Database(url)
-    yield database
-    database.close()
-
-
-@pytest.fixture
-def db(raw_db: Database) -> Database:
-    migrations.upgrade(raw_db.url)
-    return raw_db
 
 
 class Clock:
