@@ -76,9 +76,11 @@ PIPE_RELOCATION: dict[str, Any] = {
             "min_photos": 1,
             "measurements": [
                 {"code": "medium", "name_zh": "介质", "name_en": "Medium", "type": "choice",
-                 "choices": ["water_supply", "drainage", "gas", "heating"]},
+                 "choices": ["water_supply", "drainage", "gas", "heating"],
+                 "choice_names_zh": {"water_supply": "给水", "drainage": "排水", "gas": "燃气", "heating": "供热"}},
                 {"code": "pipe_material", "name_zh": "管材", "name_en": "Pipe material",
-                 "type": "choice", "choices": ["metal", "plastic"]},
+                 "type": "choice", "choices": ["metal", "plastic"],
+                 "choice_names_zh": {"metal": "金属管", "plastic": "塑料管"}},
                 _num("working_pressure_mpa", "工作压力", "Working pressure", "MPa"),
                 _num("test_pressure_mpa", "试验压力", "Test pressure", "MPa"),
                 _num("hold_time_min", "稳压时间", "Hold time", "min"),

@@ -22,9 +22,20 @@ class MeasurementSpec(_Frozen):
     type: Literal["number", "text", "choice"] = "number"
     unit: str | None = None
     choices: tuple[str, ...] = ()
+    choice_names_zh: dict[str, str] = Field(default_factory=dict)  # what a pick-list and a record show
     required: bool = True
     minimum: Decimal | None = None
     quantity: str | None = None
+
+    @model_validator(mode="after")
+    def _names_only_for_choices(self) -> MeasurementSpec:
+        unknown = set(self.choice_names_zh) - set(self.choices)
+        if unknown:
+            raise ValueError(f"measurement {self.code}: names for unknown choices {sorted(unknown)}")
+        return self
+
+    def choice_zh(self, value: str) -> str:
+        return self.choice_names_zh.get(value, value)
 
 
 class ChecklistItem(_Frozen):

@@ -36,6 +36,7 @@ from services.credentials import LinkRefused
 from services.invitations import InvitationRefused
 from services.observability import AUTH_REFUSALS
 from services.users import User, normalize_phone
+from services.web import vendor
 from services.web.devices import describe
 
 HERE = Path(__file__).parent
@@ -292,3 +293,4 @@ def install(app: FastAPI) -> None:
     """The pages and their stylesheet, at the root beside /api/v1."""
     app.include_router(router)
     app.mount("/static/web", StaticFiles(directory=HERE / "static"), name="web-static")
+    vendor.install(app)
