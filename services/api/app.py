@@ -15,7 +15,7 @@ from services.api.unexpected_errors import UnexpectedErrors
 from services.bootstrap import Container, build
 from services.observability import RequestContext
 from services.settings import Settings
-from services.web import pages
+from services.web import console, field_app, pages, residents
 
 
 def create_app(container: Container | None = None, settings: Settings | None = None) -> FastAPI:
@@ -53,4 +53,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     app.include_router(health.router, prefix="/api/v1")
     app.include_router(health.router)
     pages.install(app)
+    console.install(app)
+    residents.install(app)
+    field_app.install(app)
     return app
