@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from domain.actors import ROLE_NAMES_ZH
+from domain.actors import ROLE_NAMES_ZH, Role
 from services import passwords
 from services.api.auth_limits import client_address, short_code_limits, sign_in_limits
 from services.api.authentication import (
@@ -51,6 +51,15 @@ PAGE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "same-origin",
 FIELD_MAX = 256
 WRONG = "手机号码或密码不正确，请检查后重试"
 SITE_TIME_FORMAT = "%Y-%m-%d %H:%M"
+
+
+# Where each person starts after signing in: the page built for their work (a contractor has none yet).
+HOMES: dict[Role, str] = {Role.STATION: "/console", Role.ADMIN: "/console", Role.RESIDENT: "/residents",
+                          Role.SUPERVISOR: "/field/"}
+
+
+def home_for(user: User) -> str:
+    return HOMES.get(user.role, "/account")
 
 
 def _container(request: Request) -> Container:
@@ -90,10 +99,17 @@ def _account_form(request: Request, form: dict[str, str]) -> tuple[Container, Us
     return container, _refused_origin(request, form, signed_in=True) or signed_in[0]
 
 
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> Response:
+    signed_in = session_user(request, _container(request))
+    return RedirectResponse(home_for(signed_in[0]) if signed_in else "/sign-in", status_code=303)
+
+
 @router.get("/sign-in", response_class=HTMLResponse)
 def sign_in_page(request: Request) -> Response:
-    if session_user(request, _container(request)) is not None:
-        return RedirectResponse("/account", status_code=303)
+    signed_in = session_user(request, _container(request))
+    if signed_in is not None:
+        return RedirectResponse(home_for(signed_in[0]), status_code=303)
     notice = "密码已设置，请用手机号码和新密码登录" if request.query_params.get("done") == "password" else None
     return _page(request, "sign_in.html", notice=notice)
 
@@ -133,7 +149,7 @@ def _signed_in(request: Request, user: User, resident: bool) -> Response:
                             idle=long, absolute=long)
     else:
         opened = store.open(user.user_id, "password", request.headers.get("user-agent"), client_address(request))
-    response = RedirectResponse("/account", status_code=303)
+    response = RedirectResponse(home_for(user), status_code=303)
     max_age = int((opened.info.expires_at - opened.info.created_at).total_seconds())
     response.set_cookie(SESSION_COOKIE, opened.cookie, max_age=max_age, path="/", httponly=True, samesite="lax",
                         secure=request.url.scheme == "https")

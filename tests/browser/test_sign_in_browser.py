@@ -49,7 +49,8 @@ def sign_in(page: Page, server: str, phone: str) -> None:
     page.get_by_label("手机号码").fill(phone)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录", exact=True).click()
-    page.wait_for_url(f"{server}/account")
+    page.wait_for_url(lambda url: "/sign-in" not in url)  # on to the person's own home page
+    page.goto(f"{server}/account")
 
 
 def test_staff_sets_a_password_signs_in_sees_their_name_and_signs_out(
@@ -152,12 +153,13 @@ def test_a_resident_opens_the_invitation_link_on_a_phone_and_lands_signed_in(
         assert "张桂英" in page.locator(".greeting").inner_text()
         page.screenshot(path=screenshot_path("invitation-phone"), full_page=True)
         page.get_by_role("button", name="用这部手机登录").click()
-        page.wait_for_url(f"{server}/account")
+        page.wait_for_url(f"{server}/residents")
+        page.goto(f"{server}/account")
         assert page.locator("#account-name").inner_text() == "张桂英"
         assert page.locator("#account-role").inner_text() == "居民监督小组成员"
         page.screenshot(path=screenshot_path("account-resident-phone"), full_page=True)
         page.goto(f"{server}/sign-in")  # signed in: the sign-in page sends the resident on
-        assert page.url == f"{server}/account"
+        assert page.url == f"{server}/residents"
     for page in page_for(browser, PHONE):  # the code box on the sign-in page, on another phone
         page.goto(f"{server}/sign-in")
         page.get_by_role("textbox", name="邀请码").fill("aaa aaa")

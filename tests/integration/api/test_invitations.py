@@ -39,7 +39,7 @@ def test_the_qr_link_asks_first_then_signs_the_phone_in_once(api: ApiWorld) -> N
     assert page.status_code == 200 and "用这部手机登录" in page.text  # a preview (GET) spends nothing
     assert phone.get(f"/invite/{invitation.link_token}").status_code == 200
     accepted = phone.post(f"/invite/{invitation.link_token}")
-    assert accepted.status_code == 303 and accepted.headers["location"] == "/account"
+    assert accepted.status_code == 303 and accepted.headers["location"] == "/residents"  # 待我签字 first
     assert "HttpOnly" in accepted.headers["set-cookie"] and "Max-Age=31536000" in accepted.headers["set-cookie"]
     me = phone.get("/api/v1/users/me").json()
     assert me["role"] == "resident" and me["id"] == str(invitation.user_id)

@@ -72,7 +72,7 @@ def test_link_sets_the_password_once_and_the_person_signs_in_and_out(api: ApiWor
     assert again.status_code == 410 and "链接已失效" in again.text
 
     answer = sign_in(api, "13800000001")
-    assert answer.status_code == 303 and answer.headers["location"] == "/account"
+    assert answer.status_code == 303 and answer.headers["location"] == "/console"  # a station's home: its console
     cookie = answer.headers["set-cookie"]
     assert cookie.startswith(f"{SESSION_COOKIE}=") and "HttpOnly" in cookie and "SameSite=lax" in cookie
     assert "Secure" not in cookie  # plain HTTP in the test; over TLS it is set (test_secure_cookie_over_tls)
