@@ -14,10 +14,11 @@ from fractions import Fraction
 from typing import Any
 
 from domain.templates.model import Check, HoldPointSpec, MeasurementSpec
+from domain.wording import RESULT_ZH
 
 OPS_ZH = {">=": "≥", "<=": "≤", "==": "="}
 OPS_PLAIN_ZH = {">=": "要求不低于", "<=": "要求不超过", "==": "要求等于"}
-RESULTS_ZH = {"pass": "合格", "fail": "不合格", "conditional": "有条件通过"}
+RESULTS_ZH = RESULT_ZH  # the words live in domain/wording.py
 
 
 @dataclass(frozen=True)
