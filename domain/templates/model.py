@@ -24,6 +24,10 @@ class MeasurementSpec(_Frozen):
     choices: tuple[str, ...] = ()
     choice_names_zh: dict[str, str] = Field(default_factory=dict)  # what a pick-list and a record show
     required: bool = True
+    # Required only when each named measurement was recorded as one of the listed values (e.g. pressures for a
+    # pressure test, seepage for a closed-water test): a measurement that is `required: false` everywhere else.
+    required_when: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    integer: bool = False  # a headcount or a number of things: 8.5 owners is not a figure anyone counted
     minimum: Decimal | None = None
     quantity: str | None = None
 
@@ -37,6 +41,11 @@ class MeasurementSpec(_Frozen):
     def choice_zh(self, value: str) -> str:
         return self.choice_names_zh.get(value, value)
 
+    def is_required(self, values: dict[str, Decimal | str]) -> bool:
+        if not self.required_when:
+            return self.required
+        return all(values.get(k) in allowed for k, allowed in self.required_when.items())
+
 
 class ChecklistItem(_Frozen):
     code: str
@@ -45,7 +54,11 @@ class ChecklistItem(_Frozen):
 
 
 class Check(_Frozen):
-    """A limit a passing inspection must meet: `measurement op value` or `measurement op ratio × of`."""
+    """A limit a passing inspection must meet: `measurement op value` or `measurement op ratio × of`.
+
+    A `validity` check says the figures can be true at all (agreeing owners never outnumber those taking
+    part): it refuses the record whatever its result, where a limit only refuses a pass. `source` names
+    the standard and clause a limit comes from; `source_note` says how far that value was confirmed."""
 
     code: str
     name_zh: str
@@ -55,6 +68,9 @@ class Check(_Frozen):
     ratio: str | None = None
     of: str | None = None
     when: dict[str, str] = Field(default_factory=dict)
+    validity: bool = False
+    source: str | None = None
+    source_note: str | None = None
 
     @model_validator(mode="after")
     def _one_right_hand_side(self) -> Check:
@@ -114,6 +130,9 @@ class HoldPointSpec(_Frozen):
             named = {check.measurement, *([check.of] if check.of else []), *check.when}
             if not named <= known:
                 raise ValueError(f"{self.code}: check {check.code} names {named - known}")
+        for m in self.measurements:
+            if not set(m.required_when) <= known:
+                raise ValueError(f"{self.code}: {m.code} is required when {set(m.required_when) - known}")
         return self
 
     def measurement(self, code: str) -> MeasurementSpec | None:
@@ -126,6 +145,9 @@ class WorksKindTemplate(_Frozen):
     name_en: str
     version: int = 1
     hold_points: tuple[HoldPointSpec, ...]
+    # After-photos a rectification must carry, as `min_photos` does for an inspection: the closing
+    # reviewer (often the station, off site) judges the repair from them.
+    rectification_min_photos: int = Field(default=1, ge=0)
 
     @model_validator(mode="after")
     def _order_is_a_dag_of_earlier_points(self) -> WorksKindTemplate:

@@ -61,7 +61,11 @@ class MeasurementView(Model):
     type: Literal["number", "text", "choice"]
     unit: str | None
     choices: list[str]
+    choice_names_zh: dict[str, str] = Field(default_factory=dict, description="中文 names of the choices")
     required: bool
+    required_when: dict[str, list[str]] = Field(
+        default_factory=dict, description="required only when each named measurement is one of these values")
+    integer: bool = Field(default=False, description="a count: whole numbers only")
     minimum: float | None
     quantity: str | None = Field(description="the dashboard figure this measurement adds to")
 
@@ -83,6 +87,9 @@ class CheckView(Model):
     ratio: str | None = Field(description="exact fraction, e.g. \"3/2\"")
     of: str | None
     when: dict[str, str]
+    validity: bool = Field(default=False, description="the figures' consistency: refused whatever the result")
+    source: str | None = Field(default=None, description="the standard and clause the limit comes from")
+    source_note: str | None = Field(default=None, description="how far the value was confirmed")
 
 
 class LinkedRequirementView(Model):
@@ -112,6 +119,7 @@ class TemplateView(Model):
     name_en: str
     version: int
     hold_points: list[HoldPointSpecView]
+    rectification_min_photos: int = Field(default=1, description="after-photos a rectification must carry")
 
 
 # --- projects --------------------------------------------------------------------------------------------
