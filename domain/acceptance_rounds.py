@@ -32,6 +32,7 @@ class AcceptanceRounds:
 
         def record(self, event_class: Any, ctx: CommandContext, **payload: Any) -> None: ...
         def _refuse_if_closed_out(self) -> None: ...
+        def _refuse_while_stopped(self, action_zh: str) -> None: ...
         def _raise_defect(
             self, ctx: CommandContext, defect_id: str, severity: str, description: str,
             photos: list[str], due_date: str | None, hold_point: str | None,
@@ -44,6 +45,7 @@ class AcceptanceRounds:
         if self.state != "completed":
             self._refuse_if_closed_out()
             raise InvalidItemState(state=STATE_NAMES_ZH[self.state], action="发起验收")
+        self._refuse_while_stopped("发起验收")
         round_no = len(self.rounds) + 1
         self.record(
             ev.AcceptanceRequested, ctx, round_no=round_no, electorate=sorted(electorate),

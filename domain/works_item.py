@@ -109,6 +109,12 @@ class WorksItem(AcceptanceRounds, ChainedAggregate):
         if self.state == "closed_out":
             raise ItemClosedOut()
 
+    def _refuse_while_stopped(self, action_zh: str) -> None:
+        """Completion, acceptance and close-out settle the item: an order still in force would outlive them."""
+        if self.stop_work is not None:
+            raise StopWorkInForce(detail_zh=f"停工令生效期间，不能{action_zh}；须先由安全质量监督站解除停工令",
+                                  action=action_zh)
+
     def _refuse_in_states(self, action_zh: str, *states: str) -> None:
         self._refuse_if_closed_out()
         if self.state in states:
@@ -232,7 +238,8 @@ class WorksItem(AcceptanceRounds, ChainedAggregate):
         self.record(ev.StopWorkOrdered, ctx, order_id=order_id, reason=reason)
 
     def lift_stop_work(self, ctx: CommandContext, notes: str) -> None:
-        self._refuse_if_closed_out()
+        """Allowed on a closed-out item too: logs from before close-out refused a stop-work order hold one
+        that would otherwise stay in force for ever; lifting it changes nothing else."""
         if self.stop_work is None:
             raise StopWorkNotInForce()
         self.record(ev.StopWorkLifted, ctx, order_id=self.stop_work["order_id"], notes=notes)
@@ -241,8 +248,7 @@ class WorksItem(AcceptanceRounds, ChainedAggregate):
 
     def complete(self, ctx: CommandContext) -> None:
         self._refuse_in_states("竣工", "completed", "awaiting_acceptance", "accepted")
-        if self.stop_work is not None:
-            raise StopWorkInForce()
+        self._refuse_while_stopped("竣工")
         open_defects = self.open_defects()
         if open_defects:
             raise OpenDefectsBlockCompletion(count=len(open_defects))
@@ -255,6 +261,7 @@ class WorksItem(AcceptanceRounds, ChainedAggregate):
         self._refuse_if_closed_out()
         if self.state != "accepted":
             raise InvalidItemState(state=STATE_NAMES_ZH[self.state], action="销号")
+        self._refuse_while_stopped("销号")
         self.record(ev.ClosedOut, ctx, notes=notes)
 
     def reopen(self, ctx: CommandContext, reason: str) -> None:
