@@ -10,6 +10,7 @@ from typing import Any
 from domain.fields import MEASUREMENT_LIMIT
 from domain.rules import (
     IncompleteChecklist,
+    InconsistentMeasurements,
     InspectionLimitsNotMet,
     InvalidMeasurement,
     InvalidPhotoReference,
@@ -50,12 +51,15 @@ def _normalise(spec: MeasurementSpec, raw: Any) -> Decimal | str:
                                                                    f"最多 {MEASUREMENT_DECIMALS} 位小数）")
         if spec.minimum is not None and value < spec.minimum:
             raise InvalidMeasurement(measurement=spec.code, reason=f"不能小于 {spec.minimum}")
+        if spec.integer and value != value.to_integral_value():
+            raise InvalidMeasurement(measurement=spec.code, reason="应为整数（人数、个数按整数记录）")
         return value
     if not isinstance(raw, str) or not raw.strip():
         raise InvalidMeasurement(measurement=spec.code, reason="应为非空文字")
     if spec.type == "choice" and raw not in spec.choices:
         raise InvalidMeasurement(
-            measurement=spec.code, reason=f"应为以下之一：{'、'.join(spec.choices)}"
+            measurement=spec.code,
+            reason=f"应为以下之一：{'、'.join(f'{spec.choice_zh(c)}（{c}）' for c in spec.choices)}",
         )
     return raw.strip()
 
@@ -89,9 +93,15 @@ def validate_inspection(
             detail_zh=f"检查项不属于该检查点：{'、'.join(sorted(unknown_items))}",
             hold_point=spec.code, missing=sorted(unknown_items),
         )
+    inconsistent = [
+        check.name_zh for check in spec.checks
+        if check.validity and check.applies(values) and not check.holds(values)
+    ]
+    if inconsistent:
+        raise InconsistentMeasurements(failures="；".join(inconsistent), checks=inconsistent)
     if result not in PASSING:
         return values
-    missing = [m.code for m in spec.measurements if m.required and m.code not in values]
+    missing = [m.code for m in spec.measurements if m.is_required(values) and m.code not in values]
     if missing:
         raise MissingMeasurements(hold_point=spec.code, missing="、".join(missing))
     if result == "pass":

@@ -53,6 +53,13 @@ class InvalidMeasurement(DomainError):
     message_zh = "测量值“{measurement}”无效：{reason}"
 
 
+class InconsistentMeasurements(DomainError):
+    code = "inconsistent_measurements"
+    kind = ErrorKind.INVALID
+    title = "The measurements cannot all be true; the record is refused whatever its result"
+    message_zh = "测量值相互矛盾或不成立，不能记录：{failures}"
+
+
 class IncompleteChecklist(DomainError):
     code = "incomplete_checklist"
     kind = ErrorKind.INVALID

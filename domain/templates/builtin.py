@@ -25,6 +25,23 @@ def _item(code: str, zh: str, en: str) -> dict[str, str]:
     return {"code": code, "text_zh": zh, "text_en": en}
 
 
+CIVIL_CODE_278 = {"source": "《民法典》第二百七十八条"}
+
+
+def _consistent_vote(suffix: str, by_zh: str, total: str, least: str, least_zh: str) -> list[dict[str, Any]]:
+    """A vote's figures by area or by headcount can be true at all: an electorate, and agreeing ≤ taking
+    part ≤ total. Refused whatever the inspection's result (a failed vote is still a real vote)."""
+    taking_part, agreeing = f"participating_{suffix}", f"agreeing_{suffix}"
+    return [
+        {"code": f"electorate_{suffix}", "name_zh": least_zh, "validity": True,
+         "measurement": total, "op": ">=", "value": least},
+        {"code": f"participating_within_total_{suffix}", "name_zh": f"参与表决{by_zh}不大于总{by_zh}",
+         "validity": True, "measurement": taking_part, "op": "<=", "ratio": "1", "of": total},
+        {"code": f"agreeing_within_participating_{suffix}", "name_zh": f"同意{by_zh}不大于参与表决{by_zh}",
+         "validity": True, "measurement": agreeing, "op": "<=", "ratio": "1", "of": taking_part},
+    ]
+
+
 PIPE_RELOCATION: dict[str, Any] = {
     "code": "pipe_relocation",
     "name_zh": "管线迁移",
@@ -151,13 +168,13 @@ FLYING_WIRE_BURIAL: dict[str, Any] = {
             "min_photos": 1,
             "measurements": [
                 _num("depth_m", "埋深", "Depth", "m"),
-                _num("duct_count", "管孔数", "Number of ducts"),
+                _num("duct_count", "管孔数", "Number of ducts", integer=True),
                 _num("length_m", "管道长度", "Length", "m", quantity="duct_built_m"),
             ],
         },
         {"code": "manhole_inspection", "name_zh": "人(手)井验收", "name_en": "Manhole inspection",
          "after": ["conduit_construction"],
-         "measurements": [_num("manhole_count", "人(手)井数量", "Manholes")]},
+         "measurements": [_num("manhole_count", "人(手)井数量", "Manholes", integer=True)]},
         {"code": "concealed_works", "name_zh": "隐蔽工程验收",
          "name_en": "Concealed works acceptance", "after": ["manhole_inspection"],
          "min_photos": 1, "concealed": True},
@@ -167,10 +184,14 @@ FLYING_WIRE_BURIAL: dict[str, Any] = {
             "name_en": "Cut-over of every operator",
             "after": ["concealed_works"],
             "measurements": [
-                _num("operators_total", "运营商总数", "Operators in the community"),
-                _num("operators_cut_over", "已割接运营商数", "Operators cut over"),
+                _num("operators_total", "运营商总数", "Operators in the community", integer=True),
+                _num("operators_cut_over", "已割接运营商数", "Operators cut over", integer=True),
             ],
             "checks": [
+                {"code": "at_least_one_operator", "name_zh": "运营商总数至少 1 家", "validity": True,
+                 "measurement": "operators_total", "op": ">=", "value": "1"},
+                {"code": "cut_over_not_above_total", "name_zh": "已割接运营商数不大于运营商总数", "validity": True,
+                 "measurement": "operators_cut_over", "op": "<=", "ratio": "1", "of": "operators_total"},
                 {"code": "every_operator_cut_over", "name_zh": "全部运营商已割接",
                  "measurement": "operators_cut_over", "op": ">=", "ratio": "1",
                  "of": "operators_total"},
@@ -178,7 +199,7 @@ FLYING_WIRE_BURIAL: dict[str, Any] = {
         },
         {"code": "stairwell_boxing", "name_zh": "楼道飞线进盒", "name_en": "Stairwell cable boxing",
          "after": ["route_survey"], "min_photos": 1,
-         "measurements": [_num("boxes_installed", "安装线盒数", "Boxes installed")]},
+         "measurements": [_num("boxes_installed", "安装线盒数", "Boxes installed", integer=True)]},
         {
             "code": "old_cable_removal",
             "name_zh": "废旧线缆拆除回收",
@@ -210,24 +231,27 @@ ELEVATOR_INSTALLATION: dict[str, Any] = {
             "construction": False,
             "measurements": [
                 _num("total_area_m2", "专有部分总面积", "Total exclusive area", "m²"),
-                _num("total_owners", "业主总人数", "Total owners"),
+                _num("total_owners", "业主总人数", "Total owners", integer=True),
                 _num("participating_area_m2", "参与表决面积", "Area taking part", "m²"),
-                _num("participating_owners", "参与表决人数", "Owners taking part"),
+                _num("participating_owners", "参与表决人数", "Owners taking part", integer=True),
                 _num("agreeing_area_m2", "同意面积", "Area agreeing", "m²"),
-                _num("agreeing_owners", "同意人数", "Owners agreeing"),
+                _num("agreeing_owners", "同意人数", "Owners agreeing", integer=True),
             ],
             "checklist": [_item("publicised", "表决结果已公示", "Result publicised")],
             "checks": [
-                {"code": "participation_by_area", "name_zh": "参与表决面积≥2/3",
+                *_consistent_vote("area_m2", "面积", "total_area_m2", "0.01",
+                                  "专有部分总面积大于 0（至少 0.01 m²）"),
+                *_consistent_vote("owners", "人数", "total_owners", "1", "业主总人数至少 1 人"),
+                {**CIVIL_CODE_278, "code": "participation_by_area", "name_zh": "参与表决面积≥2/3",
                  "measurement": "participating_area_m2", "op": ">=", "ratio": "2/3",
                  "of": "total_area_m2"},
-                {"code": "participation_by_headcount", "name_zh": "参与表决人数≥2/3",
+                {**CIVIL_CODE_278, "code": "participation_by_headcount", "name_zh": "参与表决人数≥2/3",
                  "measurement": "participating_owners", "op": ">=", "ratio": "2/3",
                  "of": "total_owners"},
-                {"code": "agreement_by_area", "name_zh": "同意面积≥参与面积的3/4",
+                {**CIVIL_CODE_278, "code": "agreement_by_area", "name_zh": "同意面积≥参与面积的3/4",
                  "measurement": "agreeing_area_m2", "op": ">=", "ratio": "3/4",
                  "of": "participating_area_m2"},
-                {"code": "agreement_by_headcount", "name_zh": "同意人数≥参与人数的3/4",
+                {**CIVIL_CODE_278, "code": "agreement_by_headcount", "name_zh": "同意人数≥参与人数的3/4",
                  "measurement": "agreeing_owners", "op": ">=", "ratio": "3/4",
                  "of": "participating_owners"},
             ],

@@ -47,3 +47,33 @@ def test_acceptance_is_not_requested_while_stopped(api: ApiWorld) -> None:
     body = problem(api.call("POST", f"{items(item_id)}/acceptance-rounds", api.supervisor), 409,
                    "stop_work_in_force")
     assert "发起验收" in body["detail"]
+
+
+def test_an_owners_vote_that_cannot_be_true_is_refused(api: ApiWorld) -> None:
+    lift = api.item("elevator_installation")
+    nobody = {"total_area_m2": 0, "total_owners": 0, "participating_area_m2": 0, "participating_owners": 0,
+              "agreeing_area_m2": 0, "agreeing_owners": 0}
+    body = problem(api.inspect(lift, "owner_consent", measurements=nobody), 422, "inconsistent_measurements")
+    assert "业主总人数至少 1 人" in body["detail"]
+    more_agree = {**nobody, "total_area_m2": 1200, "total_owners": 12, "participating_area_m2": 800,
+                  "participating_owners": 8, "agreeing_area_m2": 900, "agreeing_owners": 9}
+    body = problem(api.inspect(lift, "owner_consent", measurements=more_agree), 422, "inconsistent_measurements")
+    assert "同意人数不大于参与表决人数" in body["detail"] and "同意面积不大于参与表决面积" in body["detail"]
+    more_part = {**more_agree, "participating_owners": 13, "agreeing_owners": 10, "agreeing_area_m2": 600}
+    body = problem(api.inspect(lift, "owner_consent", measurements=more_part, result="fail",
+                               defects=[{"severity": "major", "description": "表决未通过"}]),
+                   422, "inconsistent_measurements")
+    assert "参与表决人数不大于总人数" in body["detail"]
+    half = {**more_agree, "agreeing_area_m2": 600, "agreeing_owners": 8.5}
+    body = problem(api.inspect(lift, "owner_consent", measurements=half), 422, "invalid_measurement")
+    assert "整数" in body["detail"]
+    assert api.inspect(lift, "owner_consent").status_code == 201
+
+
+def test_cable_cutover_needs_at_least_one_operator(api: ApiWorld) -> None:
+    wires = api.item("flying_wire_burial")
+    api.pass_all(wires, until="cable_cutover")
+    body = problem(api.inspect(wires, "cable_cutover", measurements={"operators_total": 0, "operators_cut_over": 0}),
+                   422, "inconsistent_measurements")
+    assert "运营商总数至少 1 家" in body["detail"]
+    assert api.inspect(wires, "cable_cutover").status_code == 201

@@ -9,8 +9,10 @@ import pytest
 from domain import commands as c
 from domain import works_item_events as ev
 from domain.actors import CommandContext
-from domain.rules import StopWorkInForce
-from tests.support import World
+from domain.inspection import validate_inspection
+from domain.rules import InconsistentMeasurements, InvalidMeasurement, StopWorkInForce
+from domain.templates import builtin_catalog
+from tests.support import VALID, World
 
 
 def accepted_item(world: World) -> UUID:
@@ -63,3 +65,47 @@ def test_an_order_left_in_force_on_a_closed_out_item_can_still_be_lifted(world: 
     world.run(world.station, c.LiftStopWork(item_id=item_id, notes="补办解除"))
     lifted = world.app.get_item(item_id)
     assert lifted.stop_work is None and lifted.state == "closed_out"
+
+
+CONSENT = next(hp for hp in builtin_catalog().get("elevator_installation").hold_points if hp.code == "owner_consent")
+CUTOVER = next(hp for hp in builtin_catalog().get("flying_wire_burial").hold_points if hp.code == "cable_cutover")
+
+
+def _vote(**figures: str) -> dict[str, str]:
+    return {**VALID["owner_consent"]["measurements"], **figures}
+
+
+@pytest.mark.parametrize("figures", [
+    {"total_area_m2": "0", "participating_area_m2": "0", "agreeing_area_m2": "0"},  # no electorate by area
+    {"total_owners": "0", "participating_owners": "0", "agreeing_owners": "0"},  # nor by headcount
+    {"agreeing_owners": "9"},  # 9 agree of 8 taking part
+    {"agreeing_area_m2": "800.01"},
+    {"participating_owners": "13", "agreeing_owners": "10"},  # 13 take part of 12
+    {"participating_area_m2": "1200.5", "agreeing_area_m2": "1000"},
+])
+@pytest.mark.parametrize("result", ["pass", "fail"])
+def test_a_vote_that_cannot_be_true_is_refused_whatever_its_result(figures: dict[str, str], result: str) -> None:
+    with pytest.raises(InconsistentMeasurements) as refused:
+        validate_inspection(CONSENT, result, _vote(**figures), VALID["owner_consent"]["checklist"], [])
+    assert refused.value.code == "inconsistent_measurements" and refused.value.context["checks"]
+
+
+@pytest.mark.parametrize("code", ["total_owners", "participating_owners", "agreeing_owners"])
+def test_headcounts_are_whole_numbers(code: str) -> None:
+    with pytest.raises(InvalidMeasurement, match="整数"):
+        validate_inspection(CONSENT, "fail", _vote(**{code: "8.5"}), {}, [])
+    assert validate_inspection(CONSENT, "pass", _vote(**{"agreeing_owners": "6.0"}),
+                               VALID["owner_consent"]["checklist"], [])["agreeing_owners"] == 6
+
+
+def test_the_whole_electorate_voting_and_agreeing_is_consistent() -> None:
+    every = {"participating_area_m2": "1200", "agreeing_area_m2": "1200", "participating_owners": "12",
+             "agreeing_owners": "12"}
+    validate_inspection(CONSENT, "pass", _vote(**every), VALID["owner_consent"]["checklist"], [])
+
+
+@pytest.mark.parametrize(("total", "cut_over"), [("0", "0"), ("3", "4"), ("2.5", "2.5")])
+def test_cable_cutover_needs_at_least_one_operator_counted_whole(total: str, cut_over: str) -> None:
+    with pytest.raises((InconsistentMeasurements, InvalidMeasurement)):
+        validate_inspection(CUTOVER, "pass", {"operators_total": total, "operators_cut_over": cut_over}, {}, [])
+    validate_inspection(CUTOVER, "pass", {"operators_total": "1", "operators_cut_over": "1"}, {}, [])
