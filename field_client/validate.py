@@ -61,7 +61,18 @@ def _number(spec: Mapping[str, Any], raw: str) -> Decimal:
     if minimum is not None and value < Decimal(str(minimum)):
         raise FieldError("invalid_measurement", f"测量值 {_label(spec)} 不能小于 {minimum}",
                          f"Measurement {spec['code']} may not be below {minimum}")
+    if spec.get("integer") and value != value.to_integral_value():
+        raise FieldError("invalid_measurement", f"测量值 {_label(spec)} 应为整数（人数、个数按整数记录）",
+                         f"Measurement {spec['code']} must be a whole number")
     return value
+
+
+def _required(spec: Mapping[str, Any], values: Mapping[str, str]) -> bool:
+    """As the server's `MeasurementSpec.is_required`: `required_when` makes a measurement required per medium."""
+    when = spec.get("required_when") or {}
+    if not when:
+        return bool(spec.get("required", True))
+    return all(values.get(k) in allowed for k, allowed in when.items())
 
 
 def measurements(hp: Mapping[str, Any], raw: Mapping[str, str]) -> dict[str, str]:
@@ -135,8 +146,14 @@ def inspection(kind: Mapping[str, Any], code: str, result: str, raw: Mapping[str
         raise FieldError("incomplete_checklist",
                          f"检查项不属于该检查点：{'、'.join(unknown)}；可选：{'、'.join(items)}",
                          f"Not on this hold point's checklist: {', '.join(unknown)}; it has: {', '.join(items)}")
+    inconsistent = [c for c in hp.get("checks", []) if c.get("validity") and _applies(c, values)
+                    and not _holds(c, values)]
+    if inconsistent:  # figures that cannot be true are refused whatever the result, as on the server
+        raise FieldError("inconsistent_measurements",
+                         f"测量值相互矛盾或不成立：{'；'.join(c['name_zh'] for c in inconsistent)}",
+                         f"The measurements cannot all be true: {', '.join(c['code'] for c in inconsistent)}")
     if result in PASSING:
-        missing = [m for m in hp.get("measurements", []) if m.get("required", True) and m["code"] not in values]
+        missing = [m for m in hp.get("measurements", []) if _required(m, values) and m["code"] not in values]
         if missing:
             raise FieldError("missing_measurements", f"缺少必填测量值：{_labels(missing)}",
                              f"Missing required measurements: {', '.join(m['code'] for m in missing)}")
