@@ -1,0 +1,161 @@
+"""A works item as a resident reads it: hold point by hold point in plain words, defects with their before and
+after photos, stop-work orders and when they were lifted — folded from the item's own log.
+
+Read from the log (not a read model) and only up to the version the open round asks residents to sign
+(`subject_version`): what the page shows is exactly the content whose hash the signature binds. A pure
+function of the events, so it is tested without a server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from typing import Any
+
+from domain.templates.model import WorksKindTemplate
+from domain.templates.reading import RESULTS_ZH, checks, measurements
+from domain.works_item_events import (
+    DefectClosed,
+    DefectRaised,
+    InspectionRecorded,
+    RectificationRejected,
+    RectificationReported,
+    Registered,
+    StopWorkLifted,
+    StopWorkOrdered,
+    WorksCompleted,
+)
+
+SEVERITY_ZH = {"minor": "一般", "major": "较重", "critical": "严重"}
+DEFECT_STATUS_ZH = {"open": "待整改", "rectification_reported": "已整改，待监理复查", "closed": "已整改完毕"}
+ACCEPTANCE_REASON_PREFIX = "居民验收意见（"  # domain/acceptance_rounds.py names the member inside: never shown
+
+
+def day(moment: datetime, zone: tzinfo) -> str:
+    return moment.astimezone(zone).strftime("%Y年%-m月%-d日")
+
+
+def minute(moment: datetime, zone: tzinfo) -> str:
+    return moment.astimezone(zone).strftime("%Y年%-m月%-d日 %H:%M")
+
+
+def resident_words(description: str) -> str:
+    """A defect raised from a resident's reason names the member's id; neighbours see the reason alone."""
+    if description.startswith(ACCEPTANCE_REASON_PREFIX) and "）：" in description:
+        return "居民意见：" + description.split("）：", 1)[1]
+    return description
+
+
+@dataclass
+class HoldPointRecord:
+    code: str
+    name_zh: str
+    result_zh: str | None = None  # None: not inspected yet
+    passed: bool = False
+    date: str | None = None
+    sentences: list[str] = field(default_factory=list)
+    photos: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DefectRecord:
+    defect_id: str
+    description: str
+    severity_zh: str
+    raised: str
+    hold_point_zh: str | None
+    hold_point: str | None = None
+    status: str = "open"
+    before: list[str] = field(default_factory=list)
+    after: list[str] = field(default_factory=list)
+    fixed: str | None = None  # the rectification's date
+    closed: str | None = None
+    from_residents: bool = False
+
+    @property
+    def status_zh(self) -> str:
+        return DEFECT_STATUS_ZH[self.status]
+
+
+@dataclass
+class StopWorkRecord:
+    reason: str
+    ordered: str
+    lifted: str | None = None
+
+
+@dataclass
+class ItemRecord:
+    registered: str | None = None
+    planned: str | None = None
+    completed: str | None = None
+    hold_points: list[HoldPointRecord] = field(default_factory=list)
+    defects: list[DefectRecord] = field(default_factory=list)
+    stop_work: list[StopWorkRecord] = field(default_factory=list)
+
+    def photos(self) -> set[str]:
+        """Every photo the page may show (a full-screen view is offered for these alone)."""
+        found = {p for hp in self.hold_points for p in hp.photos}
+        return found | {p for d in self.defects for p in (*d.before, *d.after)}
+
+
+def _sentences(template: WorksKindTemplate, event: InspectionRecorded) -> list[str]:
+    spec = template.hold_point(event.hold_point)
+    if spec is None:
+        return []
+    judged = checks(spec, event.measurements)
+    judged_codes = {reading.code for reading in judged}
+    checked_measurements = {c.measurement for c in spec.checks if c.code in judged_codes}
+    lines = [reading.plain_zh for reading in judged]
+    lines += [f"{m.name_zh}：{m.text}" for m in measurements(spec, event.measurements)
+              if m.code not in checked_measurements]
+    if event.notes:
+        lines.append(f"备注：{event.notes}")
+    return lines
+
+
+def fold(template: WorksKindTemplate, events: Iterable[Any], zone: tzinfo) -> ItemRecord:
+    """The record from the item's events in order (those of other kinds — signatures, rounds — add nothing)."""
+    record = ItemRecord(hold_points=[HoldPointRecord(hp.code, hp.name_zh) for hp in template.hold_points])
+    points = {hp.code: hp for hp in record.hold_points}
+    defects: dict[str, DefectRecord] = {}
+    for event in events:
+        when = event.timestamp
+        if isinstance(event, Registered):
+            record.registered = day(when, zone)
+            if event.planned_start and event.planned_end:
+                record.planned = f"{event.planned_start} 至 {event.planned_end}"
+        elif isinstance(event, InspectionRecorded) and event.hold_point in points:
+            point = points[event.hold_point]
+            point.result_zh = RESULTS_ZH.get(event.result, event.result)
+            point.passed = event.result in ("pass", "conditional")
+            point.date = day(when, zone)
+            point.sentences = _sentences(template, event)
+            point.photos = list(event.photos)
+        elif isinstance(event, DefectRaised):
+            spec = template.hold_point(event.hold_point) if event.hold_point else None
+            defects[event.defect_id] = DefectRecord(
+                event.defect_id, resident_words(event.description), SEVERITY_ZH.get(event.severity, event.severity),
+                day(when, zone), spec.name_zh if spec else None, event.hold_point, before=list(event.photos),
+                from_residents=event.source == "acceptance")
+        elif isinstance(event, RectificationReported) and event.defect_id in defects:
+            defects[event.defect_id].status = "rectification_reported"
+            defects[event.defect_id].after = list(event.photos)
+            defects[event.defect_id].fixed = day(when, zone)
+        elif isinstance(event, RectificationRejected) and event.defect_id in defects:
+            defects[event.defect_id].status = "open"
+        elif isinstance(event, DefectClosed) and event.defect_id in defects:
+            defects[event.defect_id].status = "closed"
+            defects[event.defect_id].closed = day(when, zone)
+        elif isinstance(event, StopWorkOrdered):
+            record.stop_work.append(StopWorkRecord(event.reason, minute(when, zone)))
+        elif isinstance(event, StopWorkLifted) and record.stop_work:
+            record.stop_work[-1].lifted = minute(when, zone)
+        elif isinstance(event, WorksCompleted):
+            record.completed = day(when, zone)
+    for point in record.hold_points:  # a later open defect at a passed hold point: shown as under rectification
+        if point.passed and any(d.status != "closed" and d.hold_point == point.code for d in defects.values()):
+            point.passed = False
+    record.defects = list(defects.values())
+    return record
