@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     http_max_concurrency: int = Field(default=1000, ge=1)  # `serve`: connections + requests at once, then 503
     late_arrival_hours: float = Field(default=12.0, gt=0)
     site_utc_offset_hours: float = 8.0
+    # the transparency log: `siteledger keygen` prints a key; production refuses to start without one,
+    # development makes one under the data directory (transparency-signing.key) and keeps it
+    transparency_signing_key: str = ""  # PRIVATE+KEY+<origin>+<id>+<base64>; its name is the log's origin
+    transparency_origin: str = "siteledger.example/dev"  # e.g. siteledger.example/<city>: keygen's default name
+    checkpoint_interval_minutes: float = Field(default=10.0, gt=0)  # a new checkpoint this often if the tree grew
 
     @model_validator(mode="after")
     def _production_refuses_embedded_defaults(self) -> Settings:
@@ -86,6 +91,9 @@ class Settings(BaseSettings):
                 raise ValueError("SITELEDGER_ENV=production needs SITELEDGER_S3_ENDPOINT (MinIO or any S3)")
             if self.s3_secret_key.lower() in UNSAFE_SECRETS | {"siteledger-dev-secret"}:
                 raise ValueError("SITELEDGER_ENV=production refuses a default SITELEDGER_S3_SECRET_KEY")
+            if not self.transparency_signing_key.strip():
+                raise ValueError("SITELEDGER_ENV=production needs SITELEDGER_TRANSPARENCY_SIGNING_KEY "
+                                 "(make one with `siteledger keygen`)")
         return self
 
     def event_store_env(self) -> dict[str, str]:

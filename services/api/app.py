@@ -11,6 +11,7 @@ from services.api import auth_limits, docs, errors, responses, security_headers
 from services.api.body_guard import BodyGuard
 from services.api.routers import batch, dashboards, health, kinds, metrics, photos, projects, tus, users, works_items
 from services.api.routers.sign_in import include_sign_in_routes
+from services.api.routers.transparency import router as transparency_router
 from services.api.unexpected_errors import UnexpectedErrors
 from services.bootstrap import Container, build
 from services.observability import RequestContext
@@ -48,6 +49,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
                    dashboards.router, batch.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(tus.router, prefix="/api/v1")
+    app.include_router(transparency_router, prefix="/api/v1")
     app.include_router(users.mine, prefix="/api/v1")
     include_sign_in_routes(app)
     app.include_router(health.router, prefix="/api/v1")
