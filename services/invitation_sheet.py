@@ -2,8 +2,7 @@
 
 fpdf2 (pure Python, maintained, embeds a subset of a TrueType/OpenType font, so the PDF shows Chinese on
 any reader) rather than WeasyPrint (needs pango and friends from apt) or ReportLab (its CJK path uses
-Adobe's CID fonts, which many phone readers lack). The QR code is segno's (pure Python, no Pillow),
-drawn as filled squares: vector, sharp at any print size.
+Adobe's CID fonts, which many phone readers lack). Font and QR code: services/pdf_drawing.py.
 """
 
 from __future__ import annotations
@@ -13,18 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import segno
 from fpdf import FPDF
 
-# Noto Sans CJK's collection holds JP, KR, SC, TC, HK in this order: index 2 is Simplified Chinese.
-SIMPLIFIED_CHINESE = 2
+from services.pdf_drawing import add_cjk_font, draw_qr
+
 COLUMNS, ROWS = 2, 4
 MARGIN, GAP = 10.0, 6.0
 QR_SIZE = 34.0
-
-
-class FontMissing(RuntimeError):
-    """The CJK font is not installed (Debian's `fonts-noto-cjk`)."""
 
 
 @dataclass(frozen=True)
@@ -39,11 +33,9 @@ class Card:
 
 
 def render(cards: Sequence[Card], font_path: Path) -> bytes:
-    if not font_path.exists():
-        raise FontMissing(str(font_path))
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(False)
-    pdf.add_font("cjk", fname=str(font_path), collection_font_number=SIMPLIFIED_CHINESE)
+    add_cjk_font(pdf, font_path)
     width = (pdf.w - 2 * MARGIN - (COLUMNS - 1) * GAP) / COLUMNS
     height = (pdf.h - 2 * MARGIN - (ROWS - 1) * GAP) / ROWS
     for index, card in enumerate(cards):
@@ -90,15 +82,4 @@ def _card(pdf: FPDF, card: Card, x: float, y: float, width: float, height: float
     pdf.multi_cell(width - 2 * pad, 4, f"用手机扫描二维码即可登录，只能使用一次。"
                                        f"有效期至 {card.expires_at:%Y-%m-%d}。请勿转给他人。")
     pdf.set_text_color(0)
-    _qr(pdf, card.link, x + width - QR_SIZE - pad, y + pad + 6, QR_SIZE)
-
-
-def _qr(pdf: FPDF, data: str, x: float, y: float, size: float) -> None:
-    code = segno.make(data, error="m", micro=False)
-    matrix = [list(row) for row in code.matrix]
-    module = size / (len(matrix) + 4)  # the quiet zone: four modules on each side
-    pdf.set_fill_color(0)
-    for r, row in enumerate(matrix):
-        for c, dark in enumerate(row):
-            if dark:
-                pdf.rect(x + (c + 2) * module, y + (r + 2) * module, module, module, style="F")
+    draw_qr(pdf, card.link, x + width - QR_SIZE - pad, y + pad + 6, QR_SIZE)

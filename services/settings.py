@@ -34,7 +34,11 @@ class Settings(BaseSettings):
     password_link_hours: float = Field(default=72.0, gt=0)  # a set-password (or reset) link dies then
     invitation_days: float = Field(default=30.0, gt=0)  # a resident's QR link and short code die then
     resident_session_days: float = Field(default=365.0, gt=0)  # a phone signed in by invitation stays in this long
-    cjk_font_path: Path = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")  # the invitation sheet's
+    cjk_font_path: Path = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")  # every PDF we print
+    # The city's certificate and key (PEM) that sign the printed records; development makes a self-signed pair
+    # under <data_dir>/keys when these are unset, production answers 503 for the record PDFs instead.
+    record_signing_key: Path | None = None
+    record_signing_cert: Path | None = None
     node_modules_dir: Path | None = None  # npm's front-end packages; None: node_modules beside the source
     s3_endpoint: str = ""  # empty: `serve` starts an embedded SeaweedFS on 127.0.0.1:<embedded_s3_port>
     embedded_s3_port: int = Field(default=8333, ge=1, le=65535)

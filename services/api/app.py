@@ -9,7 +9,19 @@ from fastapi import FastAPI
 
 from services.api import auth_limits, docs, errors, responses, security_headers
 from services.api.body_guard import BodyGuard
-from services.api.routers import batch, dashboards, health, kinds, metrics, photos, projects, tus, users, works_items
+from services.api.routers import (
+    batch,
+    dashboards,
+    health,
+    kinds,
+    metrics,
+    photos,
+    projects,
+    records,
+    tus,
+    users,
+    works_items,
+)
 from services.api.routers.sign_in import include_sign_in_routes
 from services.api.routers.transparency import router as transparency_router
 from services.api.unexpected_errors import UnexpectedErrors
@@ -46,7 +58,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     app.include_router(metrics.router)
     docs.install(app, app.state.container.settings.node_modules_dir or docs.NODE_MODULES)
     for router in (users.router, projects.router, works_items.router, kinds.router, photos.router, photos.uploads,
-                   dashboards.router, batch.router):
+                   dashboards.router, batch.router, records.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(tus.router, prefix="/api/v1")
     app.include_router(transparency_router, prefix="/api/v1")

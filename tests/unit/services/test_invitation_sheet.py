@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from services.invitation_sheet import Card, FontMissing, render
+from services.invitation_sheet import Card, render
+from services.pdf_drawing import FontMissing
 from services.settings import Settings
 
 FONT = Settings().cjk_font_path

@@ -1,0 +1,66 @@
+"""The printed records for 竣工验收 and the archive: an item's, or a project's (every item's), signed PDF."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Response
+
+from services.api.deps import ContainerDep, CurrentUser, as_uuid
+from services.api.errors import ApiError
+from services.api.responses import ITEM_READ, PROJECT_READ, merge, problems
+from services.bootstrap import Container
+from services.pdf_drawing import FontMissing
+from services.records import item_record, pdf, signing
+from services.records.signing import SigningIdentity
+
+router = APIRouter(tags=["records"])
+NOT_READY = {503: ("record_signing_not_configured", "record_font_missing")}
+PDF: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}}, "description": "The record, signed (PAdES)"}}
+
+
+@router.get("/works-items/{item_id}/record.pdf", response_class=Response,
+            responses={**PDF, **problems(merge(ITEM_READ, NOT_READY))})
+def item_record_pdf(item_id: str, user: CurrentUser, container: ContainerDep) -> Response:
+    item, project = container.ledger.item_in_scope(user.actor, as_uuid(item_id, "works_item"))
+    records = [item_record.gather(container, item, project)]
+    return _signed(container, records, f"{project.name} {item.title} 工程事项记录", f"record-{item.id}-v{item.version}")
+
+
+@router.get("/projects/{project_id}/record.pdf", response_class=Response,
+            responses={**PDF, **problems(merge(PROJECT_READ, NOT_READY))})
+def project_record_pdf(project_id: str, user: CurrentUser, container: ContainerDep) -> Response:
+    project = container.ledger.project_in_scope(user.actor, as_uuid(project_id, "project"))
+    rows = container.db.query("SELECT item_id FROM catalog_items WHERE project_id = ? ORDER BY registered_at, item_id",
+                              (str(project.id),))
+    records = [item_record.gather(container, container.ledger.get_item(item_id), project) for (item_id,) in rows]
+    if not records:
+        raise ApiError(404, "works_item_not_found", "The project has no works items to print",
+                       "该项目还没有登记工程事项，暂无记录可打印")
+    return _signed(container, records, f"{project.name} 工程记录", f"record-project-{project.id}-v{project.version}")
+
+
+def identity(container: Container) -> SigningIdentity | None:
+    settings = container.settings
+    if settings.record_signing_key and settings.record_signing_cert:
+        return SigningIdentity(settings.record_signing_key, settings.record_signing_cert)
+    if settings.env == "development":
+        return signing.development_identity(settings.data_dir)
+    return None
+
+
+def _signed(container: Container, records: list[item_record.ItemRecord], title: str, filename: str) -> Response:
+    signer = identity(container)
+    if signer is None:
+        raise ApiError(503, "record_signing_not_configured", "No certificate is configured to sign records",
+                       "服务器未配置记录签名证书，暂不能生成记录，请联系系统管理员")
+    try:
+        rendered = pdf.render(records, container.settings.cjk_font_path, title)
+    except FontMissing as missing:
+        raise ApiError(503, "record_font_missing", "The CJK font for printing is not installed",
+                       f"服务器缺少中文字体（{missing}），暂不能生成记录，请联系系统管理员") from None
+    body = signing.sign(rendered, signer)
+    disposition = f"attachment; filename=\"{filename}.pdf\"; filename*=UTF-8''{quote(title)}.pdf"
+    return Response(body, media_type="application/pdf", headers={"Content-Disposition": disposition,
+                                                                 "Cache-Control": "no-store"})

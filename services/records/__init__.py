@@ -1,0 +1,1 @@
+"""The printed record of works items: gathered from the log, rendered to PDF, signed."""

@@ -1,0 +1,127 @@
+"""The printed record: Chinese, every event and hash in it, the same bytes for the same version, and signed so a
+changed byte shows. Checked with poppler's own tools (pdftotext, pdftoppm) and pyHanko's validator."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from pyhanko.keys import load_cert_from_pemder
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+
+from services.api.routers.records import identity
+from services.records import item_record, pdf
+from tests.http_support import ApiWorld
+
+pytestmark = pytest.mark.integration
+ARTIFACTS = Path(__file__).parents[2] / "artifacts"
+POPPLER = shutil.which("pdftotext") and shutil.which("pdftoppm")
+
+
+def _story(api: ApiWorld) -> str:
+    item_id = api.item(title="3号楼给水管线迁移")
+    api.pass_all(item_id, until="backfill_restoration")
+    before = api.photo("接口渗水")
+    api.ok("POST", f"/api/v1/works-items/{item_id}/defects", api.station,
+           json={"severity": "major", "description": "管道接口渗水，需重新热熔", "photos": [before],
+                 "due_date": "2026-12-01"})
+    api.ok("POST", f"/api/v1/works-items/{item_id}/stop-work", api.station, json={"reason": "沟槽未设护栏"})
+    api.ok("POST", f"/api/v1/works-items/{item_id}/stop-work/lift", api.station, json={"notes": "护栏已设置"})
+    return item_id
+
+
+def _signature_status(data: bytes, cert_path: Path) -> Any:
+    reader = PdfFileReader(io.BytesIO(data))
+    trust = ValidationContext(trust_roots=[load_cert_from_pemder(str(cert_path))])
+    return validate_pdf_signature(reader.embedded_signatures[0], trust)
+
+
+def test_the_record_is_signed_and_a_changed_byte_shows(api: ApiWorld) -> None:
+    item_id = _story(api)
+    answer = api.client.get(f"/api/v1/works-items/{item_id}/record.pdf",
+                            headers={"Authorization": f"Bearer {api.station}"})
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/pdf"
+    assert "attachment" in answer.headers["content-disposition"]
+    signed = answer.content
+    signer = identity(api.container)
+    assert signer is not None
+    status = _signature_status(signed, signer.cert_path)
+    assert status.intact and status.valid and status.coverage.name == "ENTIRE_FILE"
+
+    start = signed.index(b"stream\n") + 40  # inside the first (compressed) stream, which the signature covers
+    altered = signed[:start] + bytes([signed[start] ^ 0x01]) + signed[start + 1:]
+    assert not _signature_status(altered, signer.cert_path).intact
+
+
+def test_same_version_same_bytes_and_the_signature_keeps_them(api: ApiWorld) -> None:
+    item_id = _story(api)
+    item, project = api.container.ledger.get_item(UUID(item_id)), None
+    project = api.container.ledger.get_project(item.project_id)
+    font = api.container.settings.cjk_font_path
+    first = pdf.render([item_record.gather(api.container, item, project)], font, "记录")
+    again = pdf.render([item_record.gather(api.container, item, project)], font, "记录")
+    assert first == again
+    answer = api.client.get(f"/api/v1/works-items/{item_id}/record.pdf",
+                            headers={"Authorization": f"Bearer {api.station}"})
+    assert answer.status_code == 200
+    # a later event changes the record
+    api.ok("POST", f"/api/v1/works-items/{item_id}/stop-work", api.station, json={"reason": "再次检查"})
+    later = api.container.ledger.get_item(UUID(item_id))
+    assert pdf.render([item_record.gather(api.container, later, project)], font, "记录") != first
+
+
+def test_every_event_and_hash_is_in_the_text_and_the_page_renders(api: ApiWorld, tmp_path: Path) -> None:
+    if not POPPLER:  # CI installs poppler-utils and requires it, as it requires the browser
+        if os.environ.get("SITELEDGER_REQUIRE_BROWSER") == "1":
+            pytest.fail("poppler-utils (pdftotext, pdftoppm) not installed")
+        pytest.skip("poppler-utils (pdftotext, pdftoppm) not installed: apt-get install poppler-utils")
+    item_id = _story(api)
+    answer = api.client.get(f"/api/v1/works-items/{item_id}/record.pdf",
+                            headers={"Authorization": f"Bearer {api.station}"})
+    (tmp_path / "record.pdf").write_bytes(answer.content)
+    text = subprocess.run(["pdftotext", "-raw", str(tmp_path / "record.pdf"), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    flat = "".join(text.split())  # a hash may wrap across lines in its table cell
+    events = api.ok("GET", f"/api/v1/works-items/{item_id}/events?limit=1000", api.station)["items"]
+    assert len(events) > 5
+    for event in events:
+        assert event["event_hash"] in flat, event["type"]
+    for words in ("工程事项记录", "金牛花苑", "3号楼给水管线迁移", "试验压力", "合格", "管道接口渗水", "下达停工令",
+                  "解除停工令", "沟槽未设护栏", "哈希链核验：完整"):
+        assert words in flat, words
+    ARTIFACTS.mkdir(exist_ok=True)
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "2", str(tmp_path / "record.pdf"),
+                    str(ARTIFACTS / "record-pdf")], check=True)
+    assert (ARTIFACTS / "record-pdf-1.png").stat().st_size > 10_000
+
+
+def test_the_project_record_holds_every_item(api: ApiWorld) -> None:
+    first, second = _story(api), api.item(title="5号楼电缆入地", kind="flying_wire_burial")
+    answer = api.client.get(f"/api/v1/projects/{api.project_id}/record.pdf",
+                            headers={"Authorization": f"Bearer {api.admin}"})
+    assert answer.status_code == 200 and answer.content.startswith(b"%PDF")
+    assert PdfFileReader(io.BytesIO(answer.content)).embedded_signatures
+    assert first != second
+
+
+def test_no_record_for_someone_outside_the_project(api: ApiWorld) -> None:
+    item_id = _story(api)
+    other_station = api.user("station", district="其他区")
+    outsider = api.user("supervisor")
+    for token in (other_station, outsider):
+        refused = api.client.get(f"/api/v1/works-items/{item_id}/record.pdf",
+                                 headers={"Authorization": f"Bearer {token}"})
+        assert refused.status_code in (403, 404) and refused.headers["content-type"].startswith(
+            "application/problem+json")
+    assert api.client.get(f"/api/v1/works-items/{item_id}/record.pdf").status_code == 401
+    assert api.client.get(f"/api/v1/projects/{api.project_id}/record.pdf",
+                          headers={"Authorization": f"Bearer {other_station}"}).status_code in (403, 404)
