@@ -138,6 +138,20 @@ class SeparationOfDuties(DomainError):
     message_zh = "报告整改的人员不能关闭同一整改通知"
 
 
+class MissingRectificationPhotos(DomainError):
+    code = "missing_rectification_photos"
+    kind = ErrorKind.INVALID
+    title = "A rectification needs the after-photos the template requires"
+    message_zh = "报告整改至少需要 {required} 张整改后照片，实际 {given} 张"
+
+
+class DefectClosedByStationOnly(DomainError):
+    code = "defect_closed_by_station_only"
+    kind = ErrorKind.FORBIDDEN
+    title = "A defect raised by the station is closed only by the station"
+    message_zh = "该整改通知由安全质量监督站开具，只能由安质监站复查关闭"
+
+
 class OpenDefectsBlockCompletion(DomainError):
     code = "open_defects_block_completion"
     title = "Works cannot be completed while defects are open"

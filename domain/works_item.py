@@ -11,6 +11,7 @@ from domain.actors import CommandContext, Role
 from domain.chain import ChainedAggregate, command_metadata
 from domain.inspection import PASSING, check_photo_ids, validate_inspection
 from domain.rules import (
+    DefectClosedByStationOnly,
     DefectNotFound,
     DefectNotOpen,
     DuplicateDefectId,
@@ -21,6 +22,7 @@ from domain.rules import (
     ItemClosedOut,
     LinkedWorkNotHandedOver,
     MissingLinkedItem,
+    MissingRectificationPhotos,
     NoRectificationReported,
     OpenDefectsBlockCompletion,
     SeparationOfDuties,
@@ -203,8 +205,11 @@ class WorksItem(AcceptanceRounds, ChainedAggregate):
         defect = self._defect(defect_id)
         if defect["status"] != "open":
             raise DefectNotOpen(status=defect["status"])
-        self.record(ev.RectificationReported, ctx, defect_id=defect_id,
-                    description=description, photos=check_photo_ids(photos))
+        photos = check_photo_ids(photos)
+        required = self.parsed_template.rectification_min_photos
+        if len(photos) < required:
+            raise MissingRectificationPhotos(required=required, given=len(photos))
+        self.record(ev.RectificationReported, ctx, defect_id=defect_id, description=description, photos=photos)
 
     def _reviewable(self, ctx: CommandContext, defect_id: str) -> None:
         defect = self._defect(defect_id)
@@ -216,7 +221,11 @@ class WorksItem(AcceptanceRounds, ChainedAggregate):
             raise SeparationOfDuties()
 
     def close_defect(self, ctx: CommandContext, defect_id: str, notes: str) -> None:
+        """The raiser's authority decides who closes: what the station ordered, only the station signs off
+        (a supervisor may still send a rectification back)."""
         self._reviewable(ctx, defect_id)
+        if self.defects[defect_id].get("raised_by_role") == Role.STATION and ctx.actor.role != Role.STATION:
+            raise DefectClosedByStationOnly()
         self.record(ev.DefectClosed, ctx, defect_id=defect_id, notes=notes)
 
     def reject_rectification(

@@ -98,6 +98,7 @@ class DefectRaised(WorksItemEvent):
             "hold_point": self.hold_point,
             "due_date": self.due_date,
             "raised_by": str(self.actor_id),
+            "raised_by_role": self.actor_role,  # whose authority closes it (a station's order, the station)
             "reported_by": None,
         }
         if item.state in ("completed", "awaiting_acceptance", "accepted"):

@@ -178,6 +178,8 @@ class DefectView(Model):
     hold_point: str | None
     due_date: str | None
     raised_by: UUID
+    raised_by_role: str | None = Field(default=None, description="the raiser's role; a station's defect is "
+                                                                  "closed only by the station")
     reported_by: UUID | None
 
 

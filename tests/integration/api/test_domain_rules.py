@@ -77,3 +77,29 @@ def test_cable_cutover_needs_at_least_one_operator(api: ApiWorld) -> None:
                    422, "inconsistent_measurements")
     assert "运营商总数至少 1 家" in body["detail"]
     assert api.inspect(wires, "cable_cutover").status_code == 201
+
+
+def test_a_rectification_without_an_after_photo_is_refused(api: ApiWorld) -> None:
+    item_id = api.item()
+    defect = api.ok("POST", f"{items(item_id)}/defects", api.supervisor,
+                    json={"severity": "major", "description": "沟槽未设警示灯"})
+    path = f"{items(item_id)}/defects/{defect['defect_id']}/rectifications"
+    body = problem(api.call("POST", path, api.contractor, json={"description": "已设置"}), 422,
+                   "missing_rectification_photos")
+    assert "整改后照片" in body["detail"]
+    api.ok("POST", path, api.contractor, json={"description": "已设置", "photos": [api.photo("lamp", api.contractor)]})
+
+
+def test_a_defect_raised_by_the_station_is_closed_only_by_the_station(api: ApiWorld) -> None:
+    item_id = api.item()
+    defect = api.ok("POST", f"{items(item_id)}/defects", api.station,
+                    json={"severity": "critical", "description": "燃气管与基坑净距不足"})
+    base = f"{items(item_id)}/defects/{defect['defect_id']}"
+    api.ok("POST", f"{base}/rectifications", api.contractor,
+           json={"description": "已迁移", "photos": [api.photo("moved", api.contractor)]})
+    body = problem(api.call("POST", f"{base}/close", api.supervisor, json={"notes": "复查合格"}), 403,
+                   "defect_closed_by_station_only")
+    assert "安全质量监督站" in body["detail"]
+    api.ok("POST", f"{base}/close", api.station, json={"notes": "复查合格"})
+    view = api.ok("GET", items(item_id), api.admin)
+    assert view["defects"][0]["status"] == "closed"

@@ -87,8 +87,9 @@ def test_defect_routes(api: ApiWorld) -> None:
     api.ok("POST", f"{base}/{defect['defect_id']}/rectifications", api.contractor,
            json={"description": "已迁移", "photos": [api.photo("fix", api.contractor)]})
     api.ok("POST", f"{base}/{defect['defect_id']}/reject-rectification", api.station, json={"reason": "照片不清"})
-    api.ok("POST", f"{base}/{defect['defect_id']}/rectifications", api.contractor, json={"description": "重拍"})
-    api.ok("POST", f"{base}/{defect['defect_id']}/close", api.supervisor, json={"notes": "复查合格"})
+    api.ok("POST", f"{base}/{defect['defect_id']}/rectifications", api.contractor,
+           json={"description": "重拍", "photos": [api.photo("fix-again", api.contractor)]})
+    api.ok("POST", f"{base}/{defect['defect_id']}/close", api.station, json={"notes": "复查合格"})
     view = api.ok("GET", f"/api/v1/works-items/{item_id}", api.admin)
     assert view["defects"][0]["status"] == "closed" and view["open_defects"] == 0
     problem(api.call("POST", f"{base}", api.station, json={"severity": "huge", "description": "x"}),

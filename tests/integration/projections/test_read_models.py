@@ -15,7 +15,7 @@ from projections.driver import EventStoreDriver
 from services.bootstrap import Container, build
 from services.settings import Settings
 from tests.pg import postgres_env
-from tests.support import World, inspection
+from tests.support import World, inspection, photo
 
 pytestmark = pytest.mark.integration
 
@@ -45,7 +45,7 @@ def scenario(world: World) -> None:
         {"severity": "critical", "description": "压力降超标", "due_date": "2020-01-01"}]))
     world.run(world.station, c.OrderStopWork(item_id=pipe, reason="渗漏"))
     world.run(world.contractor, c.ReportRectification(item_id=pipe, defect_id=out.result["defect_ids"][0],
-                                                      description="已更换接头"))
+                                                      description="已更换接头", photos=[photo("joint")]))
     wires = world.completed_item("flying_wire_burial")
     round_no, subject = world.open_round(wires)
     world.sign(world.residents[0], wires, round_no, subject)

@@ -38,7 +38,7 @@ def test_rectification_reported_then_closed(world: World) -> None:
     rectify(world, item_id, defect_id)
     with pytest.raises(DefectNotOpen):
         rectify(world, item_id, defect_id)
-    world.run(world.supervisor, c.CloseDefect(item_id=item_id, defect_id=defect_id, notes="复查合格"))
+    world.run(world.station, c.CloseDefect(item_id=item_id, defect_id=defect_id, notes="复查合格"))
     assert world.app.get_item(item_id).defects[defect_id]["status"] == "closed"
     assert world.event_types(item_id)[-3:] == ["DefectRaised", "RectificationReported", "DefectClosed"]
 
@@ -88,7 +88,7 @@ def test_an_open_defect_blocks_its_hold_point_and_completion(world: World) -> No
     with pytest.raises(OpenDefectsBlockCompletion):
         world.run(world.supervisor, c.CompleteWorks(item_id=item_id))
     rectify(world, item_id, defect_id)
-    world.run(world.supervisor, c.CloseDefect(item_id=item_id, defect_id=defect_id))
+    world.run(world.station, c.CloseDefect(item_id=item_id, defect_id=defect_id))
     world.run(world.supervisor, c.CompleteWorks(item_id=item_id))
     assert world.app.get_item(item_id).state == "completed"
 
@@ -118,7 +118,7 @@ def test_a_defect_id_is_never_reused(world: World) -> None:
     item_id = world.new_item()
     world.run(world.station, c.RaiseDefect(item_id=item_id, defect_id="D1", severity="minor", description="x"))
     rectify(world, item_id, "D1")
-    world.run(world.supervisor, c.CloseDefect(item_id=item_id, defect_id="D1"))
+    world.run(world.station, c.CloseDefect(item_id=item_id, defect_id="D1"))
     with pytest.raises(DuplicateDefectId):
         world.run(world.station, c.RaiseDefect(item_id=item_id, defect_id="D1", severity="critical", description="y"))
     twice = [{"defect_id": "D2", "severity": "minor", "description": "a"},

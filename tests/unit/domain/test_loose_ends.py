@@ -8,11 +8,17 @@ import pytest
 
 from domain import commands as c
 from domain import works_item_events as ev
-from domain.actors import CommandContext
+from domain.actors import Actor, CommandContext
 from domain.inspection import validate_inspection
-from domain.rules import InconsistentMeasurements, InvalidMeasurement, StopWorkInForce
+from domain.rules import (
+    DefectClosedByStationOnly,
+    InconsistentMeasurements,
+    InvalidMeasurement,
+    MissingRectificationPhotos,
+    StopWorkInForce,
+)
 from domain.templates import builtin_catalog
-from tests.support import VALID, World
+from tests.support import VALID, World, inspection, photo
 
 
 def accepted_item(world: World) -> UUID:
@@ -109,3 +115,66 @@ def test_cable_cutover_needs_at_least_one_operator_counted_whole(total: str, cut
     with pytest.raises((InconsistentMeasurements, InvalidMeasurement)):
         validate_inspection(CUTOVER, "pass", {"operators_total": total, "operators_cut_over": cut_over}, {}, [])
     validate_inspection(CUTOVER, "pass", {"operators_total": "1", "operators_cut_over": "1"}, {}, [])
+
+
+def _raised(world: World, item_id: UUID, by: Actor) -> str:
+    out = world.run(by, c.RaiseDefect(item_id=item_id, severity="critical", description="燃气管与电梯基坑净距不足"))
+    return str(out.result["defect_id"])
+
+
+def test_a_rectification_carries_the_after_photos_the_template_requires(world: World) -> None:
+    item_id = world.new_item()
+    defect_id = _raised(world, item_id, world.supervisor)
+    assert world.app.get_item(item_id).parsed_template.rectification_min_photos == 1  # the default
+    with pytest.raises(MissingRectificationPhotos) as refused:
+        world.run(world.contractor, c.ReportRectification(item_id=item_id, defect_id=defect_id, description="已整改"))
+    assert refused.value.code == "missing_rectification_photos" and "1 张" in refused.value.detail_zh
+    world.run(world.contractor, c.ReportRectification(item_id=item_id, defect_id=defect_id, description="已整改",
+                                                      photos=[photo("after")]))
+
+
+def test_a_template_may_ask_for_more_after_photos(world: World) -> None:
+    world.app.catalog.register({"code": "roof", "name_zh": "屋面防水", "name_en": "Roof",
+                                "rectification_min_photos": 2, "hold_points": [
+                                    {"code": "flood_test", "name_zh": "蓄水试验", "name_en": "Flood test"}]})
+    item_id = world.new_item("roof")
+    defect_id = _raised(world, item_id, world.supervisor)
+    with pytest.raises(MissingRectificationPhotos, match="2 张"):
+        world.run(world.contractor, c.ReportRectification(item_id=item_id, defect_id=defect_id, description="已补漏",
+                                                          photos=[photo("one")]))
+    world.run(world.contractor, c.ReportRectification(item_id=item_id, defect_id=defect_id, description="已补漏",
+                                                      photos=[photo("one"), photo("two")]))
+
+
+def test_a_defect_raised_by_the_station_is_closed_only_by_the_station(world: World) -> None:
+    item_id = world.new_item()
+    defect_id = _raised(world, item_id, world.station)
+    world.run(world.contractor, c.ReportRectification(item_id=item_id, defect_id=defect_id, description="已迁移",
+                                                      photos=[photo("moved")]))
+    with pytest.raises(DefectClosedByStationOnly) as refused:
+        world.run(world.supervisor, c.CloseDefect(item_id=item_id, defect_id=defect_id))
+    assert refused.value.code == "defect_closed_by_station_only" and "安全质量监督站" in refused.value.detail_zh
+    world.run(world.supervisor, c.RejectRectification(item_id=item_id, defect_id=defect_id, reason="照片不清"))
+    world.run(world.contractor, c.ReportRectification(item_id=item_id, defect_id=defect_id, description="重拍",
+                                                      photos=[photo("moved-again")]))
+    world.run(world.station, c.CloseDefect(item_id=item_id, defect_id=defect_id, notes="复查合格"))
+    assert world.app.get_item(item_id).defects[defect_id]["status"] == "closed"
+
+
+def test_the_station_raising_in_a_spot_check_keeps_the_close_too(world: World) -> None:
+    item_id = world.new_item()
+    drafts = [{"defect_id": "spot-1", "severity": "major", "description": "标识缺失"}]
+    world.run(world.station, inspection(item_id, "survey_and_marking", result="fail", defects=drafts))
+    world.run(world.contractor, c.ReportRectification(item_id=item_id, defect_id="spot-1", description="已补",
+                                                      photos=[photo("sign")]))
+    with pytest.raises(DefectClosedByStationOnly):
+        world.run(world.supervisor, c.CloseDefect(item_id=item_id, defect_id="spot-1"))
+
+
+def test_a_supervisors_defect_is_closed_by_a_supervisor_or_the_station(world: World) -> None:
+    item_id = world.new_item()
+    for closer in (world.supervisor2, world.station):
+        defect_id = _raised(world, item_id, world.supervisor)
+        world.run(world.contractor, c.ReportRectification(item_id=item_id, defect_id=defect_id, description="已整改",
+                                                          photos=[photo(f"fix-{closer.user_id}")]))
+        world.run(closer, c.CloseDefect(item_id=item_id, defect_id=defect_id))
