@@ -25,6 +25,7 @@ FLAGS_ZH = {
     "during_stop_work": "停工令生效期间的施工活动",
     "photo_after_event": "照片拍摄时间晚于引用它的记录",
     "concealed_photo_after_backfill": "隐蔽工程照片拍摄于后续工序通过之后",
+    "device_clock_ahead": "设备时间晚于到达服务器的时间，设备时钟可能不准",
 }
 
 
@@ -44,8 +45,12 @@ class Timeline:
         *STATES.ddl,
     )
 
-    def __init__(self, late_after_hours: float = 12.0, site_utc_offset_hours: float = 8.0) -> None:
+    def __init__(self, late_after_hours: float = 12.0, site_utc_offset_hours: float = 8.0,
+                 clock_ahead_after_minutes: float = 10.0) -> None:
         self.late_after = timedelta(hours=late_after_hours)
+        # A record cannot reach the server before it was made: a device time later than the arrival by more
+        # than ordinary drift means the device clock is wrong, and every time it recorded is in doubt.
+        self.clock_ahead_after = timedelta(minutes=clock_ahead_after_minutes)
         self.site_tz = timezone(timedelta(hours=site_utc_offset_hours))  # a time without a zone is site local
 
     def apply(self, event: Any, position: int, batch: Batch) -> None:
@@ -82,6 +87,8 @@ class Timeline:
         recorded = device_time or event.timestamp
         if device_time and event.timestamp - device_time > self.late_after:
             flags.append("late_arrival")
+        if device_time and device_time - event.timestamp > self.clock_ahead_after:
+            flags.append("device_clock_ahead")
         if isinstance(event, (InspectionRecorded, RectificationReported, WorksCompleted)) and item.stop_work:
             construction = not isinstance(event, InspectionRecorded) or item.spec(event.hold_point).construction
             if construction:

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-import pytest
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from services.api.app import create_app
+from services.bootstrap import build
+from services.seaweed import SeaweedS3
 from tests.http_support import ApiWorld
+from tests.integration.api.conftest import settings_for
 from tests.integration.api.test_users_and_projects import problem
 
 pytestmark = pytest.mark.integration
@@ -103,3 +112,42 @@ def test_a_defect_raised_by_the_station_is_closed_only_by_the_station(api: ApiWo
     api.ok("POST", f"{base}/close", api.station, json={"notes": "复查合格"})
     view = api.ok("GET", items(item_id), api.admin)
     assert view["defects"][0]["status"] == "closed"
+
+
+def _flags(api: ApiWorld, item_id: str, response: httpx.Response) -> set[str]:
+    """The timeline entry of the event a command just recorded, read after its write."""
+    position = int(response.headers["x-log-position"])
+    timeline = api.ok("GET", f"{items(item_id)}/timeline?after={position}", api.station)
+    entry = next(e for e in timeline["items"] if e["position"] == position)
+    return {flag["code"] for flag in entry["flags"]}
+
+
+def _defect_at(api: ApiWorld, item_id: str, device_time: datetime) -> httpx.Response:
+    response = api.call("POST", f"{items(item_id)}/defects", api.supervisor, headers={"X-Device-Id": "pad-09"},
+                        json={"severity": "minor", "description": "围挡缺口", "recorded_at": device_time.isoformat()})
+    assert response.status_code == 201, response.text
+    return response
+
+
+def test_a_device_clock_ahead_of_the_server_is_flagged(api: ApiWorld) -> None:
+    item_id = api.item()
+    now = datetime.now(UTC)
+    assert "device_clock_ahead" in _flags(api, item_id, _defect_at(api, item_id, now + timedelta(hours=3)))
+    assert "device_clock_ahead" not in _flags(api, item_id, _defect_at(api, item_id, now + timedelta(minutes=2)))
+    assert "device_clock_ahead" not in _flags(api, item_id, _defect_at(api, item_id, now - timedelta(hours=1)))
+    labels = {f["code"]: f["label_zh"] for e in api.ok("GET", f"{items(item_id)}/timeline", api.station)["items"]
+              for f in e["flags"]}
+    assert "设备时钟" in labels["device_clock_ahead"]
+
+
+def test_a_device_clock_thirty_days_ahead_is_flagged(tmp_path: Path, s3_server: SeaweedS3) -> None:
+    """The audit's case: a deployment whose margin lets a month-ahead clock through still flags it."""
+    container = build(settings_for(tmp_path, s3_server, device_time_max_ahead_hours=24 * 40))
+    try:
+        with TestClient(create_app(container)) as client:
+            api = ApiWorld(client, container)
+            item_id = api.item()
+            flags = _flags(api, item_id, _defect_at(api, item_id, datetime.now(UTC) + timedelta(days=30)))
+            assert "device_clock_ahead" in flags and "late_arrival" not in flags
+    finally:
+        container.close()
