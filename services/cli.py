@@ -190,6 +190,64 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def keygen(args: argparse.Namespace, settings: Settings) -> int:
+    """A checkpoint signing key (or a station's cosigning key): the secret to keep, the verifier key to hand out."""
+    import os
+
+    from services.transparency.keys import SigningKey
+    from siteledger_verify.note import COSIGNATURE_V1, ED25519
+
+    key = SigningKey.generate(args.name or settings.transparency_origin, COSIGNATURE_V1 if args.witness else ED25519)
+    if args.out:
+        descriptor = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(key.text() + "\n")
+        print(f"the signing key is in {args.out} (keep it secret; SITELEDGER_TRANSPARENCY_SIGNING_KEY)",
+              file=sys.stderr)
+    else:
+        print("the signing key (keep it secret; SITELEDGER_TRANSPARENCY_SIGNING_KEY):", file=sys.stderr)
+        print(key.text())
+    print("the verifier key (hand it to the stations and print it on the records):", file=sys.stderr)
+    print(key.verifier.text())
+    return 0
+
+
+def witness(args: argparse.Namespace, settings: Settings) -> int:
+    """The station's run: check the newest checkpoint extends the one held, mirror, cosign; 1 on an alarm."""
+    import os
+    from pathlib import Path
+
+    import httpx
+
+    from services.transparency.witness import Alarm, Witness
+    from siteledger_verify.note import NoteError, VerifierKey
+
+    token = args.token or os.environ.get("SITELEDGER_WITNESS_TOKEN", "")
+    try:
+        key = VerifierKey.parse(Path(args.key).read_text() if Path(args.key).is_file() else args.key)
+        station = Witness(args.server, key, Path(args.state), token, args.name)
+    except (NoteError, OSError) as error:
+        print(f"siteledger witness: {error}", file=sys.stderr)
+        return 2
+    try:
+        done = station.run()
+    except Alarm as alarm:
+        print(f"✗ 告警：日志与本站已见证的检查点不一致 / ALARM: the log is inconsistent with the checkpoint this "
+              f"station witnessed: {alarm} (证据见 / evidence in {Path(args.state) / 'alarm.txt'})", file=sys.stderr)
+        return 1
+    except (httpx.HTTPError, NoteError) as error:
+        print(f"siteledger witness: cannot reach or read the log: {error}", file=sys.stderr)
+        return 2
+    finally:
+        station.close()
+    grown = done.checkpoint.size - done.old_size
+    print(f"✓ 已见证 {done.checkpoint.origin} 树大小 {done.checkpoint.size}（新增 {grown}），与上次一致"
+          f"{'，见证签名已回传' if done.posted else '；见证签名未能回传'} / witnessed size {done.checkpoint.size} "
+          f"(+{grown}), consistent with the last; cosignature {'posted' if done.posted else 'NOT posted'}")
+    print(station.key.verifier.text(), file=sys.stderr)
+    return 0
+
+
 def migrate(args: argparse.Namespace, settings: Settings) -> int:
     """Bring the users/tokens/photos/positions tables to this release's schema (production start-up refuses
     a database behind the code; development upgrades it itself)."""
@@ -242,6 +300,18 @@ def main(argv: list[str] | None = None) -> int:
     p_export.add_argument("item_id")
     p_export.add_argument("--out")
     p_export.set_defaults(func=export)
+    p_keygen = sub.add_parser("keygen", help="make a checkpoint signing key (or a station's cosigning key)")
+    p_keygen.add_argument("--name", help="the log's origin, e.g. siteledger.example/上海 (default: the setting)")
+    p_keygen.add_argument("--witness", action="store_true", help="a station's cosigning key (tlog-cosignature)")
+    p_keygen.add_argument("--out", help="write the secret key to this file (0600) instead of printing it")
+    p_keygen.set_defaults(func=keygen)
+    p_witness = sub.add_parser("witness", help="the station's witness: check, mirror and cosign the log")
+    p_witness.add_argument("--server", required=True, help="the SiteLedger address, e.g. https://siteledger.example")
+    p_witness.add_argument("--key", required=True, help="the log's verifier key (text or file), pinned")
+    p_witness.add_argument("--state", required=True, help="this station's state directory (keep it, back it up)")
+    p_witness.add_argument("--token", help="a station inspector's API token (default: $SITELEDGER_WITNESS_TOKEN)")
+    p_witness.add_argument("--name", default="station.siteledger.example/witness", help="this witness's key name")
+    p_witness.set_defaults(func=witness)
     args = parser.parse_args(argv)
     return int(args.func(args, Settings()))
 

@@ -14,6 +14,8 @@ from domain.project import ProjectRegistered
 from domain.works_item_events import Registered
 from services.api.views import event_view, item_view
 from services.bootstrap import Container
+from services.transparency.evidence import log_entries, transparency_document
+from services.transparency.service import service_for
 
 Progress = Callable[[int, int], None]
 
@@ -82,15 +84,23 @@ def verify_all(container: Container, progress: Progress | None = None) -> list[d
 
 def export_item(container: Container, item_id: UUID, out: IO[bytes]) -> int:
     """Write the item's events, its photos (originals) and a manifest of SHA-256s as a zip, for handing over
-    as evidence; returns the bytes written.
+    as evidence, with what `siteledger-verify` checks them by (each event as hashed, a signed checkpoint and
+    inclusion proofs); returns the bytes written.
 
     Photos are copied chunk by chunk from the store into the archive (hashed on the way), so an item with
     hundreds of 30 MB originals costs a chunk of memory, not the archive's size."""
     item = container.ledger.get_item(item_id)
-    events = [event_view(e, container.users) for e in container.ledger.item_events(item_id, limit=10**9)]
+    transparency = transparency_document(service_for(container), item_id)
+    in_checkpoint = max((leaf["version"] for leaf in transparency.get("leaves", ())), default=item.version)
+    # an event saved after the checkpoint was chosen waits for the next pack; a version the checkpoint has and the
+    # store lacks shows as a leaf without its event, which is what the verifier reports
+    stored = container.ledger.item_events(item_id, limit=in_checkpoint)
+    events = [event_view(e, container.users) for e in stored]
     photos = sorted({p for e in events for p in _cited(e["data"])})
     documents: dict[str, bytes] = {
         "events.json": json.dumps(events, ensure_ascii=False, indent=2).encode(),
+        "log.json": json.dumps(log_entries(stored), ensure_ascii=False, indent=1).encode(),
+        "transparency.json": json.dumps(transparency, ensure_ascii=False, indent=1).encode(),
         "item.json": json.dumps(item_view(item), ensure_ascii=False, indent=2, default=str).encode(),
         "verification.json": json.dumps(container.ledger.verify(item_id).as_dict(), indent=2).encode(),
     }

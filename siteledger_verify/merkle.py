@@ -155,7 +155,7 @@ def verify_consistency(old: int, new: int, old_root: bytes, new_root: bytes, pro
         if proof:
             raise ProofError("a consistency proof between equal sizes must be empty")
         if old_root != new_root:
-            raise ProofError(f"two different root hashes for the same tree size {old}")
+            raise ProofError(f"the log was rewritten: two different root hashes for the same tree size {old}")
         return
     if old == 0:
         if proof:

@@ -51,7 +51,7 @@ class VerifierKey:
 
     @classmethod
     def parse(cls, text: str) -> VerifierKey:
-        parts = text.strip().split("+")
+        parts = text.strip().split("+", 2)  # base64 may hold "+": only the first two separate
         if len(parts) != 3 or not valid_name(parts[0]):
             raise NoteError("verifier key must read <name>+<8 hex>+<base64> / 验证密钥格式应为 名称+8位十六进制+base64")
         name, hex_id, encoded = parts

@@ -58,7 +58,7 @@ class SigningKey:
 
     @classmethod
     def parse(cls, text: str) -> SigningKey:
-        parts = text.strip().removeprefix(PREFIX).split("+")
+        parts = text.strip().removeprefix(PREFIX).split("+", 2)
         if not text.strip().startswith(PREFIX) or len(parts) != 3:
             raise NoteError("a signing key reads PRIVATE+KEY+<name>+<id>+<base64> / 签名私钥格式无效")
         try:
