@@ -13,6 +13,7 @@ from projections.driver import EventStoreDriver, ReadModel
 from projections.kafka_driver import KafkaDriver
 from projections.runner import ProjectionRunner
 from projections.timeline import Timeline
+from projections.works_register import WorksRegister
 from services import migrations
 from services.bus import envelope, kafka_clients
 from services.bus.relay import Relay
@@ -57,7 +58,8 @@ class Container:
 
 def read_models(settings: Settings) -> list[ReadModel]:
     return [Catalog(), Dashboard(), Timeline(settings.late_arrival_hours, settings.site_utc_offset_hours),
-            AcceptanceBoard()]
+            AcceptanceBoard(),
+            WorksRegister()]
 
 
 def build(settings: Settings | None = None) -> Container:

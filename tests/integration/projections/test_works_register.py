@@ -1,0 +1,68 @@
+"""The works register names what the dashboard counts: stop-work since when and why, each defect with its
+description, raised and closed times, acceptance rounds with their opening; and a rebuild gives the same rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from domain import commands as c
+from services.bootstrap import Container, build
+from services.settings import Settings
+from tests.support import World, photo
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def container(tmp_path: Path) -> Iterator[Container]:
+    built = build(Settings(data_dir=tmp_path, s3_endpoint="127.0.0.1:9"))  # no photos: S3 is never called
+    yield built
+    built.close()
+
+
+def rows(container: Container) -> dict[str, list[Any]]:
+    query = container.db.query
+    return {"items": query("SELECT item_id, district, kind, title, location, stop_reason FROM reg_items "
+                           "ORDER BY item_id"),
+            "defects": query("SELECT item_id, defect_id, district, severity, status, description, due_date, "
+                             "closed_at IS NOT NULL FROM reg_defects ORDER BY item_id, defect_id"),
+            "rounds": query("SELECT item_id, round_no, status, electorate, ended_at IS NOT NULL FROM reg_rounds "
+                            "ORDER BY item_id, round_no"),
+            "projects": query("SELECT name, district, households FROM reg_projects")}
+
+
+def test_the_register_follows_stop_work_defects_and_rounds(container: Container) -> None:
+    world = World(container.ledger)
+    stopped = world.new_item(title="2号楼给水管线迁移")
+    world.run(world.station, c.OrderStopWork(item_id=stopped, reason="围挡缺失"))
+    world.run(world.station, c.RaiseDefect(item_id=stopped, defect_id="d1", severity="major",
+                                           description="夜间无警示灯", due_date="2026-01-05"))
+    world.run(world.station, c.RaiseDefect(item_id=stopped, defect_id="d2", severity="minor", description="标识缺失"))
+    world.run(world.contractor, c.ReportRectification(item_id=stopped, defect_id="d2", description="已补设",
+                                                                 photos=[photo("after")]))
+    world.run(world.station, c.CloseDefect(item_id=stopped, defect_id="d2"))
+    accepted = world.completed_item()
+    round_no, subject = world.open_round(accepted)
+    container.projections.run_once()
+
+    found = rows(container)
+    assert found["projects"] == [("金牛花苑", "徐汇区", 430)]
+    assert (str(stopped), "徐汇区", "pipe_relocation", "2号楼给水管线迁移", "3号楼北侧", "围挡缺失") in found["items"]
+    assert found["defects"] == [(str(stopped), "d1", "徐汇区", "major", "open", "夜间无警示灯", "2026-01-05", 0),
+                                (str(stopped), "d2", "徐汇区", "minor", "closed", "标识缺失", None, 1)]
+    assert found["rounds"] == [(str(accepted), round_no, "open", 5, 0)]
+
+    world.run(world.station, c.LiftStopWork(item_id=stopped))
+    for resident in world.residents[:4]:
+        world.sign(resident, accepted, round_no, subject)
+    container.projections.run_once()
+    after = rows(container)
+    assert (str(stopped), "徐汇区", "pipe_relocation", "2号楼给水管线迁移", "3号楼北侧", None) in after["items"]
+    assert after["rounds"] == [(str(accepted), round_no, "granted", 5, 1)]
+
+    container.projections.rebuild("works_register")
+    assert rows(container) == after
