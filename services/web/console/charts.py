@@ -1,0 +1,68 @@
+"""ECharts options, built on the server as plain JSON (the page carries them in a JSON script element and
+console.js hands them to ECharts: no inline script, no chart code of our own)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from domain.templates.catalog import TemplateCatalog
+from services.web.console.words import STATES_ZH
+
+PALETTE = ["#0b5cab", "#2f9e44", "#e8590c", "#7048e8", "#c2255c", "#1098ad"]
+STATE_COLOURS = {"registered": "#adb5bd", "in_progress": "#0b5cab", "completed": "#2f9e44",
+                 "awaiting_acceptance": "#e8590c", "accepted": "#087f5b", "closed_out": "#495057"}
+TEXT = {"fontFamily": "Noto Sans CJK SC, sans-serif", "fontSize": 13}
+
+
+def _base(title: str) -> dict[str, Any]:
+    return {"aria": {"enabled": True}, "textStyle": TEXT, "color": PALETTE, "animation": False,
+            "title": {"text": title, "left": 0, "textStyle": {"fontSize": 15, "fontWeight": 600}},
+            "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+            "grid": {"left": 8, "right": 16, "top": 64, "bottom": 8, "containLabel": True}}
+
+
+def items_by_kind_and_state(by_kind: dict[str, dict[str, Any]], kinds_zh: dict[str, str]) -> dict[str, Any]:
+    """A stacked bar per works kind: how many items in each state."""
+    kinds = sorted(by_kind)
+    states = [s for s in STATES_ZH if any(by_kind[k]["by_state"].get(s) for k in kinds)]
+    option = _base("各类工程事项进展")
+    option["legend"] = {"top": 28, "left": 0}
+    option["xAxis"] = {"type": "category", "data": [kinds_zh.get(k, k) for k in kinds]}
+    option["yAxis"] = {"type": "value", "minInterval": 1, "name": "项"}
+    option["series"] = [{"name": STATES_ZH[s], "type": "bar", "stack": "state", "color": STATE_COLOURS.get(s),
+                         "data": [by_kind[k]["by_state"].get(s, 0) for k in kinds]} for s in states]
+    return option
+
+
+def defects_per_week(weekly: dict[str, list[Any]]) -> dict[str, Any]:
+    option = _base("每周整改通知：开具与关闭")
+    option["legend"] = {"top": 28, "left": 0}
+    option["xAxis"] = {"type": "category", "data": [f"{w}起" for w in weekly["weeks"]]}
+    option["yAxis"] = {"type": "value", "minInterval": 1, "name": "条"}
+    option["series"] = [{"name": "开具", "type": "line", "data": weekly["opened"], "color": "#c2255c"},
+                        {"name": "关闭", "type": "line", "data": weekly["closed"], "color": "#2f9e44"}]
+    return option
+
+
+def quantity_names(catalog: TemplateCatalog) -> dict[str, tuple[str, str]]:
+    """Each quantity the templates add up, named from the template's own data: (name, unit)."""
+    names: dict[str, tuple[str, str]] = {}
+    for template in catalog:
+        for spec in template.hold_points:
+            for measurement in spec.measurements:
+                if measurement.quantity and measurement.quantity not in names:
+                    names[measurement.quantity] = (spec.name_zh, measurement.unit or "项")  # a count otherwise
+    return names
+
+
+def quantities(totals: dict[str, str], names: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    option = _base("完成工程量")
+    codes = sorted(totals)
+    option["xAxis"] = {"type": "value"}
+    option["yAxis"] = {"type": "category", "data": [f"{names.get(q, (q, ''))[0]}（{names.get(q, ('', ''))[1]}）"
+                                                    for q in codes]}
+    option["series"] = [{"type": "bar", "name": "工程量", "label": {"show": True, "position": "right"},
+                         "data": [float(Decimal(totals[q])) for q in codes]}]
+    option["grid"]["top"] = 40
+    return option

@@ -1,0 +1,196 @@
+"""What the console reads: the works register joined with the dashboard and the timeline, one scope at a time.
+
+A scope is a district or (None) the whole city. Every list is one query with its names already joined, so a
+page costs a handful of queries whatever the number of items (no aggregate loaded per row).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from projections.sql import Database
+
+FLAGGED_DAYS = 14  # the attention list shows timeline flags of the last two weeks
+STALLED_DAYS = 14  # an acceptance round open this long without a decision is stalled
+ROWS = 200  # each attention list is capped: beyond this the project page's filter is the tool
+
+
+def _scope(column: str, district: str | None) -> tuple[str, tuple[Any, ...]]:
+    return (f"{column} = ?", (district,)) if district is not None else ("1 = 1", ())
+
+
+@dataclass
+class Attention:
+    """Everything in a scope that needs the station now, each row naming its item."""
+
+    overdue: list[dict[str, Any]] = field(default_factory=list)
+    stopped: list[dict[str, Any]] = field(default_factory=list)
+    flagged: list[dict[str, Any]] = field(default_factory=list)
+    stalled: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.overdue) + len(self.stopped) + len(self.flagged) + len(self.stalled)
+
+
+ITEM_COLUMNS = "i.item_id, i.title, i.location, i.kind, p.name, i.district"
+
+
+def _item(row: tuple[Any, ...]) -> dict[str, Any]:
+    item_id, title, location, kind, project, district = row[:6]
+    return {"item_id": item_id, "title": title, "location": location, "kind": kind, "project": project,
+            "district": district}
+
+
+def attention(db: Database, district: str | None, today: date, now: datetime) -> Attention:
+    where, params = _scope("i.district", district)
+    found = Attention()
+    for row in db.query(
+            f"SELECT {ITEM_COLUMNS}, d.defect_id, d.severity, d.description, d.due_date FROM reg_defects d "
+            f"JOIN reg_items i ON i.item_id = d.item_id JOIN reg_projects p ON p.project_id = i.project_id "
+            f"WHERE {where.replace('i.', 'd.')} AND d.status <> 'closed' AND d.due_date < ? "
+            f"ORDER BY d.due_date, d.item_id LIMIT {ROWS}", (*params, today.isoformat())):
+        due = date.fromisoformat(row[9])
+        found.overdue.append({**_item(row), "defect_id": row[6], "severity": row[7], "description": row[8],
+                              "due_date": row[9], "days": (today - due).days})
+    for row in db.query(
+            f"SELECT {ITEM_COLUMNS}, i.stop_since, i.stop_reason FROM reg_items i "
+            f"JOIN reg_projects p ON p.project_id = i.project_id WHERE {where} AND i.stop_since IS NOT NULL "
+            f"ORDER BY i.stop_since LIMIT {ROWS}", params):
+        found.stopped.append({**_item(row), "since": row[6], "reason": row[7]})
+    found.flagged = _flagged(db, where, params, now - timedelta(days=FLAGGED_DAYS))
+    for row in db.query(
+            f"SELECT {ITEM_COLUMNS}, r.round_no, r.opened_at, r.electorate, COALESCE(t.accepts, 0), "
+            f"COALESCE(t.rejects, 0) FROM reg_rounds r JOIN reg_items i ON i.item_id = r.item_id "
+            f"JOIN reg_projects p ON p.project_id = i.project_id LEFT JOIN dash_rounds t "
+            f"ON t.item_id = r.item_id AND t.round_no = r.round_no "
+            f"WHERE {where.replace('i.', 'r.')} AND r.status = 'open' AND r.opened_at < ? "
+            f"ORDER BY r.opened_at LIMIT {ROWS}", (*params, (now - timedelta(days=STALLED_DAYS)).isoformat())):
+        found.stalled.append({**_item(row), "round_no": row[6], "opened_at": row[7], "electorate": row[8],
+                              "signed": row[9] + row[10], "accepts": row[9], "rejects": row[10]})
+    return found
+
+
+def _flagged(db: Database, where: str, params: tuple[Any, ...], since: datetime) -> list[dict[str, Any]]:
+    """One row per item: its flags of the period, how many entries, the latest."""
+    rows = db.query(
+        f"SELECT {ITEM_COLUMNS}, t.flags, t.server_time, t.device_time FROM timeline_events t "
+        f"JOIN reg_items i ON i.item_id = t.item_id JOIN reg_projects p ON p.project_id = i.project_id "
+        f"WHERE {where} AND t.flagged = 1 AND t.server_time >= ? ORDER BY t.position DESC LIMIT {ROWS * 5}",
+        (*params, since.isoformat()))
+    by_item: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        entry = by_item.setdefault(row[0], {**_item(row), "flags": [], "entries": 0, "latest": row[7]})
+        entry["entries"] += 1
+        for flag in json.loads(row[6]):
+            if flag not in entry["flags"]:
+                entry["flags"].append(flag)
+    return list(by_item.values())[:ROWS]
+
+
+def projects(db: Database, district: str | None) -> list[dict[str, Any]]:
+    """Every project of the scope with its progress (hold points passed of total) and items by state."""
+    where, params = _scope("p.district", district)
+    listed = {row[0]: {"project_id": row[0], "name": row[1], "district": row[2], "street_office": row[3],
+                       "items": 0, "passed": 0, "total": 0, "by_state": {}, "stop_work": 0}
+              for row in db.query(f"SELECT p.project_id, p.name, p.district, p.street_office FROM reg_projects p "
+                                  f"WHERE {where} ORDER BY p.name, p.project_id", params)}
+    for project_id, state, n, passed, total, stopped in db.query(
+            f"SELECT d.project_id, d.state, COUNT(*), SUM(d.hold_points_passed), SUM(d.hold_points_total), "
+            f"SUM(d.stop_work) FROM dash_items d JOIN reg_projects p ON p.project_id = d.project_id "
+            f"WHERE {where} GROUP BY d.project_id, d.state", params):
+        if project_id in listed:
+            entry = listed[project_id]
+            entry["items"] += n
+            entry["passed"] += int(passed or 0)
+            entry["total"] += int(total or 0)
+            entry["stop_work"] += int(stopped or 0)
+            entry["by_state"][state] = n
+    return list(listed.values())
+
+
+def defects_by_week(db: Database, district: str | None, today: date, weeks: int = 12) -> dict[str, list[Any]]:
+    """Defects raised and closed in each of the last `weeks` weeks (Monday to Sunday, site time)."""
+    where, params = _scope("district", district)
+    first = today - timedelta(days=today.weekday() + 7 * (weeks - 1))
+    starts = [first + timedelta(weeks=n) for n in range(weeks)]
+    opened, closed = [0] * weeks, [0] * weeks
+    rows = db.query(f"SELECT raised_at, closed_at FROM reg_defects WHERE {where} "
+                    "AND (raised_at >= ? OR closed_at >= ?)", (*params, first.isoformat(), first.isoformat()))
+    for raised_at, closed_at in rows:
+        for moment, counts in ((raised_at, opened), (closed_at, closed)):
+            if moment and moment[:10] >= first.isoformat():
+                week = (date.fromisoformat(moment[:10]) - first).days // 7
+                if 0 <= week < weeks:
+                    counts[week] += 1
+    return {"weeks": [s.strftime("%m-%d") for s in starts], "opened": opened, "closed": closed}
+
+
+def project_items(db: Database, project_id: str, kind: str | None, state: str | None,
+                  search: str | None) -> list[dict[str, Any]]:
+    """The project's items as the table shows them, filtered in SQL (title or location contains the search)."""
+    sql = ("SELECT i.item_id, i.title, i.location, i.kind, d.state, d.hold_points_passed, d.hold_points_total, "
+           "i.stop_since, d.last_activity, (SELECT COUNT(*) FROM reg_defects x WHERE x.item_id = i.item_id "
+           "AND x.status <> 'closed') FROM reg_items i LEFT JOIN dash_items d ON d.item_id = i.item_id "
+           "WHERE i.project_id = ?")
+    params: list[Any] = [project_id]
+    if kind:
+        sql += " AND i.kind = ?"
+        params.append(kind)
+    if state:
+        sql += " AND d.state = ?"
+        params.append(state)
+    if search:
+        sql += " AND (i.title LIKE ? OR i.location LIKE ?)"
+        pattern = "%" + search.replace("\\", "").replace("%", "").replace("_", "") + "%"
+        params += [pattern, pattern]
+    rows = db.query(sql + " ORDER BY i.registered_at, i.item_id LIMIT 1000", params)
+    return [{"item_id": r[0], "title": r[1], "location": r[2], "kind": r[3], "state": r[4] or "registered",
+             "passed": r[5] or 0, "total": r[6] or 0, "stopped": r[7] is not None, "last_activity": r[8],
+             "open_defects": r[9]} for r in rows]
+
+
+def item_defects(db: Database, item_id: str) -> list[dict[str, Any]]:
+    rows = db.query("SELECT defect_id, severity, status, description, hold_point, due_date, raised_at, closed_at "
+                    "FROM reg_defects WHERE item_id = ? ORDER BY raised_at, defect_id", (item_id,))
+    keys = ("defect_id", "severity", "status", "description", "hold_point", "due_date", "raised_at", "closed_at")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def item_timeline(db: Database, item_id: str) -> list[dict[str, Any]]:
+    rows = db.query("SELECT position, version, type, actor_id, actor_role, device_id, device_time, server_time, "
+                    "hold_point, photos, data, flags FROM timeline_events WHERE item_id = ? ORDER BY position",
+                    (item_id,))
+    keys = ("position", "version", "type", "actor_id", "actor_role", "device_id", "device_time", "server_time",
+            "hold_point")
+    return [{**dict(zip(keys, row[:9], strict=True)), "photos": json.loads(row[9]), "data": json.loads(row[10]),
+             "flags": json.loads(row[11])} for row in rows]
+
+
+def districts(db: Database, today: date) -> list[dict[str, Any]]:
+    """The city page's comparison: per district, projects, households, items, progress, defects, stop-work."""
+    compared: dict[str, dict[str, Any]] = defaultdict(lambda: {"projects": 0, "households": 0, "items": 0,
+                                                               "passed": 0, "total": 0, "stop_work": 0,
+                                                               "open_defects": 0, "overdue": 0})
+    for district, n, households in db.query(
+            "SELECT district, COUNT(*), SUM(households) FROM reg_projects GROUP BY district"):
+        compared[district].update(projects=n, households=int(households or 0))
+    for district, n, passed, total, stopped in db.query(
+            "SELECT district, COUNT(*), SUM(hold_points_passed), SUM(hold_points_total), SUM(stop_work) "
+            "FROM dash_items GROUP BY district"):
+        compared[district].update(items=n, passed=int(passed or 0), total=int(total or 0),
+                                  stop_work=int(stopped or 0))
+    for district, n, overdue in db.query(
+            "SELECT district, COUNT(*), SUM(CASE WHEN due_date < ? THEN 1 ELSE 0 END) FROM reg_defects "
+            "WHERE status <> 'closed' GROUP BY district", (today.isoformat(),)):
+        compared[district].update(open_defects=n, overdue=int(overdue or 0))
+    return [{"district": d, **figures} for d, figures in sorted(compared.items())]
+
+
+def households(db: Database, district: str | None) -> int:
+    where, params = _scope("district", district)
+    return int(db.query(f"SELECT COALESCE(SUM(households), 0) FROM reg_projects WHERE {where}", params)[0][0])
