@@ -40,6 +40,12 @@ def minute(moment: datetime, zone: tzinfo) -> str:
     return moment.astimezone(zone).strftime("%Y年%-m月%-d日 %H:%M")
 
 
+def date_zh(iso_day: str) -> str:
+    """'2026-09-01' → '2026年9月1日', as the other dates on the page read."""
+    year, month, day_of_month = iso_day.split("-")
+    return f"{year}年{int(month)}月{int(day_of_month)}日"
+
+
 def resident_words(description: str) -> str:
     """A defect raised from a resident's reason names the member's id; neighbours see the reason alone."""
     if description.startswith(ACCEPTANCE_REASON_PREFIX) and "）：" in description:
@@ -107,7 +113,7 @@ def _sentences(template: WorksKindTemplate, event: InspectionRecorded) -> list[s
     judged = checks(spec, event.measurements)
     judged_codes = {reading.code for reading in judged}
     checked_measurements = {c.measurement for c in spec.checks if c.code in judged_codes}
-    lines = [reading.plain_zh for reading in judged]
+    lines = list(dict.fromkeys(reading.plain_zh for reading in judged))  # two limits may read the same
     lines += [f"{m.name_zh}：{m.text}" for m in measurements(spec, event.measurements)
               if m.code not in checked_measurements]
     if event.notes:
@@ -125,7 +131,7 @@ def fold(template: WorksKindTemplate, events: Iterable[Any], zone: tzinfo) -> It
         if isinstance(event, Registered):
             record.registered = day(when, zone)
             if event.planned_start and event.planned_end:
-                record.planned = f"{event.planned_start} 至 {event.planned_end}"
+                record.planned = f"{date_zh(event.planned_start)} 至 {date_zh(event.planned_end)}"
         elif isinstance(event, InspectionRecorded) and event.hold_point in points:
             point = points[event.hold_point]
             point.result_zh = RESULTS_ZH.get(event.result, event.result)

@@ -61,8 +61,7 @@ def _confirm(who: Resident, item: WorksItem, rnd: dict[str, Any], decision: str,
 def _reject_form(who: Resident, item: WorksItem, rnd: dict[str, Any], error: str | None = None,
                  reason: str = "", status: int = 200) -> Response:
     return who.page("reject.html", status, item_id=str(item.id), title=item.title or item.parsed_template.name_zh,
-                    round_no=rnd["round_no"], error=error, reason=reason, max_photos=MAX_PHOTOS,
-                    max_mb=who.container.photos.max_bytes // (1024 * 1024))
+                    round_no=rnd["round_no"], error=error, reason=reason, max_photos=MAX_PHOTOS)
 
 
 @router.get(ROUND + "/sign", response_class=HTMLResponse)
@@ -185,5 +184,5 @@ def receipt(request: Request, item_id: str, round_no: int) -> Response:
     signature = signatures.mine(who.ledger, item, project.member_of(who.user.user_id), who.zone).get(round_no)
     if signature is None:
         return RedirectResponse(f"/residents/items/{item_id}", status_code=303)
-    return who.page("receipt.html", item_id=item_id, title=item.title or item.parsed_template.name_zh,
+    return who.page("receipt.html", tab="mine", item_id=item_id, title=item.title or item.parsed_template.name_zh,
                     signature=signature, round=signatures.tally(item, round_no))

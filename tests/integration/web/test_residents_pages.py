@@ -140,7 +140,7 @@ def test_an_item_reads_in_plain_words_with_its_photos_defects_and_stop_work(
     assert "试验压力 0.6 MPa，要求不低于 0.6 MPa，合格" in page.text
     assert "沟槽东侧未设围挡" in page.text and "整改前" in page.text and "整改后" in page.text
     assert "夜间施工扰民" in page.text and "解除停工" in page.text
-    assert f"第 {round_no} 轮居民验收：正在签字" in page.text
+    assert f"第 {round_no} 轮居民验收</h2>" in page.text and "正在签字" in page.text
     assert page.headers["cache-control"] == "no-store"
     thumbs = re.findall(r'/api/v1/photos/([0-9a-f]{64})\?size=thumb', page.text)
     assert len(set(thumbs)) == 5  # three hold points' photos, the defect's before and after
