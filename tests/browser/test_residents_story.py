@@ -20,7 +20,7 @@ from tests.browser.conftest import PHONE, screenshot_path
 from tests.integration.web.test_residents_pages import Community
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, FilePayload, Page
 
 pytestmark = pytest.mark.integration
 SMALL_PHONE = {"width": 320, "height": 640}
@@ -29,10 +29,12 @@ TIMEOUT_MS = 15_000
 
 @contextmanager
 def phone(browser: Browser, server: str, container: Container, person: User, community: Community,
-          viewport: dict[str, int] = PHONE, javascript: bool = True) -> Iterator[Page]:
+          viewport: dict[str, int] = PHONE, javascript: bool = True, bypass_csp: bool = False) -> Iterator[Page]:
     """A phone that scanned its invitation's QR code and pressed 用这部手机登录; its console must stay clean
-    (a script or style the pages' CSP refused would show there). The sign-in pages have no icon: not ours."""
-    context = browser.new_context(viewport=viewport, locale="zh-CN", java_script_enabled=javascript)
+    (a script or style the pages' CSP refused would show there). The sign-in pages have no icon: not ours.
+    `bypass_csp` only to let axe-core in."""
+    context = browser.new_context(viewport={"width": viewport["width"], "height": viewport["height"]},
+                                  locale="zh-CN", java_script_enabled=javascript, bypass_csp=bypass_csp)
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     errors: list[str] = []
@@ -124,8 +126,9 @@ def test_three_neighbours_sign_on_their_phones_and_the_round_is_granted(
         shot(page, "reject-error")
         fits(page)
         page.get_by_label("不同意的理由（必须填写）").fill("北侧路面没有恢复平整，下雨积水")
-        page.get_by_label("拍照（可以不拍，最多 3 张）").set_input_files(files=[{
-            "name": "IMG_2041.jpg", "mimeType": "image/jpeg", "buffer": images.jpeg("puddle", size=(3200, 2400))}])
+        camera: FilePayload = {"name": "IMG_2041.jpg", "mimeType": "image/jpeg",
+                               "buffer": images.jpeg("puddle", size=(3200, 2400))}
+        page.get_by_label("拍照（可以不拍，最多 3 张）").set_input_files(files=[camera])
         page.get_by_role("button", name="下一步：确认").click()
         page.wait_for_url("**/reject")
         assert "北侧路面没有恢复平整" in page.locator(".reason").inner_text()
