@@ -101,7 +101,7 @@ def register_works_item(app: Aggregates, ctx: CommandContext, cmd: c.RegisterWor
         if spec is None or spec.linked is None:
             raise UnknownHoldPoint(hold_point=hold_point, kind=template.code)
         linked = app.get_item(linked_id)
-        if linked.project_id != project.id or linked.kind != spec.linked.kind:
+        if linked.project_id != project.id or not spec.linked.accepts(linked.kind):
             raise MissingLinkedItem(hold_point=hold_point, kind=spec.linked.kind)
     item = WorksItem.register(
         ctx, cmd.item_id or uuid4(), project.id, template, cmd.title, cmd.location,

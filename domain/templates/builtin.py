@@ -1,14 +1,16 @@
-"""The three built-in works kinds, as plain data (the same shape a new kind is registered with).
+"""The built-in works kinds, as plain data (the same shape a new kind is registered with).
 
-Pressure-test limits are those DOMAIN.md quotes for water supply (secondary sources of
-GB 50268 / GB 50242): 1.5x working pressure and at least 0.6 MPa; metal pipe held 10 min
-with a drop <= 0.02 MPa, plastic pipe 60 min with a drop <= 0.05 MPa. Owner consent is
-Civil Code art. 278: 2/3 take part by area and headcount, 3/4 of those agree by both.
+Pressure-test and closed-water-test limits, each citing its standard, are in `pressure_tests.py`; gas
+lines are their own kind because their tests come in a different order (strength test before the
+trench is covered, tightness test after backfill). Owner consent is Civil Code art. 278: 2/3 take
+part by area and headcount, 3/4 of those agree by both.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from domain.templates.pressure_tests import GAS_STRENGTH_TEST, GAS_TIGHTNESS_TEST, PRESSURE_TEST
 
 YES_NO = ("yes", "no")
 
@@ -85,46 +87,7 @@ PIPE_RELOCATION: dict[str, Any] = {
             ],
             "checklist": [_item("bedding_ok", "管基垫层符合要求", "Bedding as specified")],
         },
-        {
-            "code": "pressure_test",
-            "name_zh": "压力试验 / 闭水试验",
-            "name_en": "Pressure test / closed-water test",
-            "after": ["pipe_laying"],
-            "min_photos": 1,
-            "measurements": [
-                {"code": "medium", "name_zh": "介质", "name_en": "Medium", "type": "choice",
-                 "choices": ["water_supply", "drainage", "gas", "heating"],
-                 "choice_names_zh": {"water_supply": "给水", "drainage": "排水", "gas": "燃气", "heating": "供热"}},
-                {"code": "pipe_material", "name_zh": "管材", "name_en": "Pipe material",
-                 "type": "choice", "choices": ["metal", "plastic"],
-                 "choice_names_zh": {"metal": "金属管", "plastic": "塑料管"}},
-                _num("working_pressure_mpa", "工作压力", "Working pressure", "MPa"),
-                _num("test_pressure_mpa", "试验压力", "Test pressure", "MPa"),
-                _num("hold_time_min", "稳压时间", "Hold time", "min"),
-                _num("pressure_drop_mpa", "压力降", "Pressure drop", "MPa"),
-                _text("gauge_id", "压力表编号", "Gauge id"),
-            ],
-            "checks": [
-                {"code": "test_at_1_5x_working", "name_zh": "试验压力≥1.5倍工作压力",
-                 "measurement": "test_pressure_mpa", "op": ">=", "ratio": "3/2",
-                 "of": "working_pressure_mpa", "when": {"medium": "water_supply"}},
-                {"code": "test_at_least_0_6", "name_zh": "试验压力≥0.6 MPa",
-                 "measurement": "test_pressure_mpa", "op": ">=", "value": "0.6",
-                 "when": {"medium": "water_supply"}},
-                {"code": "metal_hold_10_min", "name_zh": "金属管稳压≥10 min",
-                 "measurement": "hold_time_min", "op": ">=", "value": "10",
-                 "when": {"medium": "water_supply", "pipe_material": "metal"}},
-                {"code": "metal_drop_0_02", "name_zh": "金属管压力降≤0.02 MPa",
-                 "measurement": "pressure_drop_mpa", "op": "<=", "value": "0.02",
-                 "when": {"medium": "water_supply", "pipe_material": "metal"}},
-                {"code": "plastic_hold_60_min", "name_zh": "塑料管稳压≥1 h",
-                 "measurement": "hold_time_min", "op": ">=", "value": "60",
-                 "when": {"medium": "water_supply", "pipe_material": "plastic"}},
-                {"code": "plastic_drop_0_05", "name_zh": "塑料管压力降≤0.05 MPa",
-                 "measurement": "pressure_drop_mpa", "op": "<=", "value": "0.05",
-                 "when": {"medium": "water_supply", "pipe_material": "plastic"}},
-            ],
-        },
+        PRESSURE_TEST,
         {
             "code": "concealed_works",
             "name_zh": "隐蔽工程验收",
@@ -263,7 +226,8 @@ ELEVATOR_INSTALLATION: dict[str, Any] = {
         {"code": "pipe_relocation_cleared", "name_zh": "管线移位完成",
          "name_en": "Pipe relocation cleared", "after": ["start_notification"],
          "construction": False,
-         "linked": {"kind": "pipe_relocation", "hold_point": "utility_handover"}},
+         "linked": {"kind": "pipe_relocation", "hold_point": "utility_handover",
+                    "or_kinds": ["gas_pipe_relocation"]}},
         {"code": "foundation", "name_zh": "基础验收", "name_en": "Foundation acceptance",
          "after": ["pipe_relocation_cleared"], "min_photos": 1, "concealed": True,
          "checklist": [_item("pit_ok", "基坑尺寸与标高符合设计", "Pit as designed"),
@@ -282,4 +246,28 @@ ELEVATOR_INSTALLATION: dict[str, Any] = {
     ],
 }
 
-BUILTIN_KINDS: tuple[dict[str, Any], ...] = (PIPE_RELOCATION, FLYING_WIRE_BURIAL, ELEVATOR_INSTALLATION)
+
+def _pipe_point(code: str, **changes: Any) -> dict[str, Any]:
+    return {**next(hp for hp in PIPE_RELOCATION["hold_points"] if hp["code"] == code), **changes}
+
+
+GAS_PIPE_RELOCATION: dict[str, Any] = {
+    "code": "gas_pipe_relocation",
+    "name_zh": "燃气管线迁移",
+    "name_en": "Gas pipe relocation",
+    "hold_points": [
+        _pipe_point("survey_and_marking"),
+        _pipe_point("excavation"),
+        _pipe_point("pipe_laying"),
+        GAS_STRENGTH_TEST,
+        _pipe_point("concealed_works", after=["strength_test"]),
+        _pipe_point("backfill_restoration"),
+        GAS_TIGHTNESS_TEST,
+        _pipe_point("utility_handover", after=["tightness_test"],
+                    measurements=[_text("utility_company", "接收单位（燃气公司）", "Receiving gas company"),
+                                  _text("handover_document_no", "接收文件编号", "Hand-over document no.")]),
+    ],
+}
+
+BUILTIN_KINDS: tuple[dict[str, Any], ...] = (PIPE_RELOCATION, FLYING_WIRE_BURIAL, ELEVATOR_INSTALLATION,
+                                             GAS_PIPE_RELOCATION)

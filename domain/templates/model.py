@@ -104,10 +104,14 @@ class Check(_Frozen):
 
 
 class LinkedRequirement(_Frozen):
-    """This hold point passes only once a linked item of `kind` has passed `hold_point`."""
+    """This hold point passes only once a linked item of `kind` (or of one of `or_kinds`) has passed `hold_point`."""
 
     kind: str
     hold_point: str
+    or_kinds: tuple[str, ...] = ()  # e.g. a lift's shaft cleared by a gas line's relocation, not a water line's
+
+    def accepts(self, kind: str) -> bool:
+        return kind == self.kind or kind in self.or_kinds
 
 
 class HoldPointSpec(_Frozen):

@@ -95,6 +95,7 @@ class CheckView(Model):
 class LinkedRequirementView(Model):
     kind: str
     hold_point: str
+    or_kinds: list[str] = Field(default_factory=list, description="other kinds that may be linked instead")
 
 
 class HoldPointSpecView(Model):

@@ -151,3 +151,43 @@ def test_a_device_clock_thirty_days_ahead_is_flagged(tmp_path: Path, s3_server: 
             assert "device_clock_ahead" in flags and "late_arrival" not in flags
     finally:
         container.close()
+
+
+def test_the_audits_gas_test_at_nothing_no_longer_passes(api: ApiWorld) -> None:
+    pipe = api.item()
+    api.pass_all(pipe, until="pressure_test")
+    nothing = {"pipe_material": "metal", "working_pressure_mpa": 0, "test_pressure_mpa": 0, "hold_time_min": 0,
+               "pressure_drop_mpa": 5, "gauge_id": "G-1"}
+    body = problem(api.inspect(pipe, "pressure_test", measurements={**nothing, "medium": "gas"}), 422,
+                   "invalid_measurement")
+    assert "供热" in body["detail"]  # the media it takes, in Chinese; gas lines are their own kind
+    body = problem(api.inspect(pipe, "pressure_test", measurements={**nothing, "medium": "heating"}), 422,
+                   "inspection_limits_not_met")
+    assert "供热管道试验压力≥0.6 MPa" in body["checks"]
+    drain = {"medium": "drainage", "pipe_material": "concrete", "nominal_diameter": "300", "hold_time_min": 30,
+             "test_head_m": 2, "seepage_m3_per_day_km": 30}
+    body = problem(api.inspect(pipe, "pressure_test", measurements=drain), 422, "inspection_limits_not_met")
+    assert body["checks"] == ["钢筋混凝土管 DN300 实测渗水量≤21.62 m³/(24h·km)"]
+
+    gas = api.item("gas_pipe_relocation")
+    api.pass_all(gas, until="strength_test")
+    body = problem(api.inspect(gas, "strength_test", measurements={
+        "pipe_material": "steel", "design_pressure_mpa": 0.2, "test_pressure_mpa": 0, "hold_time_min": 0,
+        "pressure_drop_mpa": 5, "gauge_id": "G-1"}), 422, "inspection_limits_not_met")
+    assert set(body["checks"]) == {"强度试验压力≥1.5倍设计压力", "钢管强度试验压力≥0.3 MPa", "强度试验稳压≥1 h",
+                                   "强度试验无压力降"}
+    tight = {"pressure_class": "5_kpa_and_above", "design_pressure_mpa": 0.2, "test_pressure_mpa": 0.23,
+             "hold_time_min": 1440, "corrected_drop_pa": 100, "gauge_id": "G-2"}
+    problem(api.inspect(gas, "tightness_test", measurements=tight), 409, "hold_point_out_of_order")
+
+
+def test_the_works_kinds_show_each_limits_source(api: ApiWorld) -> None:
+    gas = api.ok("GET", "/api/v1/works-kinds/gas_pipe_relocation", api.contractor)
+    assert gas["name_zh"] == "燃气管线迁移"
+    assert [h["code"] for h in gas["hold_points"]][-3:] == ["backfill_restoration", "tightness_test",
+                                                          "utility_handover"]
+    checks = [c for h in gas["hold_points"] for c in h["checks"]]
+    assert checks and all(c["source"] for c in checks) and all("未能" in c["source_note"] for c in checks)
+    pipe = api.ok("GET", "/api/v1/works-kinds/pipe_relocation", api.contractor)
+    test = next(h for h in pipe["hold_points"] if h["code"] == "pressure_test")
+    assert {c["source"].split(" 第")[0] for c in test["checks"]} == {"GB 50242-2002", "GB 50268-2008"}

@@ -29,7 +29,8 @@ def test_register_and_read_a_works_item(api: ApiWorld) -> None:
     assert api.ok("GET", f"/api/v1/projects/{api.project_id}/works-items?state=closed_out", api.admin)["total"] == 0
     problem(api.call("GET", f"/api/v1/works-items/{uuid.uuid4()}", api.admin), 404, "works_item_not_found")
     kinds = api.ok("GET", "/api/v1/works-kinds", api.contractor)["items"]
-    assert {k["code"] for k in kinds} == {"pipe_relocation", "flying_wire_burial", "elevator_installation"}
+    assert {k["code"] for k in kinds} == {"pipe_relocation", "flying_wire_burial", "elevator_installation",
+                                          "gas_pipe_relocation"}
     assert api.ok("GET", "/api/v1/works-kinds/elevator_installation", api.station)["name_zh"] == "既有多层住宅加装电梯"
 
 

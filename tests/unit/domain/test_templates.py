@@ -93,7 +93,7 @@ SPEC = hold_point(builtin_catalog().get("pipe_relocation"), "pressure_test")
         ({"pipe_material": "plastic"}, False),  # plastic must hold 60 min
         ({"pipe_material": "plastic", "hold_time_min": "60", "pressure_drop_mpa": "0.05"}, True),
         ({"pipe_material": "plastic", "hold_time_min": "60", "pressure_drop_mpa": "0.051"}, False),
-        ({"medium": "gas", "test_pressure_mpa": "0.1"}, True),  # water-supply limits do not apply to gas
+        ({"medium": "heating", "pressure_drop_mpa": "0.05"}, True),  # heating's own limits, not water's 0.02
     ],
 )
 def test_pressure_test_limits_are_parameters_per_pipe_material(changes: dict[str, str], passes: bool) -> None:
