@@ -42,6 +42,9 @@ LCP = """() => new Promise(resolve => {
         .observe({type: 'largest-contentful-paint', buffered: true});
     setTimeout(() => resolve(null), 3000); })"""
 
+IN_VIEW_LOADED = """() => [...document.images].filter(i => i.getBoundingClientRect().top < 2 * innerHeight)
+    .every(i => i.complete && i.naturalWidth > 0)"""
+
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
@@ -74,7 +77,9 @@ def measure(page: Any, cdp: Any, url: str) -> dict[str, Any]:
 
     cdp.on("Network.loadingFinished", loaded)
     cdp.send("Network.clearBrowserCache")
-    page.goto(url, wait_until="networkidle")
+    page.goto(url, wait_until="load")
+    page.wait_for_function(IN_VIEW_LOADED, timeout=60_000)  # lazy thumbnails are asked for after the load event
+    page.wait_for_load_state("networkidle")
     lcp = page.evaluate(LCP)
     cdp.remove_listener("Network.loadingFinished", loaded)
     return {"bytes": int(sum(finished.values())), "requests": len(finished),
