@@ -46,7 +46,7 @@ class FieldWorld:
         return [e for e in found if e["type"] != "Registered"]
 
     def photo_bytes(self, sha: str) -> bytes:
-        response = self.api.call("GET", f"/api/v1/photos/{sha}", self.api.admin)
+        response = self.api.call("GET", f"/api/v1/photos/{sha}?size=original", self.api.admin)
         assert response.status_code == 200, response.text
         return response.content
 
@@ -89,7 +89,7 @@ def enrol(page: Page, world: FieldWorld) -> None:
     page.get_by_role("button", name="启用这台平板").click()
     page.get_by_role("heading", name="我的项目").wait_for()
     page.evaluate("navigator.serviceWorker.ready")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
 
 
 def open_app(page: Page, world: FieldWorld) -> None:
@@ -103,3 +103,67 @@ def jpeg_file(directory: Path, label: str, taken: str = "2026:11:23 09:12:00") -
     path = directory / f"{label}.jpg"
     path.write_bytes(data)
     return path, hashlib.sha256(data).hexdigest()
+
+
+# --- the supervisor's hands ---------------------------------------------------------------------------------
+
+def record(page: Page, item: str, hold_point: str, measurements: dict[str, str] | None = None,
+           photos: list[Path] | None = None, result: str = "pass", defect: str | None = None,
+           defect_photos: list[Path] | None = None) -> None:
+    """Open the hold point's form as the supervisor would (from the item), fill it, save it on the tablet."""
+    page.goto(f"{page.url.split('#')[0]}#/item/{item}")
+    page.locator(".hold-point", has=page.locator(f"a[href='#/item/{item}/hp/{hold_point}']")) \
+        .get_by_role("link", name="记录检查").click()
+    page.locator("form.hold-point-form").wait_for()
+    for code, value in (measurements or {}).items():
+        field = page.locator(f"#m-{code}")
+        if field.evaluate("e => e.tagName") == "SELECT":
+            field.select_option(value)
+        else:
+            field.fill(value)
+    if result == "pass":
+        for toggle in page.locator(".checklist .toggle").all():
+            toggle.click()
+    if photos:
+        page.set_input_files("#photos", [str(p) for p in photos])
+        page.locator("#photos-count").filter(has_text=f"已拍 {len(photos)} 张").wait_for()
+    page.locator(f".choice-{result}").click()
+    if defect:
+        page.locator("fieldset.defect .choice-major").click()
+        page.get_by_label("整改内容").fill(defect)
+        if defect_photos:
+            page.set_input_files("#defect-photos", [str(p) for p in defect_photos])
+            page.locator("#defect-photos-count").filter(has_text=f"已拍 {len(defect_photos)} 张").wait_for()
+    page.get_by_role("button", name="保存到本机").click()
+    page.locator(".notice, .errors:not(:empty)").first.wait_for()
+    assert page.locator(".notice", has_text="已保存到本机").count() == 1, page.locator(".errors").inner_text()
+
+
+def local_commands(page: Page) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = page.evaluate(
+        "async () => (await import('/field/js/db.js')).commands()"
+        ".then(list => list.map(({id, state, item_id, recorded_at, body, problem, blocked_by}) =>"
+        " ({id, state, item_id, recorded_at, body, problem, blocked_by})))")
+    return found
+
+
+def sync_once(page: Page) -> str:
+    """Press 同步 and wait for that sync to end; what the progress line then says."""
+    page.wait_for_function("() => !document.getElementById('sync').disabled", timeout=120_000)
+    before = int(page.evaluate("Number(document.documentElement.dataset.syncs || 0)"))
+    page.get_by_role("button", name="同步").click()
+    page.wait_for_function(f"() => Number(document.documentElement.dataset.syncs || 0) > {before}",
+                           timeout=120_000)
+    return page.locator("#progress").inner_text()
+
+
+def sync_until_empty(page: Page, rounds: int = 12) -> int:
+    """Press 同步 until nothing is waiting (a sync that meets a bad link stops and keeps the rest); the number
+    of presses it took."""
+    for press in range(1, rounds + 1):
+        page.wait_for_function("() => !document.getElementById('sync').disabled", timeout=120_000)
+        if not [c for c in local_commands(page) if c["state"] == "queued"] and page.evaluate(
+                "async () => (await (await import('/field/js/db.js')).photos()).every(p => p.state !== 'queued')"):
+            return press - 1
+        sync_once(page)
+    raise AssertionError(f"still waiting after {rounds} syncs: {page.locator('#progress').inner_text()}")

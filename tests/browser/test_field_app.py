@@ -1,22 +1,42 @@
-"""The supervisors' tablet app in a real Chromium at tablet size against the real server: it opens with no
-network after the first visit, its forms come from the item's frozen template, and what is recorded offline
-reaches the server exactly once through a link that loses requests."""
+"""The supervisors' tablet app in a real Chromium at tablet size against the real server (uvicorn, SQLite,
+SeaweedFS S3): it opens with no network after the first visit, its forms come from the item's frozen template,
+and what is recorded offline reaches the server exactly once through a link that loses requests."""
 
 from __future__ import annotations
 
+import hashlib
+import re
+from collections import Counter
 from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
+from uuid import UUID
 
 import pytest
 
 from services.bootstrap import Container
 from tests.browser.conftest import screenshot_path
-from tests.browser.field_world import FieldWorld, enrol, field_world, open_app, tablet
+from tests.browser.field_world import (
+    TABLET_PORTRAIT,
+    FieldWorld,
+    enrol,
+    field_world,
+    jpeg_file,
+    local_commands,
+    open_app,
+    record,
+    sync_once,
+    sync_until_empty,
+    tablet,
+)
+from tests.support import VALID
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 pytestmark = pytest.mark.integration
+PIPE = ["survey_and_marking", "excavation", "pipe_laying", "pressure_test"]
 
 
 @pytest.fixture
@@ -31,6 +51,19 @@ def page(browser: Browser) -> Iterator[Page]:
         yield context.new_page()
 
 
+def snap(page: Page, name: str) -> None:
+    """The whole page from the top (the sticky bar would otherwise be drawn where the page was scrolled to)."""
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=screenshot_path(name), full_page=True)
+
+
+def _pass(page: Page, tmp_path: Path, item: str, hold_point: str, photos: int = 0) -> list[str]:
+    """A pass with the template's valid values and `photos` real JPEGs; their SHA-256s."""
+    files = [jpeg_file(tmp_path, f"{item[:8]}-{hold_point}-{n}") for n in range(photos)]
+    record(page, item, hold_point, VALID.get(hold_point, {}).get("measurements", {}), [p for p, _ in files])
+    return [sha for _, sha in files]
+
+
 def test_after_the_first_visit_the_app_opens_with_no_network(page: Page, world: FieldWorld) -> None:
     pipe = world.api.item("pipe_relocation")
     enrol(page, world)
@@ -40,4 +73,159 @@ def test_after_the_first_visit_the_app_opens_with_no_network(page: Page, world: 
     card = page.locator(f"a[href='#/item/{pipe}']")
     assert "下一检查点：现状管线探测与放线" in card.inner_text()
     assert page.locator("#network").inner_text() == "离线"
-    page.screenshot(path=screenshot_path("field-home-offline-1024x768"), full_page=True)
+    snap(page, "field-home-offline-1024x768")
+
+
+def test_a_morning_recorded_offline_arrives_exactly_once_through_a_link_that_drops_a_third_of_requests(
+        page: Page, world: FieldWorld, tmp_path: Path) -> None:
+    pipes = [world.api.item("pipe_relocation", location=f"{n}号楼北侧") for n in (3, 5, 7)]
+    cables = world.api.item("flying_wire_burial", location="2号楼东侧")
+    enrol(page, world)
+    page.context.set_offline(True)
+    open_app(page, world)  # the stairwell: no network at all
+    photos: dict[str, list[str]] = {}
+    for hold_point in PIPE:
+        for pipe in pipes:
+            photos[f"{pipe}/{hold_point}"] = _pass(page, tmp_path, pipe, hold_point,
+                                                   photos=1 if hold_point in ("excavation", "pressure_test") else 0)
+    _pass(page, tmp_path, cables, "route_survey")
+    manhole, manhole_sha = jpeg_file(tmp_path, "manhole")
+    duct, duct_sha = jpeg_file(tmp_path, "duct")
+    record(page, cables, "conduit_construction", {"depth_m": "0.5"}, photos=[duct], result="fail",
+           defect="管道埋深不足，需返工", defect_photos=[manhole])
+    fence, fence_sha = jpeg_file(tmp_path, "fence")
+    record(page, pipes[0], "concealed_works", photos=[fence], result="fail", defect="隐蔽前管道防腐层破损")
+    assert page.locator("#sync").inner_text() == "同步（15）"
+    page.goto(f"{world.url}/field/#/queue")
+    snap(page, "field-queue-offline-1024x768")
+    made = local_commands(page)
+    assert len(made) == 15 and {c["state"] for c in made} == {"queued"}
+
+    world.proxy.drop = 0.3  # back in signal, on a link that loses a third of requests, before or after the server
+    page.context.set_offline(False)
+    presses = sync_until_empty(page)
+    assert world.proxy.counts["before"] >= 3 and world.proxy.counts["after"] >= 3, world.proxy.counts
+
+    local = {c["id"]: c for c in local_commands(page)}
+    assert {c["state"] for c in local.values()} == {"sent"}, presses
+    on_server = [e for item in [*pipes, cables] for e in world.events(item)]
+    recorded = Counter(e["command_id"] for e in on_server if e["type"] == "InspectionRecorded")
+    assert recorded == Counter({command_id: 1 for command_id in local}), "every command exactly once"
+    for event in on_server:
+        if event["type"] == "InspectionRecorded":
+            made_on_tablet = local[event["command_id"]]
+            assert datetime.fromisoformat(event["device_time"]) == datetime.fromisoformat(made_on_tablet["recorded_at"])
+            assert event["data"]["photos"] == made_on_tablet["body"]["photos"]
+            assert event["device_id"].startswith("tablet-") and event["actor_role"] == "supervisor"
+    raised = [e for e in on_server if e["type"] == "DefectRaised"]
+    assert sorted(e["data"]["description"] for e in raised) == ["管道埋深不足，需返工", "隐蔽前管道防腐层破损"]
+    assert [manhole_sha] in [e["data"]["photos"] for e in raised]
+    for sha in [*(s for shas in photos.values() for s in shas), manhole_sha, duct_sha, fence_sha]:
+        assert hashlib.sha256(world.photo_bytes(sha)).hexdigest() == sha, "byte-identical"
+    world.proxy.drop = 0.0
+    assert "同步完成" in sync_once(page)  # nothing left to send; the picture is refreshed
+    open_app(page, world)
+    page.get_by_role("heading", name="我的项目").wait_for()
+    assert re.search(r"下一检查点：隐蔽工程验收", page.locator(f"a[href='#/item/{pipes[1]}']").inner_text())
+    page.wait_for_function("() => document.getElementById('sync').textContent === '同步'")  # nothing waiting
+
+
+def test_a_stop_work_order_issued_while_offline_is_shown_in_chinese_holds_that_item_and_retries_after_the_lift(
+        page: Page, world: FieldWorld, tmp_path: Path) -> None:
+    stopped = world.api.item("pipe_relocation", location="3号楼北侧")
+    other = world.api.item("pipe_relocation", location="6号楼南侧")
+    enrol(page, world)
+    page.context.set_offline(True)
+    _pass(page, tmp_path, stopped, "survey_and_marking")  # not construction: allowed under stop-work
+    _pass(page, tmp_path, stopped, "excavation", photos=1)
+    _pass(page, tmp_path, stopped, "pipe_laying")
+    _pass(page, tmp_path, other, "survey_and_marking")
+    _pass(page, tmp_path, other, "excavation", photos=1)
+    world.api.ok("POST", f"/api/v1/works-items/{stopped}/stop-work", world.api.station,
+                 json={"reason": "沟槽未设围挡"})
+
+    page.context.set_offline(False)
+    sync_until_empty(page)
+    states = [(c["item_id"], c["body"]["hold_point"], c["state"]) for c in local_commands(page)]
+    assert states == [(stopped, "survey_and_marking", "sent"), (stopped, "excavation", "refused"),
+                      (stopped, "pipe_laying", "blocked"), (other, "survey_and_marking", "sent"),
+                      (other, "excavation", "sent")]
+    page.goto(f"{world.url}/field/#/queue")
+    page.get_by_role("heading", name="同步队列").wait_for()
+    refused = page.locator(".command.refused")
+    assert "停工" in refused.inner_text() and "停工令解除后点重发" in refused.inner_text()
+    assert page.locator(".command.blocked").inner_text().count("暂缓") == 1
+    assert "被拒绝" in page.locator("#queue-link").inner_text()
+    snap(page, "field-refused-1024x768")
+    page.goto(f"{world.url}/field/#/")
+    page.get_by_role("heading", name="我的项目").wait_for()
+    stopped_card = page.locator(f"a[href='#/item/{stopped}']")
+    assert "停工令生效中" in stopped_card.inner_text() and "被拒绝 1 条" in stopped_card.inner_text()
+    assert "下一检查点：沟槽开挖" in stopped_card.inner_text(), "a refused pass passes nothing"
+    snap(page, "field-home-stop-work-1024x768")
+
+    world.api.ok("POST", f"/api/v1/works-items/{stopped}/stop-work/lift", world.api.station,
+                 json={"notes": "围挡已设"})
+    page.goto(f"{world.url}/field/#/queue")
+    page.locator(".command.refused").get_by_role("button", name="重发").click()
+    assert "同步完成" in sync_once(page)
+    assert {c["state"] for c in local_commands(page)} == {"sent"}
+    ids = [c["id"] for c in local_commands(page) if c["item_id"] == stopped]
+    assert [e["command_id"] for e in world.events(stopped) if e["type"] == "InspectionRecorded"] == ids, "same keys"
+
+
+def test_the_form_comes_from_the_template_and_checks_its_limits_as_typed(
+        page: Page, world: FieldWorld, tmp_path: Path) -> None:
+    pipe = world.api.item("pipe_relocation")
+    enrol(page, world)
+    page.context.set_offline(True)
+    page.goto(f"{world.url}/field/#/item/{pipe}/hp/pressure_test")
+    form = page.locator("form.hold-point-form")
+    assert page.locator("#m-test_pressure_mpa").get_attribute("inputmode") == "decimal"
+    template = world.api.ok("GET", f"/api/v1/works-items/{pipe}", world.api.admin)["template"]
+    medium = next(m for hp in template["hold_points"] for m in hp["measurements"] if m["code"] == "medium")
+    assert page.locator("#m-medium option").all_inner_texts() == [
+        "请选择…", *(medium["choice_names_zh"][c] for c in medium["choices"])], "the template's Chinese names"
+    assert "给水" in page.locator("#m-medium option").all_inner_texts()
+    assert "已拍 0 张 / 至少 1 张" in form.inner_text()
+    page.locator("#m-medium").select_option("water_supply")
+    page.locator("#m-pipe_material").select_option("metal")
+    page.locator("#m-working_pressure_mpa").fill("0.4")
+    page.locator("#m-test_pressure_mpa").fill("0.5")
+    limits = page.locator("#m-test_pressure_mpa-limits").inner_text()
+    assert "≥ 0.6 MPa（给水时） ✗ 不满足" in limits and "≥ 1.5 × 工作压力（给水时） ✗ 不满足" in limits
+    page.locator("#m-test_pressure_mpa").fill("0.6")  # exactly 1.5 × 0.4: equal is enough, no float error
+    assert page.locator("#m-test_pressure_mpa-limits").inner_text().count("✓ 满足") == 2
+    page.locator("#m-pressure_drop_mpa").fill("-1")
+    assert "压力降不能小于 0" in page.locator("#m-pressure_drop_mpa-error").inner_text()
+    page.locator("#m-pressure_drop_mpa").fill("0.03")
+    page.locator(".choice-pass").click()
+    page.get_by_role("button", name="保存到本机").click()
+    alert = page.locator(".errors").inner_text()
+    assert "至少需要 1 张照片" in alert and "金属管压力降≤0.02 MPa" in alert and "缺少必填测量值" in alert
+    snap(page, "field-form-refused-1024x768")
+    page.locator(".choice-fail").click()
+    assert page.locator("fieldset.defect").is_visible()
+    page.set_viewport_size(TABLET_PORTRAIT)
+    snap(page, "field-form-fail-768x1024")
+    assert local_commands(page) == [], "nothing the server would refuse is queued"
+
+
+def test_a_revoked_tablet_says_so_in_chinese_and_keeps_its_queue(
+        page: Page, world: FieldWorld, container: Container, tmp_path: Path) -> None:
+    pipe = world.api.item("pipe_relocation")
+    enrol(page, world)
+    page.context.set_offline(True)
+    _pass(page, tmp_path, pipe, "survey_and_marking")
+    supervisor = UUID(world.supervisor_id)
+    [(device_id, info)] = container.users.devices(supervisor)
+    assert device_id.startswith("tablet-")
+    container.users.revoke_token(supervisor, info.token_id)  # 我的账户 → 停用, as the page does it
+    page.context.set_offline(False)  # back in signal: the app syncs by itself and learns it at once
+    page.get_by_role("heading", name="此平板已停用，请重新登录").wait_for()
+    assert page.locator("#progress").inner_text() == "此平板已停用，请重新登录"
+    assert page.locator("#sync").is_disabled()
+    assert "1 条未发送的记录" in page.locator("main").inner_text()
+    snap(page, "field-revoked-1024x768")
+    assert [c["state"] for c in local_commands(page)] == ["queued"]
+    assert world.events(pipe) == []

@@ -25,22 +25,23 @@ function flash() {
 }
 
 async function route() {
+  await screen();
+  const shown = flash();
+  if (shown) main().prepend(shown);
+  await updateBar();
+}
+
+async function screen() {
   if (!(await store.getMeta("token"))) return setup();
   if (await store.getMeta("revoked")) return revoked();
   const parts = location.hash.replace(/^#\/?/, "").split("/");
   const refresh = () => route();
   if (parts[0] === "item" && parts[2] === "hp") {
-    await holdPointForm(parts[1], parts[3], (text) => { say(text); location.hash = `#/item/${parts[1]}`; });
-  } else if (parts[0] === "item") {
-    await views.item(parts[1], refresh);
-  } else if (parts[0] === "queue") {
-    await views.queuePage(refresh);
-  } else {
-    await views.home();
+    return holdPointForm(parts[1], parts[3], (text) => { say(text); location.hash = `#/item/${parts[1]}`; });
   }
-  const shown = flash();
-  if (shown) main().prepend(shown);
-  await updateBar();
+  if (parts[0] === "item") return views.item(parts[1], refresh);
+  if (parts[0] === "queue") return views.queuePage(refresh);
+  return views.home();
 }
 
 async function updateBar() {
@@ -50,7 +51,7 @@ async function updateBar() {
   const waiting = counts.queued + counts.refused + counts.blocked;
   const button = document.getElementById("sync");
   button.textContent = syncing ? "同步中…" : waiting ? `同步（${waiting}）` : "同步";
-  button.disabled = Boolean(syncing) || !(await store.getMeta("token"));
+  button.disabled = Boolean(syncing) || !(await store.getMeta("token")) || Boolean(await store.getMeta("revoked"));
   const link = document.getElementById("queue-link");
   link.textContent = counts.refused ? `同步队列（${counts.refused} 条被拒绝）` : "同步队列";
   link.classList.toggle("alert", counts.refused > 0);
@@ -95,6 +96,8 @@ export function sync() {
       }
     } finally {
       syncing = null;
+      const root = document.documentElement;
+      root.dataset.syncs = String(Number(root.dataset.syncs || 0) + 1); // a finished sync, for whoever waits
     }
     await route();
   })();

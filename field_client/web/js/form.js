@@ -40,7 +40,7 @@ function photoPicker(id, label, projectId, required, onChange) {
       onChange();
     } });
   render();
-  const node = h("div", { class: "photos" }, h("label", { for: id, class: "button camera" }, `📷 ${label}`), input,
+  const node = h("div", { class: "photos" }, h("label", { for: id, class: "button camera" }, label), input,
     counter, thumbs);
   return { node, taken };
 }
@@ -62,7 +62,8 @@ function numberField(spec, hp, values, onInput) {
         state === "ok" ? " ✓ 满足" : state === "bad" ? " ✗ 不满足" : "")));
   };
   return { node: h("div", { class: "field" },
-    h("label", { for: id }, rules.label(spec), unit, required ? "" : h("small", {}, "（选填）")),
+    h("label", { for: id }, rules.label(spec), unit ? h("span", { class: "sr-only" }, unit) : null,
+      required ? "" : h("small", {}, "（选填）")),
     h("div", { class: "with-unit" }, input, spec.unit ? h("span", { class: "unit", "aria-hidden": "true" }, spec.unit)
       : null), limits, error), input, update };
 }
@@ -135,6 +136,7 @@ export async function holdPointForm(itemId, code, done) {
       h("input", { type: "checkbox", name: `check-${c.code}`, value: c.code }), h("span", {}, c.text_zh)))) : null,
   h("fieldset", { class: "camera-set" }, h("legend", {}, "现场照片"), photos.node),
   radios("result", "检查结论", rules.RESULT_ZH, () => {
+    errors.replaceChildren();
     defect.hidden = checked(form, "result") === "pass" || !checked(form, "result");
     warn();
   }),

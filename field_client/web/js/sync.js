@@ -70,7 +70,15 @@ export class Sync {
     await this.commands(user.id, missing);
     if (this.report.photosWaiting) throw new Offline(`${this.report.photosWaiting} 张照片未传完`);
     this.show("refresh");
-    await pull();
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await pull();
+        break;
+      } catch (error) {
+        if (!(error instanceof Offline) || attempt >= STALLS) throw error;
+        await backoff(attempt);
+      }
+    }
     this.show("done");
     return this.report;
   }

@@ -8,11 +8,11 @@ export function itemName(item) {
   return [item.title || item.kind_zh, item.location].filter(Boolean).join(" · ");
 }
 
-/** Hold points passed by commands still on the tablet (passes queued, not yet refused). */
+/** Hold points passed by commands still waiting to go (a refused pass, or one held behind it, passes nothing). */
 export function queuedPasses(item, commands) {
   const passes = new Set();
   for (const cmd of commands) {
-    if (cmd.item_id !== item.id || !queue.UNSENT.includes(cmd.state) || cmd.action !== "inspect") continue;
+    if (cmd.item_id !== item.id || cmd.state !== "queued" || cmd.action !== "inspect") continue;
     if (PASSING.includes(cmd.body.result) && !(cmd.body.defects || []).length) passes.add(cmd.body.hold_point);
     else passes.delete(cmd.body.hold_point);
   }
