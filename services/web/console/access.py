@@ -26,7 +26,7 @@ from services.web.console import words
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=[HERE / "templates", HERE.parent / "templates"])
 templates.env.globals.update(vendor=vendor.url, states_zh=words.STATES_ZH, flags_zh=words.FLAG_NAMES_ZH,
-                             severity_zh=words.SEVERITY_ZH)
+                             severity_zh=words.SEVERITY_ZH, device_names=words.DEVICE_NAMES_ZH)
 CONSOLE_ROLES = (Role.STATION, Role.ADMIN)
 # The sign-in pages' headers, with this origin's scripts (htmx, ECharts, console.js) and nothing inline.
 PAGE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "same-origin",

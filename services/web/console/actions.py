@@ -27,7 +27,7 @@ from services.web.console.item_page import load, render
 
 router = APIRouter(include_in_schema=False)
 FIELD_MAX = 4000  # a description's bound is the command's own; this only keeps a form's fields finite
-DEVICE = "web-console"
+DEVICE = "web-console"  # named 监管台网页 on the timeline (words.DEVICE_NAMES_ZH)
 STALE_FORM = "表单已失效，请刷新页面后重新填写提交"
 
 Form = dict[str, str]

@@ -15,11 +15,17 @@ STATE_COLOURS = {"registered": "#adb5bd", "in_progress": "#0b5cab", "completed":
 TEXT = {"fontFamily": "Noto Sans CJK SC, sans-serif", "fontSize": 13}
 
 
+def chart(caption: str, option: dict[str, Any], empty: str | None = None) -> dict[str, Any]:
+    """What the page shows: the caption as the figure's own text (a screen reader finds it, the chart does not
+    draw it), the ECharts option, or instead a sentence when there is nothing to draw."""
+    return {"caption": caption, "option": option, "empty": empty}
+
+
 def _base(title: str) -> dict[str, Any]:
-    return {"aria": {"enabled": True}, "textStyle": TEXT, "color": PALETTE, "animation": False,
-            "title": {"text": title, "left": 0, "textStyle": {"fontSize": 15, "fontWeight": 600}},
+    return {"aria": {"enabled": True, "label": {"description": title}}, "textStyle": TEXT, "color": PALETTE,
+            "animation": False,
             "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
-            "grid": {"left": 8, "right": 16, "top": 64, "bottom": 8, "containLabel": True}}
+            "grid": {"left": 8, "right": 24, "top": 40, "bottom": 8, "containLabel": True}}
 
 
 def items_by_kind_and_state(by_kind: dict[str, dict[str, Any]], kinds_zh: dict[str, str]) -> dict[str, Any]:
@@ -27,22 +33,22 @@ def items_by_kind_and_state(by_kind: dict[str, dict[str, Any]], kinds_zh: dict[s
     kinds = sorted(by_kind)
     states = [s for s in STATES_ZH if any(by_kind[k]["by_state"].get(s) for k in kinds)]
     option = _base("各类工程事项进展")
-    option["legend"] = {"top": 28, "left": 0}
+    option["legend"] = {"top": 0, "left": 0}
     option["xAxis"] = {"type": "category", "data": [kinds_zh.get(k, k) for k in kinds]}
     option["yAxis"] = {"type": "value", "minInterval": 1, "name": "项"}
     option["series"] = [{"name": STATES_ZH[s], "type": "bar", "stack": "state", "color": STATE_COLOURS.get(s),
                          "data": [by_kind[k]["by_state"].get(s, 0) for k in kinds]} for s in states]
-    return option
+    return chart("各类工程事项进展", option, None if kinds else "还没有登记工程事项")
 
 
 def defects_per_week(weekly: dict[str, list[Any]]) -> dict[str, Any]:
     option = _base("每周整改通知：开具与关闭")
-    option["legend"] = {"top": 28, "left": 0}
+    option["legend"] = {"top": 0, "left": 0}
     option["xAxis"] = {"type": "category", "data": [f"{w}起" for w in weekly["weeks"]]}
     option["yAxis"] = {"type": "value", "minInterval": 1, "name": "条"}
     option["series"] = [{"name": "开具", "type": "line", "data": weekly["opened"], "color": "#c2255c"},
                         {"name": "关闭", "type": "line", "data": weekly["closed"], "color": "#2f9e44"}]
-    return option
+    return chart("每周整改通知：开具与关闭", option)
 
 
 def quantity_names(catalog: TemplateCatalog) -> dict[str, tuple[str, str]]:
@@ -64,5 +70,5 @@ def quantities(totals: dict[str, str], names: dict[str, tuple[str, str]]) -> dic
                                                     for q in codes]}
     option["series"] = [{"type": "bar", "name": "工程量", "label": {"show": True, "position": "right"},
                          "data": [float(Decimal(totals[q])) for q in codes]}]
-    option["grid"]["top"] = 40
-    return option
+    option["grid"]["top"] = 8
+    return chart("完成工程量", option, None if codes else "还没有完成的工程量")

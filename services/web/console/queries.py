@@ -96,7 +96,7 @@ def projects(db: Database, district: str | None) -> list[dict[str, Any]]:
     """Every project of the scope with its progress (hold points passed of total) and items by state."""
     where, params = _scope("p.district", district)
     listed = {row[0]: {"project_id": row[0], "name": row[1], "district": row[2], "street_office": row[3],
-                       "items": 0, "passed": 0, "total": 0, "by_state": {}, "stop_work": 0}
+                       "item_count": 0, "passed": 0, "total": 0, "by_state": {}, "stop_work": 0}
               for row in db.query(f"SELECT p.project_id, p.name, p.district, p.street_office FROM reg_projects p "
                                   f"WHERE {where} ORDER BY p.name, p.project_id", params)}
     for project_id, state, n, passed, total, stopped in db.query(
@@ -105,7 +105,7 @@ def projects(db: Database, district: str | None) -> list[dict[str, Any]]:
             f"WHERE {where} GROUP BY d.project_id, d.state", params):
         if project_id in listed:
             entry = listed[project_id]
-            entry["items"] += n
+            entry["item_count"] += n
             entry["passed"] += int(passed or 0)
             entry["total"] += int(total or 0)
             entry["stop_work"] += int(stopped or 0)

@@ -28,6 +28,7 @@ EVENTS_ZH = {
 }
 CANCEL_REASONS_ZH = {"defect_raised": "开具了新的整改通知", "stop_work_ordered": "下达了停工令"}
 STATES_ZH = STATE_NAMES_ZH
+DEVICE_NAMES_ZH = {"web-console": "监管台网页"}  # the device id the console's own forms record
 FLAG_NAMES_ZH = FLAGS_ZH
 
 
