@@ -78,6 +78,9 @@ def sign_page(request: Request, item_id: str, round_no: int, decision: str = "ac
         return RedirectResponse(f"/residents/items/{item_id}/rounds/{round_no}/receipt", status_code=303)
     if rnd["status"] != "open":
         return _stale(who, item_id)
+    if member_id not in rnd["electorate"] or member_id not in project.members:
+        return who.page("problem.html", 403, title="这一轮不需要您签字", back=f"/residents/items/{item_id}",
+                        message="本轮验收开始时您还不是居民监督小组成员（或已不是），所以这一轮不需要您签字。")
     if decision == "reject":
         return _reject_form(who, item, rnd)
     return _confirm(who, item, rnd, "accept")

@@ -43,8 +43,8 @@ def item_context(who: Resident, item: WorksItem, project: Project) -> dict[str, 
     opened_event = who.ledger.item_events(item.id, upto, 1) if open_round else []
     contractor = who.container.users.get(item.contractor_id) if item.contractor_id else None
     mine = signatures.mine(who.ledger, item, member_id, who.zone)
-    may_sign = bool(open_round and member_id in open_round["electorate"] and member_id in project.members
-                    and member_id not in open_round["signatures"])
+    eligible = bool(open_round and member_id in open_round["electorate"] and member_id in project.members)
+    may_sign = eligible and bool(open_round and member_id not in open_round["signatures"])
     return {
         "item": item, "item_id": str(item.id), "title": item.title or item.parsed_template.name_zh,
         "kind_zh": item.parsed_template.name_zh, "location": item.location, "community": project.name,
@@ -52,6 +52,7 @@ def item_context(who: Resident, item: WorksItem, project: Project) -> dict[str, 
         "record": item_record(who, item, upto), "round": signatures.tally(item, current["round_no"]) if current
         else None, "opened": minute(opened_event[0].timestamp, who.zone) if opened_event else None,
         "rule_zh": rule_zh(current["rule"]) if current else None, "may_sign": may_sign,
+        "not_in_round": bool(open_round) and not eligible,
         "my_signature": mine.get(current["round_no"]) if current else None,
         "past_rounds": [signatures.tally(item, r["round_no"]) for r in item.rounds if r is not current][::-1],
     }

@@ -254,3 +254,17 @@ def test_nobody_else_sees_anything(community: Community, container: Container) -
     opened = sessions(container).open(community.supervisor.user_id, "password", None, "127.0.0.1")
     staff.cookies.set("siteledger_session", opened.cookie)
     assert staff.get("/residents", follow_redirects=False).headers["location"] == "/account"
+
+
+def test_a_member_who_joined_after_the_round_opened_reads_but_is_not_asked_to_sign(community: Community) -> None:
+    item_id = community.completed(with_history=False)
+    round_no = community.open_round(item_id)
+    newcomer = community.container.users.create(Role.RESIDENT, "周玉兰")
+    community.run(community.admin, c.AddGroupMember(project_id=community.project_id, user_id=newcomer.user_id,
+                                                    building="9号楼"))
+    client = phone(community.container, newcomer, community.project_id)
+    page = client.get(f"/residents/items/{item_id}")
+    assert page.status_code == 200 and "这一轮不需要您签字" in page.text and "您同意验收吗" not in page.text
+    assert "查看并签字" not in client.get("/residents").text
+    refused = client.get(f"/residents/items/{item_id}/rounds/{round_no}/sign?decision=accept")
+    assert refused.status_code == 403 and "确认签字" not in refused.text
