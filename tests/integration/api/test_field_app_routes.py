@@ -60,10 +60,12 @@ def test_the_shell_is_served_with_its_policy_and_the_worker_with_its_scope(clien
     assert '<script type="module" src="/field/js/app.js">' in shell.text and "<script>" not in shell.text
     worker = client.get("/field/sw.js")
     assert worker.headers["service-worker-allowed"] == "/field/"
-    assert worker.headers["content-type"].startswith("text/javascript") and worker.headers["cache-control"] == "no-cache"
+    assert worker.headers["content-type"].startswith("text/javascript")
+    assert worker.headers["cache-control"] == "no-cache"
     assert client.get("/field/manifest.webmanifest").headers["content-type"] == "application/manifest+json"
     assert client.get("/field", follow_redirects=False).headers["location"] == "/field/"
-    for shell_file in ("/field/js/app.js", "/field/app.css", "/field/icons/icon-192.png", "/static/vendor/idb/index.js"):
+    for shell_file in ("/field/js/app.js", "/field/app.css", "/field/icons/icon-192.png",
+                       "/static/vendor/idb/index.js"):
         assert client.get(shell_file).status_code == 200, shell_file
 
 
