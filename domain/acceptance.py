@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from domain.rules import InvalidAcceptanceRule
+from domain.rules import AcceptanceRuleBelowFloor, InvalidAcceptanceRule
 
 DEFAULT_MIN_SIGNED = "2/3"
 DEFAULT_MIN_ACCEPT = "4/5"
+CITY_FLOOR_MIN_SIGNED = "1/2"  # the city's floor unless a deployment sets its own (issue 18)
+CITY_FLOOR_MIN_ACCEPT = "2/3"
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,15 @@ class AcceptanceRule:
     def as_dict(self) -> dict[str, str]:
         return {"min_signed": str(self.min_signed), "min_accept": str(self.min_accept)}
 
+    def refuse_below(self, floor: AcceptanceRule) -> None:
+        """An owner may ask more of residents than the city does, never less (1e-9 of members is no vote)."""
+        if self.min_signed < floor.min_signed or self.min_accept < floor.min_accept:
+            raise AcceptanceRuleBelowFloor(floor_signed=str(floor.min_signed), floor_accept=str(floor.min_accept))
+
+    def at_least(self, floor: AcceptanceRule) -> AcceptanceRule:
+        """The rule a round runs under: a project's rule set before the floor existed is raised to it."""
+        return AcceptanceRule(max(self.min_signed, floor.min_signed), max(self.min_accept, floor.min_accept))
+
     def met(self, electorate: int, accepts: int, signed: int) -> bool:
         """Exact arithmetic: 2 of 3 is exactly 2/3 and 4 of 5 is exactly 80%."""
         return (
@@ -42,6 +53,9 @@ class AcceptanceRule:
             and Fraction(signed) >= self.min_signed * electorate
             and Fraction(accepts) >= self.min_accept * signed
         )
+
+
+CITY_FLOOR = AcceptanceRule(Fraction(CITY_FLOOR_MIN_SIGNED), Fraction(CITY_FLOOR_MIN_ACCEPT))
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
+from domain.acceptance import CITY_FLOOR, AcceptanceRule
 from domain.actors import Actor
 from domain.chain import ChainReport, verify_chain
 from domain.permissions import may_see
@@ -35,9 +36,10 @@ class SiteLedger(Application):
     snapshotting_intervals: ClassVar[dict[type, int]] = {WorksItem: 100, Project: 100}
 
     def __init__(self, env: dict[str, str] | None = None,
-                 catalog: TemplateCatalog | None = None) -> None:
+                 catalog: TemplateCatalog | None = None, acceptance_floor: AcceptanceRule = CITY_FLOOR) -> None:
         super().__init__(env)
         self.catalog = catalog or builtin_catalog()
+        self.acceptance_floor = acceptance_floor  # the city's: no project's rule goes below it
         self._load_stripes = [threading.Lock() for _ in range(LOAD_STRIPES)]
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:

@@ -37,6 +37,9 @@ class Aggregates(Protocol):
     @property
     def catalog(self) -> TemplateCatalog: ...
 
+    @property
+    def acceptance_floor(self) -> AcceptanceRule: ...
+
     def get_item(self, item_id: UUID | str, for_update: bool = False) -> WorksItem: ...
 
     def project_in_scope(self, actor: Actor, project_id: UUID, for_update: bool = False) -> Project: ...
@@ -91,6 +94,15 @@ def _add_member(project: Project, ctx: CommandContext, cmd: c.AddGroupMember) ->
     member_id = cmd.member_id or str(uuid4())
     project.add_member(ctx, member_id, cmd.user_id, cmd.building, cmd.unit)
     return {"member_id": member_id}
+
+
+def set_acceptance_rule(app: Aggregates, ctx: CommandContext, cmd: c.SetAcceptanceRule) -> Change:
+    rule = AcceptanceRule.parse(cmd.min_signed, cmd.min_accept)
+    rule.refuse_below(app.acceptance_floor)
+    project = _project(app, ctx, cmd.project_id, for_update=True)
+    _expect(ctx, project)
+    project.set_acceptance_rule(ctx, rule)
+    return Change(project)
 
 
 def register_works_item(app: Aggregates, ctx: CommandContext, cmd: c.RegisterWorksItem) -> Change:
@@ -163,7 +175,7 @@ def request_acceptance(app: Aggregates, ctx: CommandContext, cmd: c.RequestAccep
     item, project = _item(app, ctx, cmd.item_id)
     if not project.members:
         raise NoResidentsGroup()
-    round_no = item.request_acceptance(ctx, list(project.members), project.rule)
+    round_no = item.request_acceptance(ctx, list(project.members), project.rule.at_least(app.acceptance_floor))
     rnd = item.rounds[round_no - 1]
     return Change(item, result={"round_no": round_no, "subject_hash": rnd["subject_hash"],
                                 "subject_version": rnd["subject_version"]})
@@ -196,11 +208,7 @@ HANDLERS: dict[type[c.Command], Callable[[Aggregates, CommandContext, Any], Chan
     c.RemoveGroupMember: _project_change(
         lambda p, ctx, cmd: p.remove_member(ctx, cmd.member_id, cmd.reason)
     ),
-    c.SetAcceptanceRule: _project_change(
-        lambda p, ctx, cmd: p.set_acceptance_rule(
-            ctx, AcceptanceRule.parse(cmd.min_signed, cmd.min_accept)
-        )
-    ),
+    c.SetAcceptanceRule: set_acceptance_rule,
     c.RegisterWorksItem: register_works_item,
     c.RecordInspection: record_inspection,
     c.RaiseDefect: raise_defect,

@@ -275,6 +275,13 @@ class InvalidAcceptanceRule(DomainError):
     message_zh = "验收规则的比例必须大于 0 且不大于 1"
 
 
+class AcceptanceRuleBelowFloor(DomainError):
+    code = "acceptance_rule_below_floor"
+    kind = ErrorKind.INVALID
+    title = "The acceptance rule is below the city's floor"
+    message_zh = "验收规则不得低于本市规定的下限：至少 {floor_signed} 的小组成员签字，且至少 {floor_accept} 的签字同意"
+
+
 class DuplicateDefectId(DomainError):
     code = "duplicate_defect_id"
     title = "A defect with this id already exists on the works item"

@@ -191,3 +191,15 @@ def test_the_works_kinds_show_each_limits_source(api: ApiWorld) -> None:
     pipe = api.ok("GET", "/api/v1/works-kinds/pipe_relocation", api.contractor)
     test = next(h for h in pipe["hold_points"] if h["code"] == "pressure_test")
     assert {c["source"].split(" 第")[0] for c in test["checks"]} == {"GB 50242-2002", "GB 50268-2008"}
+
+
+def test_an_admin_cannot_set_an_acceptance_rule_below_the_citys_floor(api: ApiWorld) -> None:
+    rule = f"/api/v1/projects/{api.project_id}/acceptance-rule"
+    body = problem(api.call("PUT", rule, api.admin, json={"min_signed": "0.000001", "min_accept": "0.000001"}),
+                   422, "acceptance_rule_below_floor")
+    assert "1/2" in body["detail"] and "2/3" in body["detail"] and "下限" in body["detail"]
+    problem(api.call("PUT", rule, api.admin, json={"min_signed": "2/3", "min_accept": "1/2"}), 422,
+            "acceptance_rule_below_floor")
+    problem(api.call("PUT", rule, api.supervisor, json={"min_signed": "1/2", "min_accept": "2/3"}), 403,
+            "role_not_permitted")
+    api.ok("PUT", rule, api.admin, json={"min_signed": "1/2", "min_accept": "2/3"})

@@ -8,9 +8,12 @@ import pytest
 
 from domain import commands as c
 from domain import works_item_events as ev
+from domain.acceptance import AcceptanceRule
 from domain.actors import Actor, CommandContext
+from domain.application import SiteLedger
 from domain.inspection import validate_inspection
 from domain.rules import (
+    AcceptanceRuleBelowFloor,
     DefectClosedByStationOnly,
     InconsistentMeasurements,
     InvalidMeasurement,
@@ -178,3 +181,34 @@ def test_a_supervisors_defect_is_closed_by_a_supervisor_or_the_station(world: Wo
         world.run(world.contractor, c.ReportRectification(item_id=item_id, defect_id=defect_id, description="已整改",
                                                           photos=[photo(f"fix-{closer.user_id}")]))
         world.run(closer, c.CloseDefect(item_id=item_id, defect_id=defect_id))
+
+
+@pytest.mark.parametrize(("signed", "accept"), [("0.000001", "0.000001"), ("1/3", "4/5"), ("2/3", "0.6")])
+def test_an_acceptance_rule_below_the_citys_floor_is_refused(world: World, signed: str, accept: str) -> None:
+    with pytest.raises(AcceptanceRuleBelowFloor) as refused:
+        world.run(world.admin, c.SetAcceptanceRule(project_id=world.project_id, min_signed=signed, min_accept=accept))
+    assert refused.value.code == "acceptance_rule_below_floor" and "1/2" in refused.value.detail_zh
+    assert world.app.get_project(world.project_id).acceptance_rule == {"min_signed": "2/3", "min_accept": "4/5"}
+
+
+def test_the_floor_itself_and_stricter_rules_are_allowed(world: World) -> None:
+    world.run(world.admin, c.SetAcceptanceRule(project_id=world.project_id, min_signed="1/2", min_accept="2/3"))
+    world.run(world.admin, c.SetAcceptanceRule(project_id=world.project_id, min_signed="1", min_accept="1"))
+
+
+def test_a_deployment_sets_its_own_floor() -> None:
+    strict = World(SiteLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo"},
+                              acceptance_floor=AcceptanceRule.parse("2/3", "4/5")))
+    with pytest.raises(AcceptanceRuleBelowFloor, match="4/5"):
+        strict.run(strict.admin, c.SetAcceptanceRule(project_id=strict.project_id, min_signed="2/3",
+                                                     min_accept="3/4"))
+
+
+def test_a_rule_set_below_the_floor_before_it_existed_runs_at_the_floor(world: World) -> None:
+    project = world.app.get_project(world.project_id)
+    project.set_acceptance_rule(CommandContext(actor=world.admin, command_id="legacy-rule"),
+                                AcceptanceRule.parse("0.000001", "0.000001"))
+    world.app.save(project)
+    item_id = world.completed_item()
+    round_no, _ = world.open_round(item_id)
+    assert world.app.get_item(item_id).rounds[round_no - 1]["rule"] == {"min_signed": "1/2", "min_accept": "2/3"}
