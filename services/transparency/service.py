@@ -17,9 +17,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from domain.application import SiteLedger
-from projections.driver import EventStoreDriver
 from projections.sql import Database
-from projections.transparency_log import TransparencyLog, TreeReader
+from projections.transparency_log import TransparencyDriver, TransparencyLog, TreeReader
 from services.settings import Settings
 from services.transparency.keys import SigningKey, load_or_create
 from siteledger_verify.note import Checkpoint, Note, NoteError, VerifierKey
@@ -49,7 +48,7 @@ def signing_key(settings: Settings) -> SigningKey:
 class TransparencyService:
     def __init__(self, ledger: SiteLedger, db: Database, key: SigningKey, interval_s: float) -> None:
         self.db, self.key, self.interval_s = db, key, interval_s
-        self.driver = EventStoreDriver(TransparencyLog(), ledger, db)
+        self.driver = TransparencyDriver(TransparencyLog(), ledger, db)
         self.tree = TreeReader(db)
         self._signing = threading.Lock()
 
