@@ -53,13 +53,26 @@ def phone(browser: Browser, server: str, container: Container, person: User, com
 
 
 def shot(page: Page, name: str) -> None:
+    """The page as the phone shows it, saved to be looked at; and checked for what an old hand needs."""
     width = page.viewport_size["width"] if page.viewport_size else 0
     page.screenshot(path=screenshot_path(f"residents-{name}-{width}"), full_page=True)
+    fits(page)
+    large_enough(page)
 
 
 def fits(page: Page) -> None:
     """Nothing wider than the phone: no sideways scrolling, nothing cut off."""
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), page.url
+
+
+def large_enough(page: Page) -> None:
+    """Every link, button and field at least 48 px tall, and the base text at least 18 px."""
+    small = page.evaluate("""() => [...document.querySelectorAll('a, button, input, textarea, label.button')]
+        .filter(e => e.type !== 'hidden' && e.getBoundingClientRect().width > 1)
+        .map(e => [(e.textContent || e.name || e.tagName).trim().slice(0, 20), e.getBoundingClientRect().height])
+        .filter(([, height]) => height < 48)""")
+    assert small == [], (page.url, small)
+    assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 18
 
 
 def images_loaded(page: Page) -> int:
@@ -77,7 +90,6 @@ def accept(page: Page, name: str) -> str:
     assert page.get_by_role("heading", name="请确认您的签字").is_visible()
     code = page.locator(".code").inner_text()
     shot(page, f"confirm-accept-{name}")
-    fits(page)
     page.get_by_role("button", name="确认签字").click()
     page.wait_for_url("**/receipt")
     assert page.locator("#receipt-code").inner_text() == code
@@ -98,12 +110,10 @@ def test_three_neighbours_sign_on_their_phones_and_the_round_is_granted(
         card = page.locator(".card").first
         assert "12号楼给水管线迁移" in card.inner_text() and "已有 0 位邻居签字，共 3 位" in card.inner_text()
         shot(page, "awaiting")
-        fits(page)
         page.get_by_role("link", name="查看并签字").click()
         assert "试验压力 0.6 MPa，要求不低于 0.6 MPa，合格" in page.inner_text("main")
         assert images_loaded(page) == 5
         shot(page, "item")
-        fits(page)
         page.get_by_role("link", name="整改后照片1，点开看大图").click()
         assert images_loaded(page) == 1
         shot(page, "photo")
@@ -118,13 +128,11 @@ def test_three_neighbours_sign_on_their_phones_and_the_round_is_granted(
         shot(page, "awaiting")
         page.get_by_role("link", name="查看并签字").click()
         shot(page, "item")
-        fits(page)
         page.get_by_role("link", name="不同意", exact=True).click()
         page.get_by_label("不同意的理由（必须填写）").fill("   ")  # passes the browser's own check; not ours
         page.get_by_role("button", name="下一步：确认").click()
         assert "请写下不同意的理由" in page.get_by_role("alert").inner_text()
         shot(page, "reject-error")
-        fits(page)
         page.get_by_label("不同意的理由（必须填写）").fill("北侧路面没有恢复平整，下雨积水")
         camera: FilePayload = {"name": "IMG_2041.jpg", "mimeType": "image/jpeg",
                                "buffer": images.jpeg("puddle", size=(3200, 2400))}
@@ -134,7 +142,6 @@ def test_three_neighbours_sign_on_their_phones_and_the_round_is_granted(
         assert "北侧路面没有恢复平整" in page.locator(".reason").inner_text()
         assert images_loaded(page) == 1
         shot(page, "confirm-reject")
-        fits(page)
         page.get_by_role("button", name="确认签字").click()
         page.wait_for_url("**/receipt")
         assert page.locator("#receipt-code").inner_text() == code  # the same content, the same code
@@ -157,11 +164,9 @@ def test_three_neighbours_sign_on_their_phones_and_the_round_is_granted(
         result = page.locator(".card").first.inner_text()
         assert "第 1 轮：验收通过" in result and "2 位" in result and "1 位" in result
         shot(page, "results")
-        fits(page)
         page.get_by_role("link", name="我的签字").click()
         assert "✓ 与记录一致" in page.inner_text("main")
         shot(page, "mine")
-        fits(page)
 
 
 def test_a_page_shown_before_a_stop_work_order_gets_the_refresh_message(
@@ -176,7 +181,6 @@ def test_a_page_shown_before_a_stop_work_order_gets_the_refresh_message(
         page.get_by_role("button", name="确认签字").click()
         assert page.get_by_role("heading", name="内容已更新，请刷新后再签").is_visible()
         shot(page, "stale")
-        fits(page)
         page.get_by_role("link", name="刷新，看最新内容").click()
         main = page.inner_text("main")
         assert "塔吊基础出现裂缝" in main and "已取消" in main and "您同意验收吗" not in main

@@ -100,10 +100,13 @@ class ItemRecord:
     defects: list[DefectRecord] = field(default_factory=list)
     stop_work: list[StopWorkRecord] = field(default_factory=list)
 
-    def photos(self) -> set[str]:
-        """Every photo the page may show (a full-screen view is offered for these alone)."""
-        found = {p for hp in self.hold_points for p in hp.photos}
-        return found | {p for d in self.defects for p in (*d.before, *d.after)}
+    def photos(self) -> dict[str, str]:
+        """Every photo the page shows, with what it shows (a full-screen view is offered for these alone)."""
+        found = {p: f"{hp.name_zh}（{hp.date}）" for hp in self.hold_points for p in hp.photos}
+        for d in self.defects:
+            found |= {p: f"整改前：{d.description}（{d.raised}）" for p in d.before}
+            found |= {p: f"整改后：{d.description}（{d.fixed}）" for p in d.after}
+        return found
 
 
 def _sentences(template: WorksKindTemplate, event: InspectionRecorded) -> list[str]:

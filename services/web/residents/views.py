@@ -79,17 +79,18 @@ def photo_page(request: Request, item_id: str, photo_id: str) -> Response:
     if found is None:
         return to_sign_in()
     item, _ = found
-    if not PHOTO_ID.match(photo_id) or photo_id not in _photos_of(who, item):
+    caption = _photos_of(who, item).get(photo_id) if PHOTO_ID.match(photo_id) else None
+    if caption is None:
         return who.page("problem.html", 404, title="没有这张照片", message="这项工程的记录里没有这张照片。",
                         back=f"/residents/items/{item_id}")
-    return who.page("photo.html", item_id=item_id, photo_id=photo_id,
+    return who.page("photo.html", item_id=item_id, photo_id=photo_id, caption=caption,
                     title=item.title or item.parsed_template.name_zh)
 
 
-def _photos_of(who: Resident, item: WorksItem) -> set[str]:
+def _photos_of(who: Resident, item: WorksItem) -> dict[str, str]:
     shown = item_record(who, item, item.version).photos()
     for signature in signatures.mine(who.ledger, item, _member(who, item), who.zone).values():
-        shown |= set(signature.photos)
+        shown |= {p: f"您签字时附上的照片（{signature.at}）" for p in signature.photos}
     return shown
 
 
