@@ -160,7 +160,7 @@ def item_events(count: int, photos: list[str]) -> tuple[UUID, list[dict[str, Any
     """`count` chained events of one item, each with the fields a stored event has, some citing photos."""
     item, head, entries = uuid4(), GENESIS_HASH, []
     for version in range(1, count + 1):
-        cited = [photos[version % len(photos)]] if photos and version % 10 == 0 else []
+        cited = [photos[(version // 10) % len(photos)]] if photos and version % 10 == 0 else []  # each photo once
         fields = {"originator_id": str(item), "originator_version": version, "timestamp": "2026-11-23T08:00:00+00:00",
                   "actor_id": str(uuid4()), "actor_role": "supervisor", "device_id": "tablet-7",
                   "command_id": uuid4().hex, "device_time": None, "request_id": None, "prev_hash": head,
