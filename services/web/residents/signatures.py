@@ -28,6 +28,7 @@ class MySignature:
     subject_hash: str
     digest: str
     at: str
+    version: int  # the signature's own event on the item's log
 
     @property
     def decision_zh(self) -> str:
@@ -78,7 +79,7 @@ def mine(ledger: SiteLedger, item: WorksItem, member_id: str | None, zone: tzinf
         if isinstance(event, ResidentSigned) and event.member_id == member_id:
             found[event.round_no] = MySignature(str(item.id), event.round_no, event.decision, event.reason,
                                                 list(event.photos), event.subject_hash, event.signature_digest,
-                                                minute(event.timestamp, zone))
+                                                minute(event.timestamp, zone), event.originator_version)
     return found
 
 

@@ -28,6 +28,7 @@ from services.api.errors import ApiError
 from services.commands.bus import Envelope
 from services.web.residents import signatures
 from services.web.residents.access import Resident, resident, to_sign_in
+from services.web.residents.evidence import log_entry
 
 router = APIRouter(include_in_schema=False)
 ROUND = "/residents/items/{item_id}/rounds/{round_no}"
@@ -188,4 +189,5 @@ def receipt(request: Request, item_id: str, round_no: int) -> Response:
     if signature is None:
         return RedirectResponse(f"/residents/items/{item_id}", status_code=303)
     return who.page("receipt.html", tab="mine", item_id=item_id, title=item.title or item.parsed_template.name_zh,
-                    signature=signature, round=signatures.tally(item, round_no))
+                    signature=signature, round=signatures.tally(item, round_no),
+                    log=log_entry(who.container, item_id, signature.version))

@@ -20,6 +20,7 @@ from services.api.authentication import invitations, sessions
 from services.bootstrap import Container, build
 from services.commands.bus import Envelope
 from services.seaweed import SeaweedS3
+from services.transparency.service import service_for
 from services.users import User
 from tests import images
 from tests.integration.api.conftest import settings_for
@@ -268,3 +269,21 @@ def test_a_member_who_joined_after_the_round_opened_reads_but_is_not_asked_to_si
     assert "查看并签字" not in client.get("/residents").text
     refused = client.get(f"/residents/items/{item_id}/rounds/{round_no}/sign?decision=accept")
     assert refused.status_code == 403 and "确认签字" not in refused.text
+
+
+def test_the_receipt_carries_the_transparency_logs_word_once_a_checkpoint_covers_it(community: Community) -> None:
+    item_id = community.completed(with_history=False)
+    round_no = community.open_round(item_id)
+    client = phone(community.container, community.residents[0], community.project_id)
+    signed = client.post(f"/residents/items/{item_id}/rounds/{round_no}/sign",
+                         data=confirm_form(client, item_id, round_no))
+    assert "会在下一个检查点" in signed.text and "proof/inclusion" not in signed.text
+    service_for(community.container).checkpoint(fresh=True)
+    receipt = client.get(f"/residents/items/{item_id}/rounds/{round_no}/receipt")
+    assert "您的签字是公开核验日志的第" in receipt.text
+    [proof_url] = re.findall(r'href="(/api/v1/transparency/proof/inclusion\?[^"]+)"', receipt.text)
+    proof = client.get(proof_url.replace("&amp;", "&"))
+    assert proof.status_code == 200 and proof.json()["included"] is True
+    [event] = [e for e in community.container.ledger.item_events(item_id, 0, 1000)
+               if type(e).__name__ == "ResidentSigned"]
+    assert proof.json()["event_hash"] == event.event_hash
