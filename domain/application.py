@@ -17,6 +17,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from domain.acceptance import CITY_FLOOR, AcceptanceRule
 from domain.actors import Actor
 from domain.chain import ChainReport, verify_chain
+from domain.divisions import REGISTRY_ID, DivisionRegistry
 from domain.permissions import may_see
 from domain.photo import Photo
 from domain.project import Project
@@ -94,6 +95,14 @@ class SiteLedger(Application):
         if not isinstance(item, WorksItem):
             raise WorksItemNotFound(item_id=item_id)
         return item
+
+    def division_registry(self) -> DivisionRegistry | None:
+        """The city's districts and streets; None until an admin loads them (names are then free text)."""
+        try:
+            registry = self._load(REGISTRY_ID)
+        except AggregateNotFoundError:
+            return None
+        return registry if isinstance(registry, DivisionRegistry) else None
 
     def project_in_scope(self, actor: Actor, project_id: UUID, for_update: bool = False) -> Project:
         project = self.get_project(project_id, for_update)

@@ -55,6 +55,33 @@ class RegisterProject(Command):
     categories: list[Literal["basic", "improvement", "upgrade"]] = Field(default_factory=list, max_length=3)
 
 
+class StreetDraft(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name_zh: Name
+    code: str | None = Field(default=None, pattern=r"^\d{9}(\d{3})?$")  # GB/T 2260 township code, when known
+
+
+class DistrictDraft(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name_zh: Name
+    code: str = Field(pattern=r"^\d{6}$")  # GB/T 2260 county-level code
+    streets: list[StreetDraft] = Field(default_factory=list, max_length=500)
+
+
+class LoadDivisions(Command):
+    """Add or correct districts and their streets (a city's list, or one more street)."""
+
+    districts: list[DistrictDraft] = Field(min_length=1, max_length=500)
+
+
+class DelistDivision(Command):
+    district_zh: Name
+    street_zh: Name | None = None
+    reason: Text
+
+
 class AssignUser(ProjectCommand):
     user_id: UUID
     role: Literal[Role.SUPERVISOR, Role.CONTRACTOR]

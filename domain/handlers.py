@@ -16,9 +16,11 @@ from eventsourcing.domain import Aggregate
 from domain import commands as c
 from domain.acceptance import AcceptanceRule
 from domain.actors import Actor, CommandContext
+from domain.divisions import DivisionRegistry
 from domain.permissions import ACTION_NAMES_ZH, PERMITTED
 from domain.project import Project
 from domain.rules import (
+    CityAdminOnly,
     ConcurrencyConflict,
     MissingLinkedItem,
     NoResidentsGroup,
@@ -41,6 +43,8 @@ class Aggregates(Protocol):
     def acceptance_floor(self) -> AcceptanceRule: ...
 
     def get_item(self, item_id: UUID | str, for_update: bool = False) -> WorksItem: ...
+
+    def division_registry(self) -> DivisionRegistry | None: ...
 
     def project_in_scope(self, actor: Actor, project_id: UUID, for_update: bool = False) -> Project: ...
 
@@ -74,9 +78,32 @@ def _item(app: Aggregates, ctx: CommandContext, item_id: UUID) -> tuple[WorksIte
 def register_project(app: Aggregates, ctx: CommandContext, cmd: c.RegisterProject) -> Change:
     if ctx.actor.district is not None and ctx.actor.district != cmd.district:
         raise OutOfScope()
+    registry = app.division_registry()
+    if registry is not None:
+        registry.check(cmd.district, cmd.street_office)
     details = cmd.model_dump(exclude={"project_id"})
     project = Project.register(ctx, cmd.project_id or uuid4(), **details)
     return Change(project)
+
+
+def _registry(app: Aggregates, ctx: CommandContext) -> DivisionRegistry:
+    if ctx.actor.district is not None:  # a district's admin would be deciding what the other districts are
+        raise CityAdminOnly()
+    registry = app.division_registry() or DivisionRegistry.open(ctx)
+    _expect(ctx, registry)
+    return registry
+
+
+def load_divisions(app: Aggregates, ctx: CommandContext, cmd: c.LoadDivisions) -> Change:
+    registry = _registry(app, ctx)
+    listed = registry.load(ctx, [d.model_dump() for d in cmd.districts])
+    return Change(registry, result=listed)
+
+
+def delist_division(app: Aggregates, ctx: CommandContext, cmd: c.DelistDivision) -> Change:
+    registry = _registry(app, ctx)
+    registry.delist(ctx, cmd.district_zh, cmd.street_zh, cmd.reason)
+    return Change(registry)
 
 
 def _project_change(
@@ -229,6 +256,8 @@ HANDLERS: dict[type[c.Command], Callable[[Aggregates, CommandContext, Any], Chan
     c.CloseAcceptanceRound: close_acceptance_round,
     c.CloseOut: _item_change(lambda i, ctx, cmd: i.close_out(ctx, cmd.notes)),
     c.Reopen: _item_change(lambda i, ctx, cmd: i.reopen(ctx, cmd.reason)),
+    c.LoadDivisions: load_divisions,
+    c.DelistDivision: delist_division,
 }
 
 

@@ -29,6 +29,8 @@ PERMITTED: dict[type[c.Command], frozenset[Role]] = {
     c.CloseAcceptanceRound: frozenset({A}),  # deciding before the outcome is certain is the owner's call
     c.CloseOut: frozenset({A}),
     c.Reopen: frozenset({T}),
+    c.LoadDivisions: frozenset({A}),  # a city-level admin (no district): checked by the handler
+    c.DelistDivision: frozenset({A}),
 }
 
 ACTION_NAMES_ZH: dict[type[c.Command], str] = {
@@ -41,6 +43,7 @@ ACTION_NAMES_ZH: dict[type[c.Command], str] = {
     c.LiftStopWork: "解除停工令", c.CompleteWorks: "竣工", c.RequestAcceptance: "发起居民验收",
     c.SignAcceptance: "验收签字", c.CloseAcceptanceRound: "结束验收轮次",
     c.CloseOut: "销号", c.Reopen: "重新开启",
+    c.LoadDivisions: "维护区和街道名录", c.DelistDivision: "移出区或街道名录",
 }
 
 

@@ -286,3 +286,31 @@ class DuplicateDefectId(DomainError):
     code = "duplicate_defect_id"
     title = "A defect with this id already exists on the works item"
     message_zh = "该工程事项已有编号为 {defect_id} 的整改通知"
+
+
+class UnknownDistrict(DomainError):
+    code = "unknown_district"
+    kind = ErrorKind.INVALID
+    title = "The district is not in the city's registry of districts"
+    message_zh = "未知的区：{district}（不在本市区县名录中）{hint}"
+
+
+class UnknownStreet(DomainError):
+    code = "unknown_street"
+    kind = ErrorKind.INVALID
+    title = "The street office is not listed for this district"
+    message_zh = "“{district}”的街道名录中没有“{street}”{hint}"
+
+
+class DivisionCodeTaken(DomainError):
+    code = "division_code_taken"
+    kind = ErrorKind.INVALID
+    title = "This administrative division code already names another district"
+    message_zh = "行政区划代码 {code} 已属于“{name}”"
+
+
+class CityAdminOnly(DomainError):
+    code = "city_admin_only"
+    kind = ErrorKind.FORBIDDEN
+    title = "Only a city-level admin keeps the registry of districts and streets"
+    message_zh = "只有市级业主单位管理员可以维护区和街道名录"

@@ -64,7 +64,9 @@ def merge(*families: Codes) -> dict[int, set[str]]:
     return merged
 
 
-PROJECT_ONLY = (domain.rules.DuplicateMember, domain.rules.MemberNotFound, domain.rules.InvalidAcceptanceRule)
+PROJECT_ONLY = (domain.rules.DuplicateMember, domain.rules.MemberNotFound, domain.rules.InvalidAcceptanceRule,
+                domain.rules.AcceptanceRuleBelowFloor, domain.rules.UnknownDistrict, domain.rules.UnknownStreet)
+DIVISIONS_ONLY = (domain.rules.DivisionCodeTaken, domain.rules.CityAdminOnly)  # the registry's own routes
 AUTH: Codes = {401: ("unauthenticated", *REFUSALS_ZH), 429: ("too_many_attempts",)}
 BODY: Codes = {400: ("malformed_json",), 408: ("body_timeout",), 413: ("body_too_large",),  # 400: not JSON at all
                422: ("duplicate_json_key", "validation_error")}
@@ -83,7 +85,10 @@ PROJECT_COMMAND = merge(_COMMAND, {
 })
 PHOTO_CITATIONS: Codes = {403: ("photo_out_of_scope",), 422: ("photo_not_found",)}
 ITEM_COMMAND = merge(_COMMAND, PHOTO_CITATIONS,
-                     {STATUS[kind]: _domain_codes(kind, PROJECT_ONLY) for kind in ErrorKind})
+                     {STATUS[kind]: _domain_codes(kind, PROJECT_ONLY + DIVISIONS_ONLY) for kind in ErrorKind})
+_DIVISIONS = {e.code for e in (*DIVISIONS_ONLY, domain.rules.UnknownDistrict, domain.rules.UnknownStreet)}
+DIVISIONS_COMMAND = merge(_COMMAND, {STATUS[kind]: [c for c in _domain_codes(kind) if c in _DIVISIONS]
+                                     for kind in ErrorKind})
 
 
 def problems(*families: Codes) -> dict[int | str, dict[str, Any]]:

@@ -20,6 +20,7 @@ ALLOWED = {
     "OrderStopWork": {"station"}, "LiftStopWork": {"station"}, "CompleteWorks": {"supervisor"},
     "RequestAcceptance": {"supervisor"}, "SignAcceptance": {"resident"},
     "CloseAcceptanceRound": {"admin"}, "CloseOut": {"admin"}, "Reopen": {"station"},
+    "LoadDivisions": {"admin"}, "DelistDivision": {"admin"},
 }
 
 
@@ -40,6 +41,8 @@ def _sample(kind: type[c.Command], world: World) -> c.Command:
         "RejectRectification": {"defect_id": "d", "reason": "x"}, "OrderStopWork": {"reason": "x"},
         "SignAcceptance": {"round_no": 1, "decision": "accept", "subject_hash": "a" * 64},
         "CloseAcceptanceRound": {"round_no": 1}, "Reopen": {"reason": "x"},
+        "LoadDivisions": {"districts": [{"name_zh": "徐汇区", "code": "310104"}]},
+        "DelistDivision": {"district_zh": "徐汇区", "reason": "x"},
     }
     fields = samples.get(kind.__name__, {})
     names = kind.model_fields
