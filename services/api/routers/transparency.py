@@ -51,6 +51,35 @@ class Leaves(BaseModel):
     items: list[Leaf]
 
 
+class CheckpointSummary(BaseModel):
+    tree_size: int
+    signed_at: str
+
+
+class WitnessedSummary(BaseModel):
+    tree_size: int
+    cosigner: str
+    cosigned_at: str
+
+
+class StationAlarm(BaseModel):
+    alarm_id: str
+    reported_by: str
+    reason: str
+    reported_at: str
+
+
+class LogStatus(BaseModel):
+    origin: str
+    tree_size: int
+    log_position: int
+    state: str = Field(description="ok | alarm (a station reported one) | inconsistent (with what was witnessed)")
+    problem: str | None
+    latest_checkpoint: CheckpointSummary | None
+    last_witnessed: WitnessedSummary | None
+    alarms: list[StationAlarm]
+
+
 class CosignatureIn(BaseModel):
     note: str = Field(max_length=8000, description="the checkpoint with the station's tlog-cosignature line")
     key: str = Field(max_length=300, description="the station's verifier key <name>+<id>+<base64>")
@@ -139,7 +168,7 @@ def leaves(user: CurrentUser, container: ContainerDep, start: Annotated[int, Que
                       for i, a, v, h in service.tree.leaves(start, end)]}
 
 
-@router.get("/status", responses=READ)
+@router.get("/status", response_model=LogStatus, responses=READ)
 def status(user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
     """Tree size, newest checkpoint, last witnessed, and any inconsistency or station alarm."""
     return _service(container).status()
