@@ -16,6 +16,7 @@ from pathlib import Path
 from siteledger_verify import merkle
 from siteledger_verify.note import NoteError, VerifierKey, open_checkpoint
 from siteledger_verify.pack import verify_pack
+from siteledger_verify.receipt import verify_receipt
 
 
 def _key(text: str) -> VerifierKey:
@@ -33,6 +34,13 @@ def pack(args: argparse.Namespace) -> int:
         print(f"✗ {line}")
     print("证据包核验通过 / the pack verifies" if report.ok else "证据包核验失败 / the pack does NOT verify")
     return 0 if report.ok else 1
+
+
+def receipt(args: argparse.Namespace) -> int:
+    holds, why = verify_receipt(json.loads(Path(args.receipt).read_text()), _key(args.key),
+                                _key(args.cosigner) if args.cosigner else None, args.event_hash)
+    print(f"{'✓' if holds else '✗'} {why}")
+    return 0 if holds else 1
 
 
 def _proof(source: str, old: int, new: int, token: str | None) -> list[bytes]:
@@ -88,6 +96,12 @@ def main(argv: list[str] | None = None) -> int:
     p_pack.add_argument("--cosigner", help="the station's verifier key: insist on its cosignature")
     p_pack.add_argument("--witness-state", help="the station's witness state directory (its mirror of the log)")
     p_pack.set_defaults(func=pack)
+    p_receipt = sub.add_parser("receipt", help="an event's receipt (存证), e.g. a resident's signature")
+    p_receipt.add_argument("receipt", help="the receipt (JSON from /api/v1/transparency/receipt)")
+    p_receipt.add_argument("--key", required=True)
+    p_receipt.add_argument("--cosigner", help="the station's verifier key: insist on its cosignature")
+    p_receipt.add_argument("--event-hash", help="the event hash you kept, if any")
+    p_receipt.set_defaults(func=receipt)
     p_cons = sub.add_parser("consistency", help="two signed checkpoints of the same log")
     p_cons.add_argument("old")
     p_cons.add_argument("new")

@@ -143,6 +143,24 @@ class TransparencyService:
         return {"leaf_index": index, "tree_size": size, "event_hash": event_hash, "included": True,
                 "proof": [_b64(h) for h in self.tree.inclusion(index, size)]}
 
+    def receipt(self, aggregate_id: str, version: int) -> dict[str, Any] | None:
+        """An event's receipt (存证): where it is in the log and, once a checkpoint holds it, the signed checkpoint
+        and its inclusion proof — all a resident needs to check it offline with `siteledger-verify receipt`."""
+        self.catch_up()
+        rows = self.db.query("SELECT leaf_index, position, event_hash FROM tlog_leaves WHERE aggregate_id = ? "
+                             "AND version = ?", (aggregate_id, version))
+        if not rows:
+            return None
+        index, position, event_hash = int(rows[0][0]), int(rows[0][1]), str(rows[0][2])
+        receipt: dict[str, Any] = {"aggregate_id": aggregate_id, "version": version, "event_hash": event_hash,
+                                   "log_position": position, "leaf_index": index, "checkpoint": None,
+                                   "tree_size": None, "proof": []}
+        latest = self.latest()
+        if latest is not None and latest[0] > index:
+            receipt |= {"checkpoint": self.cosigned(latest[0]) or latest[1], "tree_size": latest[0],
+                        "proof": [_b64(h) for h in self.tree.inclusion(index, latest[0])]}
+        return receipt
+
     def consistency(self, old: int, new: int) -> list[str]:
         return [_b64(h) for h in self.tree.consistency(old, new)]
 

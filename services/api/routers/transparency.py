@@ -34,6 +34,17 @@ class InclusionProof(BaseModel):
     proof: list[str] = Field(description="base64 SHA-256 hashes, RFC 9162 order")
 
 
+class Receipt(BaseModel):
+    aggregate_id: str
+    version: int
+    event_hash: str
+    log_position: int
+    leaf_index: int
+    checkpoint: str | None = Field(description="the signed checkpoint holding it; null until the next one is made")
+    tree_size: int | None
+    proof: list[str]
+
+
 class ConsistencyProof(BaseModel):
     from_size: int
     to_size: int
@@ -140,6 +151,19 @@ def inclusion(user: CurrentUser, container: ContainerDep, aggregate_id: Annotate
         raise ApiError(404, "event_not_in_log", "No such event in the log",
                        f"日志中没有事项 {aggregate_id[:64]} 的第 {version} 个事件")
     return {"aggregate_id": aggregate_id.lower(), "version": version, **proof}
+
+
+@router.get("/receipt", response_model=Receipt,
+            responses=problems(AUTH, {404: ("event_not_in_log",), 422: ("validation_error",)}))
+def receipt(user: CurrentUser, container: ContainerDep, aggregate_id: Annotated[str, Query(max_length=64)],
+            version: Annotated[int, Query(ge=1, le=MAX_POSITION)]) -> dict[str, Any]:
+    """An event's receipt (存证): its log position and, once a checkpoint holds it, that checkpoint and the proof;
+    `siteledger-verify receipt FILE --key K` checks it offline."""
+    found = _service(container).receipt(aggregate_id.lower(), version)
+    if found is None:
+        raise ApiError(404, "event_not_in_log", "No such event in the log",
+                       f"日志中没有事项 {aggregate_id[:64]} 的第 {version} 个事件")
+    return found
 
 
 @router.get("/proof/consistency", response_model=ConsistencyProof,
