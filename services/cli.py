@@ -20,6 +20,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from services.api.app import create_app
     from services.api.connection_limits import uvicorn_limits
+    from services.transparency.checkpointer import Checkpointer
 
     host, port = args.host or settings.host, args.port or settings.port
     configure_logging()
@@ -36,8 +37,11 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         print(f"SiteLedger on http://{host}:{port} (event store: {settings.event_store}, "
               f"data: {settings.data_dir if settings.event_store == 'sqlite' else settings.postgres_db}, "
               f"photos: S3 at {settings.s3_address()}); API docs at /docs", file=sys.stderr)
-        uvicorn.run(create_app(settings=settings), host=host, port=port, log_level="info", log_config=None,
+        app = create_app(settings=settings)
+        checkpointer = Checkpointer(app.state.container).start()  # a signed checkpoint every interval, if grown
+        uvicorn.run(app, host=host, port=port, log_level="info", log_config=None,
                     server_header=False, forwarded_allow_ips=settings.trusted_proxies, **uvicorn_limits(settings))
+        checkpointer.stop()
     finally:
         if embedded is not None:
             embedded.stop()

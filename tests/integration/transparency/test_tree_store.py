@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from domain.application import SiteLedger
@@ -60,3 +62,33 @@ def test_the_tree_follows_the_log_and_its_rebuild_is_the_same(store_env: dict[st
         assert service.status()["state"] == "inconsistent"
     finally:
         ledger.close()
+
+
+def test_the_checkpointer_signs_when_the_tree_grew_and_not_otherwise(tmp_path: Path) -> None:
+    import time
+
+    from services.bootstrap import build
+    from services.settings import Settings
+    from services.transparency.checkpointer import Checkpointer
+    from services.transparency.service import service_for
+
+    with build(Settings(data_dir=tmp_path / "data", s3_endpoint="127.0.0.1:9")) as container:
+        world = World(container.ledger)
+        world.new_item()
+        checkpointer = Checkpointer(container, interval_s=0.05).start()
+        try:
+            deadline = time.monotonic() + 5
+            while service_for(container).latest() is None and time.monotonic() < deadline:
+                time.sleep(0.02)
+            first = service_for(container).latest()
+            assert first is not None and first[0] == service_for(container).tree.size()
+            time.sleep(0.3)  # nothing new: no new checkpoint
+            assert service_for(container).latest() == first
+            world.new_item()
+            deadline = time.monotonic() + 5
+            while service_for(container).latest() == first and time.monotonic() < deadline:
+                time.sleep(0.02)
+            latest = service_for(container).latest()
+            assert latest is not None and latest[0] > first[0]
+        finally:
+            checkpointer.stop()
