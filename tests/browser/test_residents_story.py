@@ -183,6 +183,7 @@ def test_a_page_shown_before_a_stop_work_order_gets_the_refresh_message(
         shot(page, "stale")
         page.get_by_role("link", name="刷新，看最新内容").click()
         main = page.inner_text("main")
-        assert "塔吊基础出现裂缝" in main and "已取消" in main and "您同意验收吗" not in main
+        assert "塔吊基础出现裂缝" in main and "已取消，因为监督站下了停工令" in main and "您同意验收吗" not in main
+        assert "停工中" in main
         shot(page, "item-cancelled")
     assert container.ledger.get_item(item_id).rounds[0]["signatures"] == {}

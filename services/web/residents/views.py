@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from domain.project import Project
 from domain.works_item import WorksItem
-from domain.works_item_events import STATE_NAMES_ZH
+from domain.works_item_events import STATE_NAMES_ZH, AcceptanceRoundCancelled
 from services.web.residents import signatures
 from services.web.residents.access import Resident, resident, to_sign_in
 from services.web.residents.community import board, rule_zh
@@ -18,6 +18,25 @@ from services.web.residents.record import ItemRecord, fold, minute
 
 router = APIRouter(include_in_schema=False)
 PHOTO_ID = re.compile(r"^[0-9a-f]{64}$")
+CANCELLED_ZH = {"stop_work_ordered": "监督站下了停工令", "defect_raised": "发现了需要整改的问题"}
+
+
+def state_zh(item: WorksItem) -> str:
+    """The item's state as a neighbour needs it: a cancelled round leaves the item 'awaiting acceptance' in the
+    domain's words, which would tell a resident to sign what cannot be signed."""
+    if item.stop_work is not None:
+        return "停工中"
+    if item.state == "awaiting_acceptance" and item.open_round() is None:
+        return "已竣工，等待重新发起验收"
+    return STATE_NAMES_ZH[item.state]
+
+
+def cancelled_because(who: Resident, item: WorksItem, round_no: int) -> str | None:
+    after = item.rounds[round_no - 1]["subject_version"]
+    for event in who.ledger.item_events(item.id, after, item.version - after):
+        if isinstance(event, AcceptanceRoundCancelled) and event.round_no == round_no:
+            return CANCELLED_ZH.get(event.reason, "工程有了新情况")
+    return None
 
 
 @router.get("/residents", response_class=HTMLResponse)
@@ -48,11 +67,13 @@ def item_context(who: Resident, item: WorksItem, project: Project) -> dict[str, 
     return {
         "item": item, "item_id": str(item.id), "title": item.title or item.parsed_template.name_zh,
         "kind_zh": item.parsed_template.name_zh, "location": item.location, "community": project.name,
-        "contractor": contractor.name if contractor else None, "state_zh": STATE_NAMES_ZH[item.state],
+        "contractor": contractor.name if contractor else None, "state_zh": state_zh(item),
         "record": item_record(who, item, upto), "round": signatures.tally(item, current["round_no"]) if current
         else None, "opened": minute(opened_event[0].timestamp, who.zone) if opened_event else None,
         "rule_zh": rule_zh(current["rule"]) if current else None, "may_sign": may_sign,
         "not_in_round": bool(open_round) and not eligible,
+        "cancelled_because": cancelled_because(who, item, current["round_no"])
+        if current and current["status"] == "cancelled" else None,
         "my_signature": mine.get(current["round_no"]) if current else None,
         "past_rounds": [signatures.tally(item, r["round_no"]) for r in item.rounds if r is not current][::-1],
     }
