@@ -13,6 +13,7 @@ import pytest
 from domain.actors import Role
 from services.api.authentication import SESSION_COOKIE
 from services.bootstrap import Container
+from tests.browser.conftest import screenshot_path
 from tests.browser.test_accessibility import AXE, violations
 from tests.browser.test_sign_in_browser import TIMEOUT_MS
 from tests.integration.web.console_world import ConsoleWorld, person, seed, session_for, user_id
@@ -46,6 +47,11 @@ def world(server: str, container: Container) -> Iterator[ConsoleWorld]:
         yield seed(client, container)
 
 
+def size(page: Page) -> str:
+    viewport = page.viewport_size or {"width": 0, "height": 0}
+    return f"{viewport['width']}x{viewport['height']}"
+
+
 def serious(page: Page) -> list[dict[str, object]]:
     return [v for v in violations(page) if v["impact"] in ("serious", "critical")]
 
@@ -68,15 +74,18 @@ def test_every_console_page_has_no_serious_accessibility_violation(
         page.goto(server + path)
         page.wait_for_load_state("networkidle")
         checked[name] = serious(page)
+        page.screenshot(path=screenshot_path(f"console-page-{name}-{size(page)}"), full_page=True)
     page.goto(f"{server}/console/items/{world.late}")
     page.get_by_role("button", name="开具整改通知").click()  # the browser's own `required` check stops it
     page.get_by_label("问题描述").fill("   ")
     page.get_by_role("button", name="开具整改通知").click()
     page.wait_for_selector(".error-summary")
     checked["refusal"] = serious(page)
+    page.screenshot(path=screenshot_path(f"console-refusal-{size(page)}"), full_page=True)
     admin = person(container, Role.ADMIN, name="市住建委")
     sign_in_as(page, server, container, admin)
     page.goto(f"{server}/console/city")
     page.wait_for_load_state("networkidle")
     checked["city"] = serious(page)
+    page.screenshot(path=screenshot_path(f"console-city-{size(page)}"), full_page=True)
     assert {name: found for name, found in checked.items() if found} == {}

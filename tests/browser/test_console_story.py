@@ -15,6 +15,7 @@ import pytest
 from domain.actors import Role
 from services.api.authentication import credentials
 from services.bootstrap import Container
+from tests import images
 from tests.browser.conftest import screenshot_path
 from tests.browser.test_sign_in_browser import PASSWORD, TIMEOUT_MS
 from tests.integration.web.console_world import ConsoleWorld, seed
@@ -114,6 +115,21 @@ def test_the_station_finds_trouble_reads_the_record_and_acts(page: Page, server:
     page.get_by_label("整改落实情况（选填）").fill("围挡与警示灯已补设，复查合格")
     page.get_by_role("button", name="解除停工令").click()
     page.wait_for_selector("text=停工令已解除")
+    # a spot check at the excavation, with a photo taken on site (uploaded by the page as it is chosen)
+    page.get_by_label("抽查的检查点").select_option("excavation")
+    page.get_by_role("button", name="填写抽查记录").click()
+    page.get_by_label("开挖深度（m）").fill("1.2")
+    page.get_by_label("开挖宽度（m）").fill("0.8")
+    for box in page.locator("form[action$='/spot-check'] input[type=checkbox]").all():
+        box.check()
+    page.locator("#spot_check-photos").set_input_files(
+        files=[{"name": "沟槽.jpg", "mimeType": "image/jpeg", "buffer": images.jpeg("trench", size=(320, 240))}])
+    page.wait_for_selector("#spot_check-photo-status >> text=已上传 1 张照片")
+    page.get_by_label("抽查结论").select_option("pass")
+    page.get_by_role("button", name="记录抽查").click()
+    page.wait_for_selector("text=监督抽查已记录")
+    assert "沟槽开挖：合格" in page.inner_text(".timeline")
+
     page.get_by_label("问题描述").fill("沟槽边堆土距槽边不足 1 m")
     page.get_by_label("严重程度").select_option("critical")
     page.get_by_label("整改期限（选填）").fill((date.today() + timedelta(days=7)).isoformat())

@@ -45,6 +45,11 @@ def _text(form: Form, name: str) -> str:
     return form.get(name, "").strip()
 
 
+def _photos(form: Form) -> list[str]:
+    """The ids the page's script put in the hidden field as each photo finished uploading."""
+    return [p.strip() for p in form.get("photos", "").split(",") if p.strip()]
+
+
 def spot_check(item: WorksItem, form: Form) -> c.Command:
     """A spot check is an inspection recorded by the station: the hold point's measurements and checklist
     as the template names them, and for a failed check the defect it raises."""
@@ -58,12 +63,14 @@ def spot_check(item: WorksItem, form: Form) -> c.Command:
                         "description": _text(form, "defect_description"),
                         "due_date": _text(form, "defect_due") or None})
     return c.RecordInspection(item_id=item.id, hold_point=spec.code, result=result, measurements=measurements,
-                              checklist=checklist, notes=_text(form, "notes"), defects=defects)
+                              checklist=checklist, notes=_text(form, "notes"), photos=_photos(form),
+                              defects=defects)
 
 
 def raise_defect(item: WorksItem, form: Form) -> c.Command:
     return c.RaiseDefect(item_id=item.id, severity=_text(form, "severity"), description=_text(form, "description"),
-                         due_date=_text(form, "due_date") or None, hold_point=_text(form, "hold_point") or None)
+                         due_date=_text(form, "due_date") or None, hold_point=_text(form, "hold_point") or None,
+                         photos=_photos(form))
 
 
 ACTIONS: dict[str, Callable[[WorksItem, Form], c.Command]] = {

@@ -35,20 +35,20 @@ def items_by_kind_and_state(by_kind: dict[str, dict[str, Any]], kinds_zh: dict[s
     option = _base("各类工程事项进展")
     option["legend"] = {"top": 0, "left": 0}
     option["xAxis"] = {"type": "category", "data": [kinds_zh.get(k, k) for k in kinds]}
-    option["yAxis"] = {"type": "value", "minInterval": 1, "name": "项"}
+    option["yAxis"] = {"type": "value", "minInterval": 1}
     option["series"] = [{"name": STATES_ZH[s], "type": "bar", "stack": "state", "color": STATE_COLOURS.get(s),
                          "data": [by_kind[k]["by_state"].get(s, 0) for k in kinds]} for s in states]
-    return chart("各类工程事项进展", option, None if kinds else "还没有登记工程事项")
+    return chart("各类工程事项进展（项）", option, None if kinds else "还没有登记工程事项")
 
 
 def defects_per_week(weekly: dict[str, list[Any]]) -> dict[str, Any]:
     option = _base("每周整改通知：开具与关闭")
     option["legend"] = {"top": 0, "left": 0}
     option["xAxis"] = {"type": "category", "data": [f"{w}起" for w in weekly["weeks"]]}
-    option["yAxis"] = {"type": "value", "minInterval": 1, "name": "条"}
+    option["yAxis"] = {"type": "value", "minInterval": 1}
     option["series"] = [{"name": "开具", "type": "line", "data": weekly["opened"], "color": "#c2255c"},
                         {"name": "关闭", "type": "line", "data": weekly["closed"], "color": "#2f9e44"}]
-    return chart("每周整改通知：开具与关闭", option)
+    return chart("每周整改通知：开具与关闭（条）", option)
 
 
 def quantity_names(catalog: TemplateCatalog) -> dict[str, tuple[str, str]]:

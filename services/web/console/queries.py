@@ -16,7 +16,7 @@ from projections.sql import Database
 
 FLAGGED_DAYS = 14  # the attention list shows timeline flags of the last two weeks
 STALLED_DAYS = 14  # an acceptance round open this long without a decision is stalled
-ROWS = 200  # each attention list is capped: beyond this the project page's filter is the tool
+ROWS = 50  # each attention list shows its worst 50 and says how many more; beyond that a project page filters
 
 
 def _scope(column: str, district: str | None) -> tuple[str, tuple[Any, ...]]:
@@ -31,10 +31,11 @@ class Attention:
     stopped: list[dict[str, Any]] = field(default_factory=list)
     flagged: list[dict[str, Any]] = field(default_factory=list)
     stalled: list[dict[str, Any]] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # each list's whole length (the rows stop at ROWS)
 
     @property
     def total(self) -> int:
-        return len(self.overdue) + len(self.stopped) + len(self.flagged) + len(self.stalled)
+        return sum(self.counts.values())
 
 
 ITEM_COLUMNS = "i.item_id, i.title, i.location, i.kind, p.name, i.district"
@@ -62,7 +63,7 @@ def attention(db: Database, district: str | None, today: date, now: datetime) ->
             f"JOIN reg_projects p ON p.project_id = i.project_id WHERE {where} AND i.stop_since IS NOT NULL "
             f"ORDER BY i.stop_since LIMIT {ROWS}", params):
         found.stopped.append({**_item(row), "since": row[6], "reason": row[7]})
-    found.flagged = _flagged(db, where, params, now - timedelta(days=FLAGGED_DAYS))
+    found.flagged, flagged_items = _flagged(db, where, params, now - timedelta(days=FLAGGED_DAYS))
     for row in db.query(
             f"SELECT {ITEM_COLUMNS}, r.round_no, r.opened_at, r.electorate, COALESCE(t.accepts, 0), "
             f"COALESCE(t.rejects, 0) FROM reg_rounds r JOIN reg_items i ON i.item_id = r.item_id "
@@ -72,15 +73,30 @@ def attention(db: Database, district: str | None, today: date, now: datetime) ->
             f"ORDER BY r.opened_at LIMIT {ROWS}", (*params, (now - timedelta(days=STALLED_DAYS)).isoformat())):
         found.stalled.append({**_item(row), "round_no": row[6], "opened_at": row[7], "electorate": row[8],
                               "signed": row[9] + row[10], "accepts": row[9], "rejects": row[10]})
+    found.counts = {
+        "overdue": _count(db, f"SELECT COUNT(*) FROM reg_defects d WHERE {where.replace('i.', 'd.')} "
+                              "AND d.status <> 'closed' AND d.due_date < ?", (*params, today.isoformat())),
+        "stopped": _count(db, f"SELECT COUNT(*) FROM reg_items i WHERE {where} AND i.stop_since IS NOT NULL", params),
+        "flagged": flagged_items,
+        "stalled": _count(db, f"SELECT COUNT(*) FROM reg_rounds r WHERE {where.replace('i.', 'r.')} "
+                              "AND r.status = 'open' AND r.opened_at < ?",
+                          (*params, (now - timedelta(days=STALLED_DAYS)).isoformat())),
+    }
     return found
 
 
-def _flagged(db: Database, where: str, params: tuple[Any, ...], since: datetime) -> list[dict[str, Any]]:
-    """One row per item: its flags of the period, how many entries, the latest."""
+def _count(db: Database, sql: str, params: tuple[Any, ...]) -> int:
+    return int(db.query(sql, params)[0][0])
+
+
+def _flagged(db: Database, where: str, params: tuple[Any, ...], since: datetime
+             ) -> tuple[list[dict[str, Any]], int]:
+    """One row per item (the most recently flagged first): its flags of the period, how many entries, the latest;
+    and how many items were flagged."""
     rows = db.query(
         f"SELECT {ITEM_COLUMNS}, t.flags, t.server_time, t.device_time FROM timeline_events t "
         f"JOIN reg_items i ON i.item_id = t.item_id JOIN reg_projects p ON p.project_id = i.project_id "
-        f"WHERE {where} AND t.flagged = 1 AND t.server_time >= ? ORDER BY t.position DESC LIMIT {ROWS * 5}",
+        f"WHERE {where} AND t.flagged = 1 AND t.server_time >= ? ORDER BY t.position DESC",
         (*params, since.isoformat()))
     by_item: dict[str, dict[str, Any]] = {}
     for row in rows:
@@ -89,7 +105,7 @@ def _flagged(db: Database, where: str, params: tuple[Any, ...], since: datetime)
         for flag in json.loads(row[6]):
             if flag not in entry["flags"]:
                 entry["flags"].append(flag)
-    return list(by_item.values())[:ROWS]
+    return list(by_item.values())[:ROWS], len(by_item)
 
 
 def projects(db: Database, district: str | None) -> list[dict[str, Any]]:
