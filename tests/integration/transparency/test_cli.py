@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from services.bootstrap import Container
+from services.bootstrap import Container, build
 from services.cli import main
+from services.seaweed import SeaweedS3
 from services.transparency.keys import SigningKey
 from services.transparency.service import service_for
 from siteledger_verify.note import COSIGNATURE_V1, ED25519, VerifierKey
 from tests.http_support import ApiWorld, live_server
+from tests.integration.api.conftest import settings_for
+from tests.support import World
 
 pytestmark = pytest.mark.integration
 
@@ -46,3 +51,28 @@ def test_the_station_witnesses_then_raises_the_alarm(api: ApiWorld, container: C
         assert main(run) == 1
         assert "告警" in capsys.readouterr().err and (state / "alarm.txt").exists()
         assert main([*run[:-1], "not-a-token"]) == 2  # an unreadable answer is no alarm, and no success either
+
+
+def test_an_exported_pack_checks_out_with_the_standalone_verifier(tmp_path: Path, s3_server: SeaweedS3,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """`siteledger export works-item`, then `siteledger-verify` as its own program, as a court would run it."""
+    settings = settings_for(tmp_path, s3_server)
+    for name, value in (("DATA_DIR", str(settings.data_dir)), ("S3_ENDPOINT", settings.s3_endpoint),
+                        ("S3_BUCKET", settings.s3_bucket)):
+        monkeypatch.setenv(f"SITELEDGER_{name}", value)
+    with build(settings) as container:
+        world = World(container.ledger)
+        item = world.new_item()
+        world.pass_through(item, until="excavation")  # the World's photos are made-up hashes: none cited here
+        key = service_for(container).key.verifier.text()
+    pack = tmp_path / "pack.zip"
+    assert main(["export", "works-item", str(item), "--out", str(pack)]) == 0
+    verifier = Path(sys.executable).with_name("siteledger-verify")
+    done = subprocess.run([str(verifier), "pack", str(pack), "--key", key], capture_output=True, text=True,
+                          timeout=60, env={"PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "证据包核验通过 / the pack verifies" in done.stdout
+    impostor = SigningKey.generate("x.example").verifier.text()
+    wrong = subprocess.run([str(verifier), "pack", str(pack), "--key", impostor], capture_output=True, text=True,
+                           timeout=60)
+    assert wrong.returncode == 1 and "未经指定密钥签名" in wrong.stdout
