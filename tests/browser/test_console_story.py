@@ -21,7 +21,7 @@ from tests.browser.test_sign_in_browser import PASSWORD, TIMEOUT_MS
 from tests.integration.web.console_world import ConsoleWorld, seed
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, ViewportSize
+    from playwright.sync_api import Browser, FilePayload, Page, ViewportSize
 
 pytestmark = pytest.mark.integration
 SIZES: dict[str, ViewportSize] = {"1280x800": {"width": 1280, "height": 800},
@@ -122,8 +122,8 @@ def test_the_station_finds_trouble_reads_the_record_and_acts(page: Page, server:
     page.get_by_label("开挖宽度（m）").fill("0.8")
     for box in page.locator("form[action$='/spot-check'] input[type=checkbox]").all():
         box.check()
-    page.locator("#spot_check-photos").set_input_files(
-        files=[{"name": "沟槽.jpg", "mimeType": "image/jpeg", "buffer": images.jpeg("trench", size=(320, 240))}])
+    trench: FilePayload = {"name": "沟槽.jpg", "mimeType": "image/jpeg", "buffer": images.jpeg("trench", (320, 240))}
+    page.locator("#spot_check-photos").set_input_files(files=[trench])
     page.wait_for_selector("#spot_check-photo-status >> text=已上传 1 张照片")
     page.get_by_label("抽查结论").select_option("pass")
     page.get_by_role("button", name="记录抽查").click()
