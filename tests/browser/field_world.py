@@ -35,11 +35,12 @@ class FieldWorld:
     proxy: FaultyProxy
     phone: str
     supervisor_id: str
+    direct: bool = False  # the benchmark's tablet talks to the server itself, as the command-line client does
 
     @property
     def url(self) -> str:
         """Where the tablet reaches the server: through the proxy (offline, dropping, or a clean line)."""
-        return self.proxy.url
+        return str(self.api.client.base_url).rstrip("/") if self.direct else self.proxy.url
 
     def events(self, item: str) -> list[dict[str, Any]]:
         found = self.api.ok("GET", f"/api/v1/works-items/{item}/events?limit=1000", self.api.admin)["items"]

@@ -83,6 +83,7 @@ export function sync() {
     await updateBar();
     try {
       const report = await new Sync((p) => progress(describe(p))).run();
+      await store.setMeta("last_sync", { ...report, at: queue.deviceTime() });
       const refused = report.refused ? `，${report.refused} 条被拒绝（见同步队列）` : "";
       progress(`同步完成：发送 ${report.sent} 条记录，上传 ${report.photosUploaded} 张照片${refused}`);
     } catch (error) {

@@ -1,7 +1,7 @@
 // One sync, as the command-line client does it (field_client/sync.py), over the same server protocol: photos
-// first, each resumed from the server's offset in chunks (tus 1.0), so a dropped link costs at most a chunk;
-// then the commands in the order made, one round per works item at a time, through POST /api/v1/batch; then a
-// fresh snapshot. Every answer is written to IndexedDB as it is read, so a sync cut at any point resumes where
+// upload, each resumed from the server's offset in chunks (tus 1.0), so a dropped link costs at most a chunk;
+// meanwhile the commands go in the order made, one round per works item at a time, through POST /api/v1/batch
+// (a command citing a photo not yet up waits for it, and its item with it; the rest go); then a fresh snapshot. Every answer is written to IndexedDB as it is read, so a sync cut at any point resumes where
 // it was and resends only what it cannot prove the server has — under the same keys, which the server replays.
 import * as store from "./db.js";
 import { Offline, Revoked, TRANSIENT, getJson, jsonOf, problemOf, request } from "./api.js";
@@ -9,10 +9,13 @@ import * as queue from "./queue.js";
 
 const TUS = "/api/v1/tus/photos";
 const TUS_HEADERS = { "Tus-Resumable": "1.0.0" };
-export const CHUNK_BYTES = 512 * 1024;
+// A PATCH's size adapts to the link: doubled after a quick one, halved after a slow one. On loopback or good
+// signal a photo goes in one or two requests (as the command-line client sends it); on a weak link the bar
+// still moves every few seconds (fetch reports no progress within a request).
+const CHUNK = { first: 1024 * 1024, min: 256 * 1024, max: 16 * 1024 * 1024, quickMs: 1000, slowMs: 4000 };
 const BATCH = 100;
 const STALLS = 8; // attempts in a row that move nothing before a photo (or the commands) wait for the next sync
-const PHOTO_WORKERS = 3;
+const PHOTO_WORKERS = 4;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const backoff = (attempt) => sleep(Math.random() * Math.min(4000, 150 * 2 ** attempt)); // full jitter
@@ -39,12 +42,13 @@ export class Sync {
   constructor(onProgress = () => {}) {
     this.onProgress = onProgress;
     this.report = { photosUploaded: 0, photosSkipped: 0, photosRefused: 0, photosWaiting: 0, sent: 0,
-      replayed: 0, refused: 0, requests: 0 };
+      replayed: 0, refused: 0, requests: 0, seconds: {} };
     this.bytes = new Map();
     this.bytesTotal = 0;
     this.done = 0;
     this.total = 0;
     this.started = performance.now();
+    this.chunk = CHUNK.first;
   }
 
   show(what) {
@@ -54,6 +58,10 @@ export class Sync {
   }
 
   async run() {
+    return this.timed("total", () => this.steps());
+  }
+
+  async steps() {
     const user = await store.getMeta("user");
     const pending = (await store.photos()).filter((p) => p.state === "queued");
     this.total = (await store.commands()).filter((c) => c.state === "queued" && c.user_id === user.id).length;
@@ -62,25 +70,52 @@ export class Sync {
     this.show("photos");
     const missing = new Set(pending.map((p) => p.sha256));
     const work = [...pending];
-    await Promise.all(Array.from({ length: PHOTO_WORKERS }, async () => {
+    let uploading = true;
+    let landings = 0;
+    let waiters = [];
+    const landed = () => { landings += 1; for (const wake of waiters) wake(); waiters = []; };
+    // Resolves when a photo has landed since `seen` (it may free the commands citing it); null once none landed
+    // since and none is on its way.
+    const gate = {
+      seen: () => landings,
+      next: (seen) => (landings !== seen ? Promise.resolve()
+        : uploading ? new Promise((resolve) => waiters.push(resolve)) : null),
+    };
+    const photos = this.timed("photos", () => Promise.all(Array.from({ length: PHOTO_WORKERS }, async () => {
       for (let next = work.shift(); next; next = work.shift()) {
         if (await this.photo(next)) missing.delete(next.sha256);
+        landed();
       }
-    }));
-    await this.commands(user.id, missing);
+    }))).finally(() => { uploading = false; landed(); });
+    try {
+      await this.timed("commands", () => this.commands(user.id, missing, gate));
+    } finally {
+      await photos.catch(() => undefined);
+    }
+    await photos;
     if (this.report.photosWaiting) throw new Offline(`${this.report.photosWaiting} 张照片未传完`);
     this.show("refresh");
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        await pull();
-        break;
-      } catch (error) {
-        if (!(error instanceof Offline) || attempt >= STALLS) throw error;
-        await backoff(attempt);
+    await this.timed("pull", async () => {
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          return await pull();
+        } catch (error) {
+          if (!(error instanceof Offline) || attempt >= STALLS) throw error;
+          await backoff(attempt);
+        }
       }
-    }
+    });
     this.show("done");
     return this.report;
+  }
+
+  async timed(phase, step) {
+    const started = performance.now();
+    try {
+      return await step();
+    } finally {
+      this.report.seconds[phase] = (performance.now() - started) / 1000;
+    }
   }
 
   // --- photos ------------------------------------------------------------------------------------------
@@ -128,9 +163,10 @@ export class Sync {
     while (offset < row.size) {
       this.progress(row, offset);
       let response;
+      const sent = performance.now();
       try {
         response = await this.call("PATCH", url, {
-          body: row.blob.slice(offset, Math.min(row.size, offset + CHUNK_BYTES)),
+          body: row.blob.slice(offset, Math.min(row.size, offset + this.chunk)),
           headers: { ...TUS_HEADERS, "Upload-Offset": String(offset),
             "Content-Type": "application/offset+octet-stream" },
         });
@@ -138,7 +174,10 @@ export class Sync {
         if (!(error instanceof Offline)) throw error;
         response = null; // the link dropped: the server may have kept some or all of it; ask
       }
+      const took = performance.now() - sent;
       if (response?.status === 204) {
+        if (took < CHUNK.quickMs) this.chunk = Math.min(CHUNK.max, this.chunk * 2);
+        else if (took > CHUNK.slowMs) this.chunk = Math.max(CHUNK.min, this.chunk / 2);
         offset = Number(response.headers.get("Upload-Offset") ?? offset);
         stalls = 0;
         continue;
@@ -158,6 +197,7 @@ export class Sync {
         [url, offset] = [await this.create(row), 0];
         continue;
       }
+      this.chunk = Math.max(CHUNK.min, this.chunk / 2); // the link dropped mid-way: smaller pieces for a while
       stalls = known > offset ? 0 : stalls + 1;
       if (stalls >= STALLS) throw new Offline("photo upload stalled");
       if (stalls) await backoff(stalls);
@@ -205,12 +245,20 @@ export class Sync {
 
   // --- commands ------------------------------------------------------------------------------------------
 
-  async commands(userId, missing) {
+  /** Rounds of ready commands while the photos go; when none is ready but a photo is still on its way, wait
+   * for it to land (it may free the commands that cite it). */
+  async commands(userId, missing, gate) {
     const deviceId = await store.getMeta("device_id");
     let transient = 0;
     for (;;) {
+      const seen = gate.seen();
       const ready = await queue.nextRound(userId, missing);
-      if (!ready.length) return;
+      if (!ready.length) {
+        const landing = gate.next(seen);
+        if (!landing) return;
+        await landing;
+        continue;
+      }
       let troubled = false;
       for (let start = 0; start < ready.length; start += BATCH) {
         const chunk = ready.slice(start, start + BATCH);
