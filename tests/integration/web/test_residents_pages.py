@@ -236,7 +236,10 @@ def test_nobody_else_sees_anything(community: Community, container: Container) -
     foreign = phone(container, elsewhere.residents[0], elsewhere.project_id)
     revoked = phone(container, community.residents[2], community.project_id)
     assert revoked.get(f"/residents/items/{item_id}").status_code == 200
-    sessions(container).revoke_all(community.residents[2].user_id, "invitation")
+    member_id = container.ledger.get_project(community.project_id).member_of(community.residents[2].user_id)
+    admin = {"Authorization": f"Bearer {container.users.issue_token(community.admin.user_id)}"}
+    revoking = anonymous.delete(f"/api/v1/projects/{community.project_id}/invitations/{member_id}", headers=admin)
+    assert revoking.json()["sessions_ended"] == 1  # the admin revokes the lost phone's invitation
     for who, client in (("anonymous", anonymous), ("revoked", revoked)):
         for path in pages:
             answer = client.get(path, follow_redirects=False)
