@@ -96,7 +96,7 @@ def export_item(container: Container, item_id: UUID, out: IO[bytes]) -> int:
     # store lacks shows as a leaf without its event, which is what the verifier reports
     stored = container.ledger.item_events(item_id, limit=in_checkpoint)
     events = [event_view(e, container.users) for e in stored]
-    photos = sorted({p for e in events for p in _cited(e["data"])})
+    photos = sorted({p for e in events for p in cited_photos(e["data"])})
     documents: dict[str, bytes] = {
         "events.json": json.dumps(events, ensure_ascii=False, indent=2).encode(),
         "log.json": json.dumps(log_entries(stored), ensure_ascii=False, indent=1).encode(),
@@ -130,13 +130,14 @@ def export_item(container: Container, item_id: UUID, out: IO[bytes]) -> int:
     return (out.tell() - start) if out.seekable() else 0
 
 
-def _cited(data: Any) -> Iterator[str]:
+def cited_photos(data: Any) -> Iterator[str]:
+    """Every photo id an event's data cites, at any depth (an inspection's, a defect's within it, a signature's)."""
     if isinstance(data, dict):
         for key, value in data.items():
             if key == "photos" and isinstance(value, list):
                 yield from (p for p in value if isinstance(p, str))
             else:
-                yield from _cited(value)
+                yield from cited_photos(value)
     elif isinstance(data, list):
         for value in data:
-            yield from _cited(value)
+            yield from cited_photos(value)

@@ -20,6 +20,7 @@ from domain.project import Project
 from domain.works_item import WorksItem
 from services.api.views import event_view
 from services.bootstrap import Container
+from services.operations import cited_photos
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 THUMB = "thumb"
@@ -69,7 +70,7 @@ def gather(container: Container, item: WorksItem, project: Project, check_photos
     for user_id in [*project.assignments, *([str(item.contractor_id)] if item.contractor_id else [])]:
         person = container.users.get(user_id)
         names[str(user_id)] = person.public()["name"] if person else ""
-    cited = sorted({p for e in events for p in _cited(e["data"])})
+    cited = sorted({p for e in events for p in cited_photos(e["data"])})
     photos = {sha: _photo(container, sha, check_photos) for sha in cited}
     chain = container.ledger.verify(item.id).as_dict()
     offset = timezone(timedelta(hours=container.settings.site_utc_offset_hours))
@@ -97,15 +98,3 @@ def _read(container: Container, sha: str, size: str) -> bytes | None:
         return b"".join(chunks)
     except Exception:  # a missing derivative: the record shows the photo's facts without its picture
         return None
-
-
-def _cited(data: Any) -> Iterator[str]:
-    if isinstance(data, dict):
-        for key, value in data.items():
-            if key == "photos" and isinstance(value, list):
-                yield from (p for p in value if isinstance(p, str))
-            else:
-                yield from _cited(value)
-    elif isinstance(data, list):
-        for value in data:
-            yield from _cited(value)
