@@ -62,6 +62,13 @@ def test_reading_needs_a_sign_in_and_cosigning_needs_the_station(api: ApiWorld, 
     forged = api.call("POST", "/api/v1/transparency/cosignatures", api.station,
                       json={"note": note, "key": _text(api, "/api/v1/transparency/key").strip()})
     assert forged.status_code == 422 and forged.json()["code"] == "invalid_cosignature"
+    alarm = {"reason": "不一致", "held_checkpoint": note}
+    assert api.call("POST", "/api/v1/transparency/alarms", api.residents[0], json=alarm).status_code == 403
+    assert client.post("/api/v1/transparency/alarms", json=alarm).status_code == 401
+    assert client.get("/api/v1/transparency/status").status_code == 401
+    assert api.ok("GET", "/api/v1/transparency/status", api.residents[0])["state"] == "ok"
+    assert api.call("POST", "/api/v1/transparency/alarms", api.station, json=alarm).status_code == 201
+    assert api.ok("GET", "/api/v1/transparency/status", api.residents[0])["state"] == "alarm"
     missing = api.call("GET", "/api/v1/transparency/proof/inclusion", api.station,
                        params={"aggregate_id": "00000000-0000-0000-0000-000000000000", "version": 1})
     assert missing.status_code == 404 and missing.json()["code"] == "event_not_in_log"
