@@ -17,7 +17,8 @@ from services.records.signing import SigningIdentity
 
 router = APIRouter(tags=["records"])
 NOT_READY = {503: ("record_signing_not_configured", "record_font_missing")}
-PDF: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}}, "description": "The record, signed (PAdES)"}}
+PDF: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}},
+                                              "description": "The record, signed (PAdES)"}}
 
 
 @router.get("/works-items/{item_id}/record.pdf", response_class=Response,
