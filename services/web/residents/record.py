@@ -8,6 +8,7 @@ function of the events, so it is tested without a server.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -29,6 +30,9 @@ from domain.works_item_events import (
 
 SEVERITY_ZH = {"minor": "一般", "major": "较重", "critical": "严重"}
 DEFECT_STATUS_ZH = {"open": "待整改", "rectification_reported": "已整改，待监理复查", "closed": "已整改完毕"}
+# Units a neighbour says in words ("1.2 米", "10 分钟"); a pressure stays "MPa", as on the gauge and in the standards.
+UNITS_ZH = {"m²": "平方米", "mm": "毫米", "min": "分钟", "m": "米"}
+UNIT_AFTER_FIGURE = re.compile(r"(?<=\d) (m²|mm|min|m)(?=$|[，。；、\s）)])")
 ACCEPTANCE_REASON_PREFIX = "居民验收意见（"  # domain/acceptance_rounds.py names the member inside: never shown
 
 
@@ -44,6 +48,10 @@ def date_zh(iso_day: str) -> str:
     """'2026-09-01' → '2026年9月1日', as the other dates on the page read."""
     year, month, day_of_month = iso_day.split("-")
     return f"{year}年{int(month)}月{int(day_of_month)}日"
+
+
+def units_in_words(sentence: str) -> str:
+    return UNIT_AFTER_FIGURE.sub(lambda unit: f" {UNITS_ZH[unit.group(1)]}", sentence)
 
 
 def resident_words(description: str) -> str:
@@ -119,6 +127,7 @@ def _sentences(template: WorksKindTemplate, event: InspectionRecorded) -> list[s
     lines = list(dict.fromkeys(reading.plain_zh for reading in judged))  # two limits may read the same
     lines += [f"{m.name_zh}：{m.text}" for m in measurements(spec, event.measurements)
               if m.code not in checked_measurements]
+    lines = [units_in_words(line) for line in lines]
     if event.notes:
         lines.append(f"备注：{event.notes}")
     return lines

@@ -7,7 +7,7 @@ from datetime import timedelta, timezone
 
 from domain import commands as c
 from services.web.residents.community import fraction_zh, rule_zh, short_code
-from services.web.residents.record import fold, resident_words
+from services.web.residents.record import fold, resident_words, units_in_words
 from tests.support import World, photo
 
 SITE = timezone(timedelta(hours=8))
@@ -21,7 +21,7 @@ def test_a_hold_point_reads_as_sentences_each_limit_once_and_choices_in_chinese(
     pressure = next(hp for hp in record.hold_points if hp.code == "pressure_test")
     assert pressure.result_zh == "合格" and pressure.passed
     assert pressure.sentences.count("试验压力 0.6 MPa，要求不低于 0.6 MPa，合格") == 1  # two limits, one sentence
-    assert "稳压时间 10 min，要求不低于 10 min，合格" in pressure.sentences
+    assert "稳压时间 10 分钟，要求不低于 10 分钟，合格" in pressure.sentences  # units in words, MPa as on the gauge
     assert "介质：给水" in pressure.sentences and "管材：金属管" in pressure.sentences
     assert pressure.photos == [photo("pressure_test-0")]
     concealed = next(hp for hp in record.hold_points if hp.code == "concealed_works")
@@ -60,6 +60,13 @@ def test_stop_work_orders_and_their_lifting_are_dated(world: World) -> None:
     world.run(world.station, c.LiftStopWork(item_id=item_id))
     [order] = fold(template, world.app.events.get(item_id), SITE).stop_work
     assert order.lifted is not None and "年" in order.ordered
+
+
+def test_units_a_neighbour_says_in_words() -> None:
+    assert units_in_words("开挖深度：1.2 m") == "开挖深度：1.2 米"
+    assert units_in_words("面积 30 m²，要求不超过 40 m²，合格") == "面积 30 平方米，要求不超过 40 平方米，合格"
+    assert units_in_words("试验压力 1.0 MPa") == "试验压力 1.0 MPa"
+    assert units_in_words("渗水量 0.5 m³/(24h·km)") == "渗水量 0.5 m³/(24h·km)"
 
 
 def test_a_residents_reason_is_shown_without_the_member_who_gave_it() -> None:
