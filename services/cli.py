@@ -201,7 +201,8 @@ def keygen(args: argparse.Namespace, settings: Settings) -> int:
     from services.transparency.keys import SigningKey
     from siteledger_verify.note import COSIGNATURE_V1, ED25519
 
-    key = SigningKey.generate(args.name or settings.transparency_origin, COSIGNATURE_V1 if args.witness else ED25519)
+    name = args.name or os.environ.get("SITELEDGER_TRANSPARENCY_ORIGIN") or settings.transparency_origin
+    key = SigningKey.generate(name, COSIGNATURE_V1 if args.witness else ED25519)
     if args.out:
         descriptor = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as file:
@@ -317,6 +318,8 @@ def main(argv: list[str] | None = None) -> int:
     p_witness.add_argument("--name", default="station.siteledger.example/witness", help="this witness's key name")
     p_witness.set_defaults(func=witness)
     args = parser.parse_args(argv)
+    if args.func in (keygen, witness):  # they need no server settings: a production shell has no key *before* keygen
+        return int(args.func(args, Settings.model_construct()))
     return int(args.func(args, Settings()))
 
 

@@ -33,6 +33,19 @@ def test_keygen_prints_a_secret_and_its_verifier_key(capsys: pytest.CaptureFixtu
     assert "SITELEDGER_TRANSPARENCY_SIGNING_KEY" in capsys.readouterr().err
 
 
+def test_keygen_works_in_a_production_shell_that_has_no_key_yet(monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("SITELEDGER_ENV", "production")
+    monkeypatch.setenv("SITELEDGER_TRANSPARENCY_ORIGIN", "siteledger.example/北京")
+    for name, value in (("EVENT_STORE", "postgres"), ("POSTGRES_PASSWORD", "pg-s3cret"), ("S3_ENDPOINT", "minio:9000"),
+                        ("S3_SECRET_KEY", "s3-s3cret")):  # everything else production needs is there
+        monkeypatch.setenv(f"SITELEDGER_{name}", value)
+    with pytest.raises(ValueError, match="SITELEDGER_TRANSPARENCY_SIGNING_KEY"):
+        main(["check"])  # every server command refuses to start without one
+    assert main(["keygen"]) == 0
+    assert capsys.readouterr().out.split()[1].startswith("siteledger.example/北京+")
+
+
 def test_the_station_witnesses_then_raises_the_alarm(api: ApiWorld, container: Container, tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     api.pass_all(api.item(), until="pressure_test")
