@@ -1,10 +1,10 @@
 // The app shell, cached at install, so the app opens in a stairwell with no signal. Shell files are answered
 // from the cache at once and refreshed behind (a new version shows at the next opening); the API is never
 // cached here (the app keeps its own picture in IndexedDB and its queue there).
-const CACHE = "siteledger-field-v1";
+const CACHE = "siteledger-field-v2";
 const SHELL = [
   "/field/", "/field/app.css", "/field/manifest.webmanifest", "/field/icons/icon.svg", "/field/icons/icon-192.png",
-  "/field/js/app.js", "/field/js/api.js", "/field/js/db.js", "/field/js/dom.js", "/field/js/form.js",
+  "/field/js/actions.js", "/field/js/app.js", "/field/js/api.js", "/field/js/db.js", "/field/js/dom.js", "/field/js/form.js",
   "/field/js/queue.js", "/field/js/sync.js", "/field/js/validate.js", "/field/js/views.js",
   "/static/vendor/idb/index.js",
 ];

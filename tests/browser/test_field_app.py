@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -229,3 +229,35 @@ def test_a_revoked_tablet_says_so_in_chinese_and_keeps_its_queue(
     snap(page, "field-revoked-1024x768")
     assert [c["state"] for c in local_commands(page)] == ["queued"]
     assert world.events(pipe) == []
+
+
+def test_a_reported_rectification_is_verified_the_works_completed_and_acceptance_opened_offline(
+        page: Page, world: FieldWorld) -> None:
+    pipe = world.api.item("pipe_relocation", location="9号楼西侧")
+    world.api.pass_all(pipe)
+    defect_id = uuid4().hex
+    world.api.ok("POST", f"/api/v1/works-items/{pipe}/defects", world.api.supervisor,
+                 json={"defect_id": defect_id, "severity": "minor", "description": "路面恢复不平整"})
+    world.api.ok("POST", f"/api/v1/works-items/{pipe}/defects/{defect_id}/rectifications", world.api.contractor,
+                 json={"description": "已重新铺设", "photos": [world.api.photo("after-repair", world.api.contractor)]})
+    enrol(page, world)
+    page.context.set_offline(True)
+    page.goto(f"{world.url}/field/#/item/{pipe}")
+    row = page.locator(f"li[data-defect='{defect_id}']")
+    assert "整改已报告，待核验" in row.inner_text()
+    snap(page, "field-item-defect-1024x768")
+    row.get_by_label("核验意见（选填）").fill("现场复核平整")
+    row.get_by_role("button", name="核验合格，关闭整改").click()
+    page.locator(".notice", has_text="关闭整改").wait_for()
+    page.get_by_role("button", name="报竣工").click()
+    page.locator(".notice", has_text="竣工").wait_for()
+    page.get_by_role("button", name="申请居民验收").click()
+    page.locator(".notice", has_text="申请居民验收").wait_for()
+    assert page.locator("#sync").inner_text() == "同步（3）"
+
+    page.context.set_offline(False)
+    sync_until_empty(page)
+    assert {c["state"] for c in local_commands(page)} == {"sent"}
+    types = [e["type"] for e in world.events(pipe)][-3:]
+    assert types[0] == "DefectClosed" and types[-1] == "AcceptanceRequested", types
+    assert world.api.ok("GET", f"/api/v1/works-items/{pipe}", world.api.admin)["state"] == "awaiting_acceptance"

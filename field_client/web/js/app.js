@@ -39,7 +39,7 @@ async function screen() {
   if (parts[0] === "item" && parts[2] === "hp") {
     return holdPointForm(parts[1], parts[3], (text) => { say(text); location.hash = `#/item/${parts[1]}`; });
   }
-  if (parts[0] === "item") return views.item(parts[1], refresh);
+  if (parts[0] === "item") return views.item(parts[1], refresh, say);
   if (parts[0] === "queue") return views.queuePage(refresh);
   return views.home();
 }

@@ -5,7 +5,8 @@ import * as store from "./db.js";
 
 export const STATE_ZH = { queued: "待发送", sent: "已发送", refused: "被拒绝", blocked: "暂缓", dropped: "已放弃" };
 export const UNSENT = ["queued", "refused", "blocked"];
-export const ACTION_ZH = { inspect: "检查", defect: "开具整改", close_defect: "关闭整改", complete: "竣工" };
+export const ACTION_ZH = { inspect: "检查", close_defect: "关闭整改", reject_rectification: "退回整改",
+  complete: "竣工", request_acceptance: "申请居民验收" };
 // What to do about a refusal, by the server's stable code; otherwise its own Chinese detail says it.
 export const ADVICE_ZH = {
   stop_work_in_force: "停工令解除后点重发",

@@ -1,6 +1,7 @@
 // The screens read from IndexedDB only: what the supervisor sees offline is exactly what the tablet holds.
 import * as store from "./db.js";
 import { h, show, when } from "./dom.js";
+import { itemActions } from "./actions.js";
 import * as queue from "./queue.js";
 import { PASSING, RESULT_ZH } from "./validate.js";
 
@@ -85,7 +86,7 @@ function commandRow(cmd, onChange) {
     actions.length ? h("span", { class: "actions" }, actions) : null);
 }
 
-export async function item(id, refresh) {
+export async function item(id, refresh, say) {
   const found = await store.item(id);
   if (!found) return show(h("h1", {}, "找不到该事项"), h("a", { href: "#/" }, "返回我的项目"));
   const commands = await store.commands();
@@ -114,6 +115,7 @@ export async function item(id, refresh) {
           : h("span", { class: "muted small" }, "前序未通过"),
         h("a", { class: "button primary", href: `#/item/${id}/hp/${hp.code}` }, "记录检查"));
     })),
+    itemActions(found, await store.template(found.template_digest), (text) => { say(text); refresh(); }),
     h("h2", {}, "本机记录"),
     mine.length ? h("ul", { class: "commands" }, mine.map((cmd) => commandRow(cmd, refresh)))
       : h("p", { class: "muted" }, "本机还没有该事项的记录"));
