@@ -28,7 +28,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.api.errors import malformed_json, problem_body, send_problem
 from services.settings import Settings
 
-UPLOAD_PREFIXES = ("/api/v1/photos", "/api/v1/photo-uploads", "/api/v1/tus/photos")
+# Photo bodies, allowed up to the photo limit: the API's and a resident's reject form (camera photos are sent
+# as they are when the phone's browser runs no JavaScript to shrink them).
+UPLOAD_PREFIXES = ("/api/v1/photos", "/api/v1/photo-uploads", "/api/v1/tus/photos", "/residents/upload/")
 MULTIPART_OVERHEAD = 1024 * 1024
 
 
