@@ -261,3 +261,28 @@ def test_a_reported_rectification_is_verified_the_works_completed_and_acceptance
     types = [e["type"] for e in world.events(pipe)][-3:]
     assert types[0] == "DefectClosed" and types[-1] == "AcceptanceRequested", types
     assert world.api.ok("GET", f"/api/v1/works-items/{pipe}", world.api.admin)["state"] == "awaiting_acceptance"
+
+
+def test_two_tablets_passing_the_same_hold_point_offline_both_arrive_and_both_show_it(
+        browser: Browser, world: FieldWorld, tmp_path: Path) -> None:
+    pipe = world.api.item("pipe_relocation", location="4号楼北侧")
+    with tablet(browser) as first, tablet(browser) as second:
+        pages = [first.new_page(), second.new_page()]
+        for page in pages:
+            enrol(page, world)
+            page.context.set_offline(True)
+            _pass(page, tmp_path, pipe, "survey_and_marking")
+        for page in pages:
+            page.context.set_offline(False)
+            sync_until_empty(page)
+        recorded = [e for e in world.events(pipe) if e["type"] == "InspectionRecorded"]
+        made = [local_commands(page)[0] for page in pages]
+        assert [e["command_id"] for e in recorded] == [c["id"] for c in made], "both kept, in the order they came"
+        assert len({e["device_id"] for e in recorded}) == 2
+        for page in pages:
+            sync_once(page)  # the picture after the other tablet's sync
+            page.goto(f"{world.url}/field/#/item/{pipe}")
+            row = page.locator(".hold-point").first
+            assert "已通过" in row.inner_text() and "已检查 2 次" in row.inner_text()
+            assert "已发送" in page.locator(".command").inner_text()
+        snap(pages[1], "field-two-tablets-1024x768")

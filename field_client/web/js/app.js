@@ -84,8 +84,10 @@ export function sync() {
     try {
       const report = await new Sync((p) => progress(describe(p))).run();
       await store.setMeta("last_sync", { ...report, at: queue.deviceTime() });
-      const refused = report.refused ? `，${report.refused} 条被拒绝（见同步队列）` : "";
-      progress(`同步完成：发送 ${report.sent} 条记录，上传 ${report.photosUploaded} 张照片${refused}`);
+      const parts = [report.sent ? `发送 ${report.sent} 条记录` : "",
+        report.photosUploaded ? `上传 ${report.photosUploaded} 张照片` : "",
+        report.refused ? `${report.refused} 条被拒绝（见同步队列）` : ""].filter(Boolean);
+      progress(`同步完成：${parts.join("，") || "没有待发送的记录"}，资料已更新`);
     } catch (error) {
       if (error instanceof Revoked) {
         await store.setMeta("revoked", true);

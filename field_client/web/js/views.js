@@ -109,6 +109,7 @@ export async function item(id, refresh, say) {
       return h("li", { class: `hold-point${next?.code === hp.code ? " next" : ""}` },
         h("span", { class: "hp-name" }, hp.name_zh),
         h("span", { class: `badge hp-${hp.status}` }, hp.status_zh),
+        hp.inspections > 1 ? h("span", { class: "muted small" }, `已检查 ${hp.inspections} 次`) : null,
         onTablet ? h("span", { class: `badge ${onTablet.state}` },
           `本机：${RESULT_ZH[onTablet.body.result]}（${queue.STATE_ZH[onTablet.state]}）`) : null,
         queued.has(hp.code) || hp.status === "passed" || !next || next.code === hp.code ? null
