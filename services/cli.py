@@ -253,6 +253,32 @@ def witness(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def transparency(args: argparse.Namespace, settings: Settings) -> int:
+    """The log's status (exit 1 if it disagrees with what a station witnessed), a rebuild, or a checkpoint now."""
+    import json
+
+    from services.bootstrap import build
+    from services.transparency.service import Inconsistent, service_for
+
+    with build(settings) as container:
+        service = service_for(container)
+        try:
+            if args.action == "rebuild":
+                started = time.monotonic()
+                size = service.rebuild()
+                print(f"transparency log rebuilt: {size} leaves in {time.monotonic() - started:.1f} s", file=sys.stderr)
+            if args.action == "checkpoint":
+                print(service.checkpoint(fresh=True), end="")
+                return 0
+        except Inconsistent as error:
+            print(f"✗ 日志与监督站已见证的检查点不一致 / inconsistent with what a station witnessed: {error}",
+                  file=sys.stderr)
+            return 1
+        status = service.status()
+    print(json.dumps(status, ensure_ascii=False, indent=2))
+    return 1 if status["state"] == "inconsistent" else 0
+
+
 def migrate(args: argparse.Namespace, settings: Settings) -> int:
     """Bring the users/tokens/photos/positions tables to this release's schema (production start-up refuses
     a database behind the code; development upgrades it itself)."""
@@ -305,6 +331,9 @@ def main(argv: list[str] | None = None) -> int:
     p_export.add_argument("item_id")
     p_export.add_argument("--out")
     p_export.set_defaults(func=export)
+    p_tlog = sub.add_parser("transparency", help="the transparency log: status, rebuild, or sign a checkpoint now")
+    p_tlog.add_argument("action", choices=["status", "rebuild", "checkpoint"], nargs="?", default="status")
+    p_tlog.set_defaults(func=transparency)
     p_keygen = sub.add_parser("keygen", help="make a checkpoint signing key (or a station's cosigning key)")
     p_keygen.add_argument("--name", help="the log's origin, e.g. siteledger.example/上海 (default: the setting)")
     p_keygen.add_argument("--witness", action="store_true", help="a station's cosigning key (tlog-cosignature)")

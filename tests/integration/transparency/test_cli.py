@@ -89,3 +89,18 @@ def test_an_exported_pack_checks_out_with_the_standalone_verifier(tmp_path: Path
     wrong = subprocess.run([str(verifier), "pack", str(pack), "--key", impostor], capture_output=True, text=True,
                            timeout=60)
     assert wrong.returncode == 1 and "未经指定密钥签名" in wrong.stdout
+
+
+def test_the_operator_sees_rebuilds_and_signs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("SITELEDGER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SITELEDGER_S3_ENDPOINT", "127.0.0.1:9")
+    with build() as container:
+        World(container.ledger).new_item()
+        events = sum(1 for n in container.ledger.recorder.select_notifications(0, 1000)
+                     if not n.topic.startswith("siteledger.receipt:"))
+    assert main(["transparency", "checkpoint"]) == 0
+    assert capsys.readouterr().out.startswith(f"siteledger.example/dev\n{events}\n")  # every event, no receipt
+    assert main(["transparency", "rebuild"]) == 0
+    out = capsys.readouterr()
+    assert f"rebuilt: {events} leaves" in out.err and '"state": "ok"' in out.out
