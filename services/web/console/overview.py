@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from projections.dashboard_queries import dashboard
 from services.bootstrap import Container
-from services.web.console import charts, queries
+from services.web.console import cache, charts, queries
 from services.web.console.access import OTHER_DISTRICT, Viewer, container_of, page, refused, viewer
 from services.web.console.words import Clock, kind_names
 
@@ -49,7 +49,9 @@ def _scope(request: Request, district: str) -> Viewer | Response:
 
 def attention_context(container: Container, district: str | None) -> dict[str, Any]:
     time = clock(container)
-    return {"attention": queries.attention(container.db, district, time.today(), time.now()), "clock": time,
+    attention = cache.kept(_key(container, "attention", district),
+                           lambda: queries.attention(container.db, district, time.today(), time.now()))
+    return {"attention": attention, "clock": time,
             "kinds_zh": kind_names(container.ledger.catalog), "flagged_days": queries.FLAGGED_DAYS,
             "stalled_days": queries.STALLED_DAYS, "show_district": district is None}
 
@@ -77,6 +79,14 @@ def district_attention(request: Request, district: str) -> Response:
 
 
 def _figures(container: Container, district: str | None) -> dict[str, Any]:
+    return dict(cache.kept(_key(container, "figures", district), lambda: _compute_figures(container, district)))
+
+
+def _key(container: Container, what: str, district: str | None) -> tuple[object, ...]:
+    return (what, district, container.settings.database_url(), *cache.state_of(container, READ_MODELS))
+
+
+def _compute_figures(container: Container, district: str | None) -> dict[str, Any]:
     catalog = container.ledger.catalog
     kinds_zh = kind_names(catalog)
     figures = dashboard(container.db, "district" if district else "city", district, clock(container).today())

@@ -92,12 +92,13 @@ def _count(db: Database, sql: str, params: tuple[Any, ...]) -> int:
 def _flagged(db: Database, where: str, params: tuple[Any, ...], since: datetime
              ) -> tuple[list[dict[str, Any]], int]:
     """One row per item (the most recently flagged first): its flags of the period, how many entries, the latest;
-    and how many items were flagged."""
+    and how many items were flagged. The timeline is read from the period's first position on, and joined to the
+    register only where flagged (the timeline has no index on its flag; scanning it first is the cheap order)."""
     rows = db.query(
-        f"SELECT {ITEM_COLUMNS}, t.flags, t.server_time, t.device_time FROM timeline_events t "
-        f"JOIN reg_items i ON i.item_id = t.item_id JOIN reg_projects p ON p.project_id = i.project_id "
-        f"WHERE {where} AND t.flagged = 1 AND t.server_time >= ? ORDER BY t.position DESC",
-        (*params, since.isoformat()))
+        f"SELECT {ITEM_COLUMNS}, t.flags, t.server_time FROM timeline_events t CROSS JOIN reg_items i "
+        f"CROSS JOIN reg_projects p WHERE t.position >= ? AND t.flagged = 1 AND t.server_time >= ? "
+        f"AND i.item_id = t.item_id AND p.project_id = i.project_id AND {where} ORDER BY t.position DESC",
+        (first_position_since(db, since - CLOCK_SLACK), since.isoformat(), *params))
     by_item: dict[str, dict[str, Any]] = {}
     for row in rows:
         entry = by_item.setdefault(row[0], {**_item(row), "flags": [], "entries": 0, "latest": row[7]})
@@ -106,6 +107,26 @@ def _flagged(db: Database, where: str, params: tuple[Any, ...], since: datetime
             if flag not in entry["flags"]:
                 entry["flags"].append(flag)
     return list(by_item.values())[:ROWS], len(by_item)
+
+
+CLOCK_SLACK = timedelta(hours=1)  # server times follow log order but for commits racing each other
+
+
+def first_position_since(db: Database, since: datetime) -> int:
+    """The first timeline position at or after `since`, by bisecting the log's positions (server times grow with
+    them): a dozen primary-key look-ups instead of a scan of the whole timeline."""
+    low, high = db.query("SELECT COALESCE(MIN(position), 0), COALESCE(MAX(position), 0) FROM timeline_events")[0]
+    moment = since.isoformat()
+    while low < high:
+        middle = (low + high) // 2
+        found = db.query("SELECT position, server_time FROM timeline_events WHERE position >= ? "
+                         "ORDER BY position LIMIT 1", (middle,))
+        position, server_time = found[0]
+        if server_time < moment:
+            low = position + 1
+        else:
+            high = middle if middle < position else position
+    return int(low)
 
 
 def projects(db: Database, district: str | None) -> list[dict[str, Any]]:
@@ -117,8 +138,8 @@ def projects(db: Database, district: str | None) -> list[dict[str, Any]]:
                                   f"WHERE {where} ORDER BY p.name, p.project_id", params)}
     for project_id, state, n, passed, total, stopped in db.query(
             f"SELECT d.project_id, d.state, COUNT(*), SUM(d.hold_points_passed), SUM(d.hold_points_total), "
-            f"SUM(d.stop_work) FROM dash_items d JOIN reg_projects p ON p.project_id = d.project_id "
-            f"WHERE {where} GROUP BY d.project_id, d.state", params):
+            f"SUM(d.stop_work) FROM dash_items d WHERE {where.replace('p.', 'd.')} GROUP BY d.project_id, d.state",
+            params):
         if project_id in listed:
             entry = listed[project_id]
             entry["item_count"] += n
