@@ -20,7 +20,7 @@ from domain.works_item import WorksItem
 from services.api.authentication import CSRF_FIELD, check_csrf
 from services.api.deps import KEY
 from services.api.errors import STATUS, ApiError
-from services.api.validation_zh import describe
+from services.api.validation_zh import reason
 from services.commands.bus import Envelope
 from services.web.console.access import container_of, refused, viewer
 from services.web.console.item_page import load, render
@@ -29,6 +29,9 @@ router = APIRouter(include_in_schema=False)
 FIELD_MAX = 4000  # a description's bound is the command's own; this only keeps a form's fields finite
 DEVICE = "web-console"  # named 监管台网页 on the timeline (words.DEVICE_NAMES_ZH)
 STALE_FORM = "表单已失效，请刷新页面后重新填写提交"
+LABELS = {"description": "问题描述", "reason": "原因", "severity": "严重程度", "due_date": "整改期限",
+          "notes": "说明", "result": "抽查结论", "hold_point": "检查点", "measurements": "记录的数值",
+          "checklist": "核查项", "photos": "照片", "defects": "整改要求"}  # the forms' own labels
 
 Form = dict[str, str]
 
@@ -105,7 +108,7 @@ def _act(request: Request, item_id: str, form: Form, name: str,
             outcome = container_of(request).commands.handle(who.user, command,
                                                             Envelope(idempotency_key=key, device_id=DEVICE))
         except ValidationError as invalid:
-            error = describe(invalid.errors())
+            error = _invalid(invalid)
         except DomainError as refusal:
             status, error = STATUS[refusal.kind], refusal.detail_zh
         except ApiError as refusal:
@@ -116,6 +119,13 @@ def _act(request: Request, item_id: str, form: Form, name: str,
     spot = form.get("hold_point") if name == "spot_check" else None
     return render(request, who, container_of(request).ledger.get_item(item.id), project, status,
                   errors={name: error}, values=form, spot=spot)
+
+
+def _invalid(invalid: ValidationError) -> str:
+    """Each refused field by the label the form shows it under: "问题描述：不能为空或只有空格"."""
+    parts = [f"{LABELS.get(str(e['loc'][0]), str(e['loc'][0])) if e['loc'] else '表单'}：{reason(e)}"
+             for e in invalid.errors()[:3]]
+    return "；".join(parts)
 
 
 def _item_action(path: str, build: Callable[[WorksItem, Form], c.Command]) -> None:

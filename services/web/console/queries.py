@@ -210,7 +210,7 @@ def item_timeline(db: Database, item_id: str) -> list[dict[str, Any]]:
 
 def districts(db: Database, today: date) -> list[dict[str, Any]]:
     """The city page's comparison: per district, projects, households, items, progress, defects, stop-work."""
-    compared: dict[str, dict[str, Any]] = defaultdict(lambda: {"projects": 0, "households": 0, "items": 0,
+    compared: dict[str, dict[str, Any]] = defaultdict(lambda: {"projects": 0, "households": 0, "item_count": 0,
                                                                "passed": 0, "total": 0, "stop_work": 0,
                                                                "open_defects": 0, "overdue": 0})
     for district, n, households in db.query(
@@ -219,7 +219,7 @@ def districts(db: Database, today: date) -> list[dict[str, Any]]:
     for district, n, passed, total, stopped in db.query(
             "SELECT district, COUNT(*), SUM(hold_points_passed), SUM(hold_points_total), SUM(stop_work) "
             "FROM dash_items GROUP BY district"):
-        compared[district].update(items=n, passed=int(passed or 0), total=int(total or 0),
+        compared[district].update(item_count=n, passed=int(passed or 0), total=int(total or 0),
                                   stop_work=int(stopped or 0))
     for district, n, overdue in db.query(
             "SELECT district, COUNT(*), SUM(CASE WHEN due_date < ? THEN 1 ELSE 0 END) FROM reg_defects "
