@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
@@ -15,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from domain.actors import Role
 from services.bootstrap import Container
+from services.web.console import queries
 from tests.integration.web.console_world import OTHER_DISTRICT, ConsoleWorld, person, seed, session_for, user_id
 
 pytestmark = pytest.mark.integration
@@ -272,3 +274,29 @@ def test_a_form_without_the_sessions_csrf_token_or_from_another_origin_is_refuse
                                   headers={**station.headers, "Origin": "https://evil.example"})
     assert foreign.status_code == 403
     assert container.ledger.get_item(world.late).stop_work is None
+
+
+def test_a_stalled_round_is_listed_and_a_closed_out_item_is_reopened_from_the_page(
+        station: Browser, world: ConsoleWorld, container: Container) -> None:
+    api, item_id = world.api, world.clean
+    api.pass_all(item_id)
+    api.ok("POST", f"/api/v1/works-items/{item_id}/completion", api.supervisor)
+    opened = api.ok("POST", f"/api/v1/works-items/{item_id}/acceptance-rounds", api.supervisor)
+    container.projections.run_once()
+    fortnight_on = datetime.now(UTC) + timedelta(days=15)
+    stalled = queries.attention(container.db, "徐汇区", fortnight_on.date(), fortnight_on).stalled
+    assert [(r["item_id"], r["round_no"], r["signed"], r["electorate"]) for r in stalled] == [(item_id, 1, 0, 3)]
+    assert queries.attention(container.db, "徐汇区", date.today(), datetime.now(UTC)).stalled == []
+
+    for resident in api.residents:
+        api.ok("POST", f"/api/v1/works-items/{item_id}/acceptance-rounds/1/signatures", resident,
+               json={"decision": "accept", "subject_hash": opened["subject_hash"]})
+    api.ok("POST", f"/api/v1/works-items/{item_id}/close-out", api.admin, json={"notes": "资料齐全"})
+    item = f"/console/items/{item_id}"
+    page = station.get(item)
+    assert "已销号" in page.text and "第 1 轮" in page.text and "验收通过" in page.text
+    reopened = station.post(f"{item}/reopen", {"idempotency_key": key(page, f"{item}/reopen"),
+                                               "reason": "住户反映回填处路面塌陷"})
+    assert reopened.status_code == 303
+    assert container.ledger.get_item(item_id).state == "in_progress"
+    assert "工程事项已重新开启" in station.get(reopened.headers["location"]).text
