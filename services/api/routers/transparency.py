@@ -180,10 +180,12 @@ def consistency(user: CurrentUser, container: ContainerDep,
 
 
 @router.get("/leaves", response_model=Leaves,
-            responses=problems(AUTH, {422: ("validation_error", "tree_size_too_large")}))
+            responses=problems(AUTH, {403: ("role_not_permitted",), 422: ("validation_error", "tree_size_too_large")}))
 def leaves(user: CurrentUser, container: ContainerDep, start: Annotated[int, Query(ge=0, le=MAX_POSITION)],
            end: Annotated[int, Query(ge=0, le=MAX_POSITION)]) -> dict[str, Any]:
-    """Leaves [start, end) (at most 10,000): ids, versions and hashes only, for a witness that mirrors the log."""
+    """Leaves [start, end) (at most 10,000): ids, versions and hashes, for a station's witness that mirrors the log.
+    Only stations and admins: the ids of every item in the city and how busy each is are not a resident's to list."""
+    require_role(user, Role.STATION, Role.ADMIN)
     service = _service(container)
     if end < start or end - start > 10_000 or end > service.catch_up():
         raise ApiError(422, "tree_size_too_large", "At most 10,000 leaves, within the tree",

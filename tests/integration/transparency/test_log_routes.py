@@ -62,6 +62,10 @@ def test_reading_needs_a_sign_in_and_cosigning_needs_the_station(api: ApiWorld, 
     forged = api.call("POST", "/api/v1/transparency/cosignatures", api.station,
                       json={"note": note, "key": _text(api, "/api/v1/transparency/key").strip()})
     assert forged.status_code == 422 and forged.json()["code"] == "invalid_cosignature"
+    for token in (api.residents[0], api.supervisor, api.contractor):  # the city's item ids are for the stations
+        listed = api.call("GET", "/api/v1/transparency/leaves", token, params={"start": 0, "end": 1})
+        assert listed.status_code == 403 and listed.json()["code"] == "role_not_permitted"
+    assert len(api.ok("GET", "/api/v1/transparency/leaves", api.station, params={"start": 0, "end": 1})["items"]) == 1
     alarm = {"reason": "不一致", "held_checkpoint": note}
     assert api.call("POST", "/api/v1/transparency/alarms", api.residents[0], json=alarm).status_code == 403
     assert client.post("/api/v1/transparency/alarms", json=alarm).status_code == 401
