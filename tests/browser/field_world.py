@@ -143,8 +143,8 @@ def record(page: Page, item: str, hold_point: str, measurements: dict[str, str] 
 def local_commands(page: Page) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = page.evaluate(
         "async () => (await import('/field/js/db.js')).commands()"
-        ".then(list => list.map(({id, state, item_id, recorded_at, body, problem, blocked_by}) =>"
-        " ({id, state, item_id, recorded_at, body, problem, blocked_by})))")
+        ".then(list => list.map(({id, state, item_id, recorded_at, body, problem, blocked_by, replayed}) =>"
+        " ({id, state, item_id, recorded_at, body, problem, blocked_by, replayed})))")
     return found
 
 

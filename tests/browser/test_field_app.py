@@ -286,3 +286,42 @@ def test_two_tablets_passing_the_same_hold_point_offline_both_arrive_and_both_sh
             assert "已通过" in row.inner_text() and "已检查 2 次" in row.inner_text()
             assert "已发送" in page.locator(".command").inner_text()
         snap(pages[1], "field-two-tablets-1024x768")
+
+
+def test_a_tablet_closed_mid_sync_resends_under_the_same_keys_and_nothing_is_doubled(
+        page: Page, world: FieldWorld, tmp_path: Path) -> None:
+    pipes = [world.api.item("pipe_relocation", location=f"{n}号楼北侧") for n in (1, 2)]
+    enrol(page, world)
+    page.context.set_offline(True)
+    for hold_point in PIPE[:3]:
+        for pipe in pipes:
+            _pass(page, tmp_path, pipe, hold_point, photos=1 if hold_point == "excavation" else 0)
+    world.proxy.slow_batch_s = 3.0  # the server has acted; its answer lingers on the way back
+    page.context.set_offline(False)
+    assert world.proxy.batch_answered.acquire(timeout=60)
+    page.close()  # the supervisor swipes the app away mid-sync
+    world.proxy.slow_batch_s = 0.0
+    reopened = page.context.new_page()
+    open_app(reopened, world)  # opening syncs by itself
+    sync_until_empty(reopened)
+    local = local_commands(reopened)
+    assert {c["state"] for c in local} == {"sent"} and len(local) == 6
+    on_server = Counter(e["command_id"] for pipe in pipes for e in world.events(pipe))
+    assert on_server == Counter({c["id"]: 1 for c in local}), "every command exactly once"
+    replayed = [c["body"]["hold_point"] for c in local if c["replayed"]]
+    assert replayed == ["survey_and_marking"] * 2, "the round whose answer was lost, sent again under its keys"
+
+
+def test_a_queued_fail_warns_at_once_about_the_later_pass_that_stands_on_it(
+        page: Page, world: FieldWorld, tmp_path: Path) -> None:
+    pipe = world.api.item("pipe_relocation", location="8号楼北侧")
+    enrol(page, world)
+    page.context.set_offline(True)
+    _pass(page, tmp_path, pipe, "survey_and_marking")
+    _pass(page, tmp_path, pipe, "excavation", photos=1)
+    page.goto(f"{world.url}/field/#/item/{pipe}/hp/survey_and_marking")
+    page.locator(".choice-fail").click()
+    warning = page.locator(".warnings").inner_text()
+    assert "队列中“沟槽开挖”的合格记录依赖本检查点" in warning and "放弃" in warning
+    page.locator(".choice-pass").click()
+    assert page.locator(".warnings").inner_text() == ""

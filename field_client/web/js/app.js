@@ -174,6 +174,7 @@ async function revoked() {
 // --- start --------------------------------------------------------------------------------------------------
 
 async function start() {
+  navigator.storage?.persist?.().catch(() => {}); // the queue must not be evicted when the tablet runs short
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/field/sw.js", { scope: "/field/", type: "classic" }).catch(() => {});
   }

@@ -74,8 +74,9 @@ async function move(id, from, changes) {
   return moved;
 }
 
-export const markSent = (cmd, response) =>
-  move(cmd.id, ["queued"], { state: "sent", response, problem: null, attempts: cmd.attempts + 1 });
+/** `replayed`: the server had recorded this key already (an earlier answer was lost on the way back). */
+export const markSent = (cmd, response, replayed = false) =>
+  move(cmd.id, ["queued"], { state: "sent", response, problem: null, attempts: cmd.attempts + 1, replayed });
 export const markRefused = (cmd, problem) =>
   move(cmd.id, ["queued"], { state: "refused", problem, attempts: cmd.attempts + 1 });
 export const markAttempt = (cmd) => move(cmd.id, ["queued"], { attempts: cmd.attempts + 1 });

@@ -93,6 +93,7 @@ export class Sync {
       await photos.catch(() => undefined);
     }
     await photos;
+    await this.freeSentPhotos();
     if (this.report.photosWaiting) throw new Offline(`${this.report.photosWaiting} 张照片未传完`);
     this.show("refresh");
     await this.timed("pull", async () => {
@@ -107,6 +108,16 @@ export class Sync {
     });
     this.show("done");
     return this.report;
+  }
+
+  /** A photo's bytes leave the tablet's storage once the server holds it and no unsent command cites it
+   * (a day's photos are tens of MB); its row stays, so the queue still knows it was sent. */
+  async freeSentPhotos() {
+    const cites = new Set((await store.commands()).filter((c) => queue.UNSENT.includes(c.state))
+      .flatMap((c) => [...queue.cited(c)]));
+    for (const row of await store.photos()) {
+      if (row.state === "uploaded" && row.blob && !cites.has(row.sha256)) await store.putPhoto({ ...row, blob: null });
+    }
   }
 
   async timed(phase, step) {
@@ -301,9 +312,10 @@ export class Sync {
   async answer(cmd, result) {
     const status = Number(result.status);
     if (status >= 200 && status < 300) {
-      await queue.markSent(cmd, result.body);
+      const replayed = result.headers?.["idempotent-replayed"] === "true";
+      await queue.markSent(cmd, result.body, replayed);
       this.report.sent += 1;
-      if (result.headers?.["idempotent-replayed"] === "true") this.report.replayed += 1;
+      if (replayed) this.report.replayed += 1;
     } else if (TRANSIENT.has(status)) {
       await queue.markAttempt(cmd);
       return true;

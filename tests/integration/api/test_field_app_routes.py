@@ -3,6 +3,9 @@ residents and strangers), and the app's static shell with its CSP, no-cache and 
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -80,3 +83,12 @@ def test_the_shell_serves_nothing_outside_its_directory(client: TestClient) -> N
 def test_the_session_endpoint_gives_no_token_to_a_visitor_who_is_not_signed_in(client: TestClient) -> None:
     response = client.get("/field/session")
     assert response.json() == {"signed_in": False} and response.headers["cache-control"] == "no-store"
+
+
+def test_the_service_worker_caches_every_file_the_app_loads() -> None:
+    """A module missing from the worker's list would load online and break the app offline."""
+    web = Path(__file__).parents[3] / "field_client" / "web"
+    listed = set(re.findall(r'"(/[^"]+)"', (web / "sw.js").read_text().split("];")[0]))
+    needed = {f"/field/{p.relative_to(web).as_posix()}" for p in web.rglob("*")
+              if p.suffix in (".js", ".css") and p.name != "sw.js"}
+    assert needed <= listed and "/field/" in listed and "/static/vendor/idb/index.js" in listed, needed - listed
