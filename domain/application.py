@@ -24,6 +24,7 @@ from domain.project import Project
 from domain.rules import OutOfScope, ProjectNotFound, WorksItemNotFound
 from domain.templates.catalog import TemplateCatalog, builtin_catalog
 from domain.templates.frozen import FrozenTemplateAsDict
+from domain.working_days import ChineseCalendar, WorkingCalendar
 from domain.works_item import WorksItem
 
 LOAD_STRIPES = 64
@@ -37,8 +38,10 @@ class SiteLedger(Application):
     snapshotting_intervals: ClassVar[dict[type, int]] = {WorksItem: 100, Project: 100}
 
     def __init__(self, env: dict[str, str] | None = None,
-                 catalog: TemplateCatalog | None = None, acceptance_floor: AcceptanceRule = CITY_FLOOR) -> None:
+                 catalog: TemplateCatalog | None = None, acceptance_floor: AcceptanceRule = CITY_FLOOR,
+                 calendar: WorkingCalendar | None = None) -> None:
         super().__init__(env)
+        self.calendar: WorkingCalendar = calendar or ChineseCalendar()
         self.catalog = catalog or builtin_catalog()
         self.acceptance_floor = acceptance_floor  # the city's: no project's rule goes below it
         self._load_stripes = [threading.Lock() for _ in range(LOAD_STRIPES)]

@@ -108,6 +108,40 @@ class SetAcceptanceRule(ProjectCommand):
     min_accept: Ratio = "4/5"
 
 
+class SetSatisfactionThreshold(ProjectCommand):
+    threshold: Ratio = "4/5"
+
+
+class NotifyStation(ProjectCommand):
+    notice_date: CalendarDate
+    photos: Photos = Field(min_length=1)  # the written notice
+
+
+class RecordSatisfactionSurvey(ProjectCommand):
+    surveyed_on: CalendarDate
+    sample: Count = Field(ge=1)
+    satisfied: Count
+    photos: Photos = Field(min_length=1)  # the questionnaires' summary
+
+
+class HoldCompletionAcceptance(ProjectCommand):
+    held_on: CalendarDate
+    parties: list[ShortText] = Field(min_length=1, max_length=20)  # 建设、施工、监理、设计单位…
+    resident_representatives: list[Code] = Field(min_length=1, max_length=50)  # residents' group member ids
+    photos: Photos = Field(min_length=1)  # the minutes
+
+
+class HoldJointAcceptance(ProjectCommand):
+    held_on: CalendarDate
+    photos: Photos = Field(min_length=1)
+
+
+class FileRecord(ProjectCommand):
+    filing_no: ShortText
+    filed_on: CalendarDate
+    photos: Photos = Field(default_factory=list)
+
+
 class RegisterWorksItem(ProjectCommand):
     item_id: UUID | None = None
     kind: Code

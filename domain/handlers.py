@@ -27,9 +27,12 @@ from domain.rules import (
     NotEligibleSigner,
     OutOfScope,
     RoleNotPermitted,
+    StopWorkInForce,
+    SurveyFiguresInvalid,
     UnknownHoldPoint,
 )
 from domain.templates.catalog import TemplateCatalog
+from domain.working_days import WorkingCalendar
 from domain.works_item import WorksItem
 
 
@@ -41,6 +44,9 @@ class Aggregates(Protocol):
 
     @property
     def acceptance_floor(self) -> AcceptanceRule: ...
+
+    @property
+    def calendar(self) -> WorkingCalendar: ...
 
     def get_item(self, item_id: UUID | str, for_update: bool = False) -> WorksItem: ...
 
@@ -147,7 +153,33 @@ def register_works_item(app: Aggregates, ctx: CommandContext, cmd: c.RegisterWor
         cmd.contractor_id, cmd.planned_start, cmd.planned_end,
         {k: str(v) for k, v in cmd.links.items()},
     )
-    return Change(item)
+    project.add_works_item(ctx, item.id, template.code)  # saved together: completion asks after every item
+    return Change(item, also=[project])
+
+
+def _record_survey(project: Project, ctx: CommandContext, cmd: c.RecordSatisfactionSurvey) -> None:
+    if cmd.satisfied > cmd.sample:
+        raise SurveyFiguresInvalid(satisfied=cmd.satisfied, sample=cmd.sample)
+    project.record_survey(ctx, cmd.surveyed_on, cmd.sample, cmd.satisfied, list(cmd.photos))
+
+
+def hold_completion_acceptance(app: Aggregates, ctx: CommandContext, cmd: c.HoldCompletionAcceptance) -> Change:
+    project = _project(app, ctx, cmd.project_id, for_update=True)
+    _expect(ctx, project)
+    items = {item_id: app.get_item(item_id) for item_id in project.works_items}
+    stopped = [i for i in items.values() if i.stop_work is not None]
+    if stopped:
+        raise StopWorkInForce(detail_zh=f"尚有 {len(stopped)} 项工程事项的停工令未解除，不能组织竣工验收",
+                              action="组织竣工验收")
+    project.hold_completion_acceptance(
+        ctx, app.calendar, cmd.held_on, list(cmd.parties), list(cmd.resident_representatives),
+        list(cmd.photos), {item_id: item.state for item_id, item in items.items()},
+    )
+    return Change(project)
+
+
+def _file_record(project: Project, ctx: CommandContext, cmd: c.FileRecord) -> dict[str, Any]:
+    return {"late": project.file_record(ctx, cmd.filing_no, cmd.filed_on, list(cmd.photos))}
 
 
 def _defect_payload(draft: c.DefectDraft) -> dict[str, Any]:
@@ -236,6 +268,16 @@ HANDLERS: dict[type[c.Command], Callable[[Aggregates, CommandContext, Any], Chan
         lambda p, ctx, cmd: p.remove_member(ctx, cmd.member_id, cmd.reason)
     ),
     c.SetAcceptanceRule: set_acceptance_rule,
+    c.SetSatisfactionThreshold: _project_change(
+        lambda p, ctx, cmd: p.set_satisfaction_threshold(ctx, cmd.threshold)
+    ),
+    c.NotifyStation: _project_change(lambda p, ctx, cmd: p.notify_station(ctx, cmd.notice_date, list(cmd.photos))),
+    c.RecordSatisfactionSurvey: _project_change(_record_survey),
+    c.HoldCompletionAcceptance: hold_completion_acceptance,
+    c.HoldJointAcceptance: _project_change(
+        lambda p, ctx, cmd: p.hold_joint_acceptance(ctx, cmd.held_on, list(cmd.photos))
+    ),
+    c.FileRecord: _project_change(_file_record),
     c.RegisterWorksItem: register_works_item,
     c.RecordInspection: record_inspection,
     c.RaiseDefect: raise_defect,

@@ -29,6 +29,12 @@ PERMITTED: dict[type[c.Command], frozenset[Role]] = {
     c.CloseAcceptanceRound: frozenset({A}),  # deciding before the outcome is certain is the owner's call
     c.CloseOut: frozenset({A}),
     c.Reopen: frozenset({T}),
+    c.SetSatisfactionThreshold: frozenset({A}),
+    c.NotifyStation: frozenset({A}),
+    c.RecordSatisfactionSurvey: frozenset({A}),
+    c.HoldCompletionAcceptance: frozenset({A}),
+    c.HoldJointAcceptance: frozenset({A, T}),  # the district holds it; the station may record it
+    c.FileRecord: frozenset({A, T}),  # the owner files, the station receives
     c.LoadDivisions: frozenset({A}),  # a city-level admin (no district): checked by the handler
     c.DelistDivision: frozenset({A}),
 }
@@ -43,6 +49,9 @@ ACTION_NAMES_ZH: dict[type[c.Command], str] = {
     c.LiftStopWork: "解除停工令", c.CompleteWorks: "竣工", c.RequestAcceptance: "发起居民验收",
     c.SignAcceptance: "验收签字", c.CloseAcceptanceRound: "结束验收轮次",
     c.CloseOut: "销号", c.Reopen: "重新开启",
+    c.SetSatisfactionThreshold: "设置满意度要求", c.NotifyStation: "书面告知安质监站",
+    c.RecordSatisfactionSurvey: "记录居民满意度调查", c.HoldCompletionAcceptance: "组织竣工验收",
+    c.HoldJointAcceptance: "记录联合验收", c.FileRecord: "竣工验收备案",
     c.LoadDivisions: "维护区和街道名录", c.DelistDivision: "移出区或街道名录",
 }
 

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from eventsourcing.utils import register_topic
 
 from domain.acceptance import AcceptanceRule
 from domain.actors import CommandContext, Role
-from domain.chain import ChainedAggregate, ChainedEvent, command_metadata
+from domain.chain import ChainedAggregate, command_metadata
+from domain.completion import ProjectCompletion
+from domain.project_event import ProjectEvent
 from domain.rules import DuplicateMember, InvalidItemState, MemberNotFound
 
 CATEGORIES = ("basic", "improvement", "upgrade")
-
-
-class ProjectEvent(ChainedEvent):
-    TOPIC_PREFIX: ClassVar[str] = "siteledger.project"
-    TOPIC = "siteledger.project:Event"
-
-
-register_topic(ProjectEvent.TOPIC, ProjectEvent)
 
 
 class ProjectRegistered(ProjectEvent, Aggregate.Created):
@@ -89,7 +82,7 @@ class AcceptanceRuleSet(ProjectEvent):
         project.acceptance_rule = {"min_signed": self.min_signed, "min_accept": self.min_accept}
 
 
-class Project(ChainedAggregate):
+class Project(ProjectCompletion, ChainedAggregate):
     """Names people by id only: names and phone numbers live in the erasable people store."""
 
     TOPIC = "siteledger:Project"

@@ -314,3 +314,65 @@ class CityAdminOnly(DomainError):
     kind = ErrorKind.FORBIDDEN
     title = "Only a city-level admin keeps the registry of districts and streets"
     message_zh = "只有市级业主单位管理员可以维护区和街道名录"
+
+
+class WorkingCalendarUnavailable(DomainError):
+    code = "working_calendar_unavailable"
+    title = "The Chinese working-day calendar does not cover this year yet"
+    message_zh = "工作日历尚未收录 {year} 年的节假日安排（国务院办公厅通知发布后升级 chinese-calendar 即可）"
+
+
+class ItemsNotAccepted(DomainError):
+    code = "items_not_accepted"
+    title = "Completion acceptance needs every works item accepted or closed out"
+    message_zh = "尚有 {count} 项工程事项未通过居民验收或销号，不能组织竣工验收"
+
+
+class NoStationNotice(DomainError):
+    code = "no_station_notice"
+    title = "The station has not been told in writing of the completion acceptance"
+    message_zh = "尚未书面告知安全质量监督站，不能组织竣工验收（须提前 7 个工作日告知）"
+
+
+class TooSoonAfterNotice(DomainError):
+    code = "too_soon_after_notice"
+    title = "Completion acceptance comes at least 7 working days after the station's notice"
+    message_zh = "{notice} 告知安质监站后须满 7 个工作日，竣工验收最早可在 {earliest} 组织"
+
+
+class NoSatisfactionSurvey(DomainError):
+    code = "no_satisfaction_survey"
+    title = "Residents' satisfaction has not been surveyed"
+    message_zh = "尚未开展居民满意度调查，不能组织竣工验收"
+
+
+class SatisfactionBelowThreshold(DomainError):
+    code = "satisfaction_below_threshold"
+    title = "Residents' satisfaction is below the project's threshold"
+    message_zh = "居民满意度 {share} 低于本项目要求的 {threshold}，不能组织竣工验收"
+
+
+class InvalidSatisfactionThreshold(DomainError):
+    code = "invalid_satisfaction_threshold"
+    kind = ErrorKind.INVALID
+    title = "The satisfaction threshold must lie between 0 and 1"
+    message_zh = "满意度要求须大于 0 且不大于 1（如 4/5）"
+
+
+class CompletionAcceptanceAlreadyHeld(DomainError):
+    code = "completion_acceptance_already_held"
+    title = "Completion acceptance has already been held"
+    message_zh = "项目已于 {date} 完成竣工验收"
+
+
+class CompletionAcceptanceNotHeld(DomainError):
+    code = "completion_acceptance_not_held"
+    title = "Completion acceptance has not been held"
+    message_zh = "项目尚未组织竣工验收，不能{action}"
+
+
+class SurveyFiguresInvalid(DomainError):
+    code = "survey_figures_invalid"
+    kind = ErrorKind.INVALID
+    title = "The satisfied residents cannot outnumber those surveyed"
+    message_zh = "满意人数（{satisfied}）不能多于调查样本（{sample}）"

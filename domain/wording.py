@@ -18,6 +18,9 @@ EVENT_NAMES_ZH = {
     "ProjectRegistered": "登记改造项目", "UserAssigned": "分配人员", "UserUnassigned": "取消分配",
     "MemberAdded": "添加居民监督小组成员", "MemberRemoved": "移除居民监督小组成员",
     "AcceptanceRuleSet": "设置验收规则",
+    "WorksItemAdded": "项目新增工程事项", "SatisfactionThresholdSet": "设置满意度要求",
+    "StationNotified": "书面告知安质监站", "SatisfactionSurveyRecorded": "记录居民满意度调查",
+    "CompletionAcceptanceHeld": "组织竣工验收", "JointAcceptanceHeld": "联合验收", "Filed": "竣工验收备案",
 }
 SEVERITY_ZH = {"minor": "一般", "major": "较重", "critical": "严重"}
 DEFECT_STATUS_ZH = {"open": "待整改", "rectification_reported": "已整改，待复查", "closed": "已关闭"}

@@ -18,6 +18,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema, field_validator
 
+from domain import completion as pc
 from domain import project as p
 from domain import works_item_events as w
 from domain.chain import ChainedEvent
@@ -314,12 +315,79 @@ class AcceptanceRuleSetV1(IntegrationEvent):
     min_accept: str
 
 
+class WorksItemAddedV1(IntegrationEvent):
+    TYPE = "siteledger.project.works_item_added.v1"
+    DOMAIN = pc.WorksItemAdded
+
+    item_id: UUID
+    kind: str
+
+
+class SatisfactionThresholdSetV1(IntegrationEvent):
+    TYPE = "siteledger.project.satisfaction_threshold_set.v1"
+    DOMAIN = pc.SatisfactionThresholdSet
+
+    threshold: str = Field(description="exact fraction of residents surveyed who must be satisfied, e.g. \"4/5\"")
+
+
+class StationNotifiedV1(IntegrationEvent):
+    TYPE = "siteledger.project.station_notified.v1"
+    DOMAIN = pc.StationNotified
+
+    notice_date: str
+    photos: list[str]
+
+
+class SatisfactionSurveyRecordedV1(IntegrationEvent):
+    TYPE = "siteledger.project.satisfaction_survey_recorded.v1"
+    DOMAIN = pc.SatisfactionSurveyRecorded
+
+    surveyed_on: str
+    sample: int
+    satisfied: int
+    share: str = Field(description="exact fraction of the sample satisfied, e.g. \"9/10\"")
+    photos: list[str]
+
+
+class CompletionAcceptanceHeldV1(IntegrationEvent):
+    TYPE = "siteledger.project.completion_acceptance_held.v1"
+    DOMAIN = pc.CompletionAcceptanceHeld
+
+    held_on: str
+    parties: list[str]
+    resident_representatives: list[str]
+    photos: list[str]
+    checked_against: dict[str, Any] = Field(description="the notice, survey and item states the rules were checked "
+                                                        "against")
+
+
+class JointAcceptanceHeldV1(IntegrationEvent):
+    TYPE = "siteledger.project.joint_acceptance_held.v1"
+    DOMAIN = pc.JointAcceptanceHeld
+
+    held_on: str
+    district: str
+    photos: list[str]
+
+
+class FiledV1(IntegrationEvent):
+    TYPE = "siteledger.project.filed.v1"
+    DOMAIN = pc.Filed
+
+    filing_no: str
+    filed_on: str
+    photos: list[str]
+    late: bool = Field(description="filed more than 15 days after completion acceptance")
+    days_after_acceptance: int
+
+
 CONTRACTS: tuple[type[IntegrationEvent], ...] = (
     WorksItemRegisteredV1, InspectionRecordedV1, DefectRaisedV1, RectificationReportedV1, DefectClosedV1,
     RectificationRejectedV1, StopWorkOrderedV1, StopWorkLiftedV1, WorksCompletedV1, AcceptanceRequestedV1,
     ResidentSignedV1, AcceptanceGrantedV1, AcceptanceRejectedV1, AcceptanceRoundCancelledV1, ClosedOutV1,
     ReopenedV1, ProjectRegisteredV1, UserAssignedV1, UserUnassignedV1, MemberAddedV1, MemberRemovedV1,
-    AcceptanceRuleSetV1,
+    AcceptanceRuleSetV1, WorksItemAddedV1, SatisfactionThresholdSetV1, StationNotifiedV1,
+    SatisfactionSurveyRecordedV1, CompletionAcceptanceHeldV1, JointAcceptanceHeldV1, FiledV1,
 )
 BY_DOMAIN: dict[type[ChainedEvent], type[IntegrationEvent]] = {c.DOMAIN: c for c in CONTRACTS}
 BY_TYPE: dict[str, type[IntegrationEvent]] = {c.TYPE: c for c in CONTRACTS}

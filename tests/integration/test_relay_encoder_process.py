@@ -41,7 +41,7 @@ def test_the_child_encodes_what_the_relay_would_and_follows_the_log(tmp_path: Pa
     world.run(world.supervisor, inspection(item_id, hold_point))
     stored = StoredMessages(app.mapper, TOPICS, SOURCE)
     expected = all_batches(lambda start: read_batch(app, stored, start, 5))
-    assert sum(len(b.messages) for b in expected) == 11  # 9 project events, the item's 2; receipts skipped
+    assert sum(len(b.messages) for b in expected) == 12  # 10 project events (one: the item added), the item's 2
 
     encoder = EncoderProcess(env, TOPICS, SOURCE, 5)
     try:

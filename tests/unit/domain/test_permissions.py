@@ -20,7 +20,9 @@ ALLOWED = {
     "OrderStopWork": {"station"}, "LiftStopWork": {"station"}, "CompleteWorks": {"supervisor"},
     "RequestAcceptance": {"supervisor"}, "SignAcceptance": {"resident"},
     "CloseAcceptanceRound": {"admin"}, "CloseOut": {"admin"}, "Reopen": {"station"},
-    "LoadDivisions": {"admin"}, "DelistDivision": {"admin"},
+    "LoadDivisions": {"admin"}, "DelistDivision": {"admin"}, "SetSatisfactionThreshold": {"admin"},
+    "NotifyStation": {"admin"}, "RecordSatisfactionSurvey": {"admin"}, "HoldCompletionAcceptance": {"admin"},
+    "HoldJointAcceptance": {"admin", "station"}, "FileRecord": {"admin", "station"},
 }
 
 
@@ -43,6 +45,13 @@ def _sample(kind: type[c.Command], world: World) -> c.Command:
         "CloseAcceptanceRound": {"round_no": 1}, "Reopen": {"reason": "x"},
         "LoadDivisions": {"districts": [{"name_zh": "徐汇区", "code": "310104"}]},
         "DelistDivision": {"district_zh": "徐汇区", "reason": "x"},
+        "NotifyStation": {"notice_date": "2026-11-02", "photos": ["a" * 64]},
+        "RecordSatisfactionSurvey": {"surveyed_on": "2026-11-02", "sample": 10, "satisfied": 9,
+                                     "photos": ["a" * 64]},
+        "HoldCompletionAcceptance": {"held_on": "2026-11-20", "parties": ["施工单位"],
+                                     "resident_representatives": ["m"], "photos": ["a" * 64]},
+        "HoldJointAcceptance": {"held_on": "2026-11-20", "photos": ["a" * 64]},
+        "FileRecord": {"filing_no": "BA-1", "filed_on": "2026-11-30"},
     }
     fields = samples.get(kind.__name__, {})
     names = kind.model_fields

@@ -52,6 +52,11 @@ EXAMPLES: dict[str, Any] = {
     "year_built": 1986, "buildings": 12, "households": 480, "categories": ["basic"],
     "user_id": UUID("9d8c7b6a-5f4e-4d3c-2b1a-0f9e8d7c6b5a"), "role": "contractor", "building": "3", "unit": "2",
     "min_signed": "2/3", "min_accept": "3/4",
+    "item_id": UUID("1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"), "threshold": "4/5", "notice_date": "2026-11-02",
+    "surveyed_on": "2026-11-03", "sample": 50, "satisfied": 45, "share": "9/10", "held_on": "2026-11-12",
+    "parties": ["建设单位", "施工单位"], "resident_representatives": ["m-1"],
+    "checked_against": {"notice_date": "2026-11-02", "earliest": "2026-11-11", "survey_share": "9/10"},
+    "filing_no": "徐建竣备 2026-001", "filed_on": "2026-11-20", "late": False, "days_after_acceptance": 8,
 }
 
 
