@@ -22,7 +22,7 @@ class ChineseCalendar:
     """`chinese_calendar.is_workday`, its unknown years turned into `WorkingCalendarUnavailable`."""
 
     def is_workday(self, day: date) -> bool:
-        import chinese_calendar  # type: ignore[import-untyped]  # imported where used: the one calendar dependency
+        import chinese_calendar  # type: ignore[import-untyped, import-not-found, unused-ignore]  # where used
 
         try:
             return bool(chinese_calendar.is_workday(day))
