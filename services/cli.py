@@ -201,6 +201,16 @@ def keygen(args: argparse.Namespace, settings: Settings) -> int:
     from services.transparency.keys import SigningKey
     from siteledger_verify.note import COSIGNATURE_V1, ED25519
 
+    if args.record_cert:
+        from pathlib import Path
+
+        from services.records.signing import make_self_signed
+
+        made = make_self_signed(Path(args.record_cert), args.name or "SiteLedger 记录签名（自签名，仅供试用）")
+        print(f"SITELEDGER_RECORD_SIGNING_KEY={made.key_path}\nSITELEDGER_RECORD_SIGNING_CERT={made.cert_path}")
+        print("a self-signed certificate: readers show the record unaltered but its signer unknown; "
+              "for real use put the city's certificate and key there", file=sys.stderr)
+        return 0
     name = args.name or os.environ.get("SITELEDGER_TRANSPARENCY_ORIGIN") or settings.transparency_origin
     key = SigningKey.generate(name, COSIGNATURE_V1 if args.witness else ED25519)
     if args.out:
@@ -338,6 +348,8 @@ def main(argv: list[str] | None = None) -> int:
     p_keygen.add_argument("--name", help="the log's origin, e.g. siteledger.example/上海 (default: the setting)")
     p_keygen.add_argument("--witness", action="store_true", help="a station's cosigning key (tlog-cosignature)")
     p_keygen.add_argument("--out", help="write the secret key to this file (0600) instead of printing it")
+    p_keygen.add_argument("--record-cert", metavar="DIR",
+                          help="instead: a self-signed key and certificate for signing the printed records, in DIR")
     p_keygen.set_defaults(func=keygen)
     p_witness = sub.add_parser("witness", help="the station's witness: check, mirror and cosign the log")
     p_witness.add_argument("--server", required=True, help="the SiteLedger address, e.g. https://siteledger.example")

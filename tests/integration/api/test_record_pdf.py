@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
@@ -18,7 +19,9 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
 from services.api.routers.records import identity
-from services.records import item_record, pdf
+from services.records import item_record, pdf, signing
+from services.records.signing import SigningIdentity
+from services.settings import Settings
 from tests.http_support import ApiWorld
 
 pytestmark = pytest.mark.integration
@@ -125,3 +128,29 @@ def test_no_record_for_someone_outside_the_project(api: ApiWorld) -> None:
     assert api.client.get(f"/api/v1/works-items/{item_id}/record.pdf").status_code == 401
     assert api.client.get(f"/api/v1/projects/{api.project_id}/record.pdf",
                           headers={"Authorization": f"Bearer {other_station}"}).status_code in (403, 404)
+
+
+def test_keygen_makes_a_record_certificate_that_signs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from services.cli import main
+
+    assert main(["keygen", "--record-cert", str(tmp_path / "keys")]) == 0
+    lines = dict(line.split("=", 1) for line in capsys.readouterr().out.split())
+    made = SigningIdentity(Path(lines["SITELEDGER_RECORD_SIGNING_KEY"]), Path(lines["SITELEDGER_RECORD_SIGNING_CERT"]))
+    assert made.key_path.stat().st_mode & 0o077 == 0  # the key is the owner's alone
+    unsigned = _blank_pdf()
+    status = _signature_status(signing.sign(unsigned, made), made.cert_path)
+    assert status.intact and status.valid
+
+
+def test_production_without_a_certificate_prints_no_record() -> None:
+    production = SimpleNamespace(settings=Settings.model_construct(env="production", record_signing_key=None,
+                                                                   record_signing_cert=None))
+    assert identity(production) is None  # type: ignore[arg-type]  # the route answers 503 on None
+
+
+def _blank_pdf() -> bytes:
+    from fpdf import FPDF
+
+    document = FPDF()
+    document.add_page()
+    return bytes(document.output())

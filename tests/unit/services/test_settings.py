@@ -32,4 +32,8 @@ def test_production_refuses_the_embedded_store(monkeypatch: pytest.MonkeyPatch) 
     with pytest.raises(ValidationError, match="S3_SECRET_KEY"):
         Settings(_env_file=None)
     monkeypatch.setenv("SITELEDGER_S3_SECRET_KEY", "a-long-random-secret")
+    with pytest.raises(ValidationError, match="TRANSPARENCY_SIGNING_KEY"):
+        Settings(_env_file=None)
+    from services.transparency.keys import SigningKey
+    monkeypatch.setenv("SITELEDGER_TRANSPARENCY_SIGNING_KEY", SigningKey.generate("siteledger.example/test").text())
     assert Settings(_env_file=None).env == "production"
