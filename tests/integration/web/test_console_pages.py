@@ -165,6 +165,14 @@ def test_a_spot_check_from_the_page_is_the_stations_inspection(
     assert "监督抽查" in station.get(sent.headers["location"]).text
 
 
+def test_the_signed_pdf_record_is_a_click_away(station: Browser, world: ConsoleWorld) -> None:
+    page = station.get(f"/console/items/{world.late}")
+    link = f"/api/v1/works-items/{world.late}/record.pdf"
+    assert f'href="{link}"' in page.text
+    record = station.get(link)  # the API's own route, reached with the console's session
+    assert record.status_code == 200 and record.content.startswith(b"%PDF")
+
+
 def test_verify_and_the_record_zip(station: Browser, world: ConsoleWorld) -> None:
     verified = station.client.get(f"/console/items/{world.late}/verify",
                                   headers={**station.headers, "HX-Request": "true"})
