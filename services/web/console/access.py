@@ -68,6 +68,8 @@ def viewer(request: Request) -> Viewer | Response:
     """The console user, or the answer to give instead (sign in first; not a console role)."""
     signed_in = session_user(request, container_of(request))
     if signed_in is None:
+        if request.headers.get("hx-request") == "true":  # a part refreshing itself: the whole page goes to sign in,
+            return Response(status_code=204, headers={"HX-Redirect": "/sign-in"})  # not the form into the part
         return RedirectResponse("/sign-in", status_code=303)
     user, active = signed_in
     if user.role not in CONSOLE_ROLES:

@@ -239,6 +239,8 @@ def test_an_anonymous_visitor_is_sent_to_sign_in_from_every_page_and_action(
         assert (response.status_code, response.headers.get("location")) == (303, "/sign-in"), path
     photo = client.get(f"/api/v1/photos/{world.photo}?size=thumb")
     assert photo.status_code == 401
+    refreshing = client.get("/console/districts/徐汇区/attention", headers={"HX-Request": "true"})
+    assert (refreshing.status_code, refreshing.headers["hx-redirect"], refreshing.text) == (204, "/sign-in", "")
     assert len(container.ledger.item_events(world.late)) == 2
 
 
