@@ -21,6 +21,8 @@ from domain.works_item import WorksItem
 from services.api.views import event_view
 from services.bootstrap import Container
 from services.operations import cited_photos
+from services.transparency.evidence import earliest_covering
+from services.transparency.service import service_for
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 THUMB = "thumb"
@@ -75,7 +77,7 @@ def gather(container: Container, item: WorksItem, project: Project, check_photos
     chain = container.ledger.verify(item.id).as_dict()
     offset = timezone(timedelta(hours=container.settings.site_utc_offset_hours))
     return ItemRecord(item=item, project=project, events=events, photos=photos, chain=chain, names=names,
-                      site_tz=offset)
+                      site_tz=offset, checkpoint=earliest_covering(service_for(container), item.id, item.version))
 
 
 def _photo(container: Container, sha: str, check: bool) -> PhotoFact:

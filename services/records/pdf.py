@@ -259,17 +259,21 @@ def _verification(pdf: RecordPdf, r: ItemRecord) -> None:
     _line(pdf, f"哈希链核验：{verdict}（共 {chain['events']} 条事件）")
     _line(pdf, f"链头哈希：{chain['head']}", size=8)
     if r.checkpoint:
-        _line(pdf, f"透明日志检查点：{r.checkpoint.get('origin', '')} 树大小 {r.checkpoint.get('size')}，"
-                   f"根哈希 {r.checkpoint.get('root')}", size=8)
+        cp = r.checkpoint
+        _line(pdf, f"透明日志：最新事件为第 {cp['leaf_index']} 号叶子，包含于检查点 {cp['origin']}"
+                   f"（树大小 {cp['size']}，根哈希 {cp['root']}）", size=8)
+        _line(pdf, "签名检查点原文：", size=8)
+        _line(pdf, cp["note"].strip(), size=7, indent=4)
     else:
-        _line(pdf, "透明日志检查点：本记录生成时尚无包含最新事件的检查点", size=8, grey=True)
+        _line(pdf, "透明日志：日志与监督站已见证的检查点不一致，本记录不给出检查点（请联系监督站）", size=8)
     replaced = [p.sha256 for p in r.photos.values() if p.matches is False]
     if replaced:
         _line(pdf, f"照片异常：{len(replaced)} 张照片的内容与其 SHA-256 不符（可能被替换）：{'、'.join(replaced)}",
               size=9)
-    payload = {"v": 1, "works_item": str(r.item.id), "version": r.item.version, "chain_head": chain["head"]}
+    payload: dict[str, Any] = {"v": 1, "works_item": str(r.item.id), "version": r.item.version,
+                               "chain_head": chain["head"]}
     if r.checkpoint:
-        payload["checkpoint"] = {k: r.checkpoint[k] for k in ("origin", "size", "root") if k in r.checkpoint}
+        payload["checkpoint"] = {k: r.checkpoint[k] for k in ("origin", "size", "root", "leaf_index")}
     size = 38.0
     if pdf.get_y() + size > pdf.h - MARGIN - 5:
         pdf.add_page()
@@ -277,7 +281,7 @@ def _verification(pdf: RecordPdf, r: ItemRecord) -> None:
     draw_qr(pdf, json.dumps(payload, separators=(",", ":"), sort_keys=True), MARGIN, y, size)
     pdf.set_xy(MARGIN + size + 4, y + 6)
     pdf.set_font("cjk", size=9)
-    pdf.multi_cell(0, 5, "二维码内含事项编号、事件版本和链头哈希。核验方法：导出本事项的证据包后运行 "
+    pdf.multi_cell(0, 5, "二维码内含事项编号、事件版本、链头哈希和检查点。核验方法：导出本事项的证据包后运行 "
                          "siteledger-verify pack 证据包.zip --key 服务器验证公钥", wrapmode=WrapMode.CHAR)
     pdf.set_y(y + size + 2)
 

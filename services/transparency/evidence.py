@@ -36,6 +36,28 @@ def covering_checkpoint(service: TransparencyService, item_id: UUID) -> str:
     return service.checkpoint(fresh=True)
 
 
+def earliest_covering(service: TransparencyService, aggregate_id: UUID, version: int) -> dict[str, Any] | None:
+    """The first checkpoint that holds this event (signing one now if none does yet), with the event's leaf and
+    inclusion proof. The first, not the newest: the answer for an event never changes once given, so a printed
+    record of the same version prints the same bytes. None while the log disagrees with what was witnessed."""
+    try:
+        service.catch_up()
+        leaf = service.tree.leaf(str(aggregate_id), version)
+        if leaf is None:
+            return None
+        index, event_hash = leaf
+        rows = service.db.query("SELECT note FROM transparency_checkpoints WHERE tree_size > ? "
+                                "ORDER BY tree_size LIMIT 1", (index,))
+        note = str(rows[0][0]) if rows else service.checkpoint(fresh=True)
+        service.check_witnessed()
+    except Inconsistent:
+        return None
+    signed = Checkpoint.parse(Note.parse(note).text)
+    return {"origin": signed.origin, "size": signed.size, "root": _b64(signed.root), "note": note,
+            "leaf_index": index, "event_hash": event_hash,
+            "proof": [_b64(h) for h in service.tree.inclusion(index, signed.size)]}
+
+
 def transparency_document(service: TransparencyService, item_id: UUID) -> dict[str, Any]:
     try:
         note = covering_checkpoint(service, item_id)

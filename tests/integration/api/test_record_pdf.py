@@ -3,6 +3,7 @@ changed byte shows. Checked with poppler's own tools (pdftotext, pdftoppm) and p
 
 from __future__ import annotations
 
+import base64
 import io
 import os
 import shutil
@@ -22,6 +23,8 @@ from services.api.routers.records import identity
 from services.records import item_record, pdf, signing
 from services.records.signing import SigningIdentity
 from services.settings import Settings
+from siteledger_verify import merkle
+from siteledger_verify.events import leaf_data
 from tests.http_support import ApiWorld
 
 pytestmark = pytest.mark.integration
@@ -72,7 +75,12 @@ def test_same_version_same_bytes_and_the_signature_keeps_them(api: ApiWorld) -> 
     font = api.container.settings.cjk_font_path
     first = pdf.render([item_record.gather(api.container, item, project)], font, "记录")
     again = pdf.render([item_record.gather(api.container, item, project)], font, "记录")
-    assert first == again
+    assert first == again  # the checkpoint printed is the first to hold the event: stable once given
+    cp = item_record.gather(api.container, item, project).checkpoint
+    assert cp is not None
+    leaf = merkle.leaf_hash(leaf_data(item.id, item.version, item.chain_head))
+    merkle.verify_inclusion(leaf, cp["leaf_index"], cp["size"], [base64.b64decode(h) for h in cp["proof"]],
+                            base64.b64decode(cp["root"]))  # raises if the record's proof does not hold
     answer = api.client.get(f"/api/v1/works-items/{item_id}/record.pdf",
                             headers={"Authorization": f"Bearer {api.station}"})
     assert answer.status_code == 200
@@ -99,7 +107,7 @@ def test_every_event_and_hash_is_in_the_text_and_the_page_renders(api: ApiWorld,
     for event in events:
         assert event["event_hash"] in flat, event["type"]
     for words in ("工程事项记录", "金牛花苑", "3号楼给水管线迁移", "试验压力", "合格", "管道接口渗水", "下达停工令",
-                  "解除停工令", "沟槽未设护栏", "哈希链核验：完整"):
+                  "解除停工令", "沟槽未设护栏", "哈希链核验：完整", "透明日志：最新事件为第", "—siteledger.example"):
         assert words in flat, words
     ARTIFACTS.mkdir(exist_ok=True)
     subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "2", str(tmp_path / "record.pdf"),
