@@ -75,5 +75,7 @@ def test_the_tablet_app_has_no_serious_accessibility_violations(
         sync_once(page)  # refused: survey not passed, and a stop-work order in force
         page.goto(f"{world.url}/field/#/queue")
         page.locator(".command.refused").wait_for()
+        reason = page.locator(".command.refused .reason").inner_text()
+        assert "沟槽开挖" in reason and "excavation" not in reason, "the hold points by their Chinese names"
         check("queue")
     assert {name: found for name, found in checked.items() if found} == {}

@@ -7,10 +7,19 @@ export const STATE_ZH = { queued: "待发送", sent: "已发送", refused: "被�
 export const UNSENT = ["queued", "refused", "blocked"];
 export const ACTION_ZH = { inspect: "检查", close_defect: "关闭整改", reject_rectification: "退回整改",
   complete: "竣工", request_acceptance: "申请居民验收" };
-// What to do about a refusal, by the server's stable code; otherwise its own Chinese detail says it.
+// What to do about a refusal, by the server's stable code (rules named in domain/rules.py); the server's own
+// Chinese detail says why, this says what the supervisor can do about it on the spot.
 export const ADVICE_ZH = {
   stop_work_in_force: "停工令解除后点重发",
-  hold_point_not_ready: "前序检查点通过后点重发，或放弃",
+  hold_point_out_of_order: "前序检查点通过后点重发；如已不成立请放弃",
+  invalid_photo_reference: "照片还没有传到服务器：有信号时再同步，然后点重发",
+  open_defects_block_completion: "整改全部关闭后点重发",
+  hold_points_not_passed: "检查点全部通过后点重发",
+  no_residents_group: "请管理员先组建居民监督小组，再点重发",
+  no_rectification_reported: "施工单位报告整改后再点重发",
+  defect_not_open: "该整改已不在待处理状态，请放弃",
+  defect_closed_by_station_only: "该整改由安质监站开具，只能由监督站关闭，请放弃",
+  item_closed_out: "该事项已销号，请放弃",
   out_of_scope: "该项目已不在您的职责范围内，请放弃或联系管理员",
   role_not_permitted: "您的角色不能执行此操作，请放弃",
 };

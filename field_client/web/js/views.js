@@ -68,7 +68,21 @@ export async function home() {
     sections.length ? sections : h("p", {}, "您还没有被分配到任何项目。"));
 }
 
-function commandRow(cmd, onChange) {
+/** The server's reason with the hold points' codes in their Chinese names ("excavation" → "沟槽开挖"). */
+function inWords(detail, names) {
+  return String(detail).replace(/[a-z][a-z0-9_]*/g, (code) => names[code] || code);
+}
+
+async function holdPointNames(items) {
+  const names = new Map();
+  for (const item of items) {
+    const template = await store.template(item.template_digest);
+    names.set(item.id, Object.fromEntries((template?.hold_points || []).map((hp) => [hp.code, hp.name_zh])));
+  }
+  return names;
+}
+
+function commandRow(cmd, onChange, names = {}) {
   const actions = [];
   if (cmd.state === "refused" || cmd.state === "blocked") {
     actions.push(h("button", { class: "button secondary", type: "button",
@@ -80,7 +94,7 @@ function commandRow(cmd, onChange) {
     h("span", { class: "summary" }, cmd.summary),
     h("span", { class: "time" }, `记录于 ${when(cmd.recorded_at)}`),
     h("span", { class: `badge ${cmd.state}` }, queue.STATE_ZH[cmd.state]),
-    cmd.problem ? h("p", { class: "reason", role: "note" }, cmd.problem.detail,
+    cmd.problem ? h("p", { class: "reason", role: "note" }, inWords(cmd.problem.detail, names),
       queue.ADVICE_ZH[cmd.problem.code] ? h("strong", {}, `（${queue.ADVICE_ZH[cmd.problem.code]}）`) : null) : null,
     cmd.state === "blocked" ? h("p", { class: "reason" }, "同一事项前面有被拒绝的记录，处理后才会发送") : null,
     actions.length ? h("span", { class: "actions" }, actions) : null);
@@ -93,6 +107,7 @@ export async function item(id, refresh, say) {
   const mine = commands.filter((c) => c.item_id === id && c.state !== "dropped");
   const queued = queuedPasses(found, commands);
   const next = nextHoldPoint(found, commands);
+  const codes = (await holdPointNames([found])).get(id);
   const local = new Map();
   for (const cmd of mine) {
     if (cmd.action === "inspect" && cmd.state !== "sent") local.set(cmd.body.hold_point, cmd);
@@ -118,13 +133,14 @@ export async function item(id, refresh, say) {
     })),
     itemActions(found, await store.template(found.template_digest), (text) => { say(text); refresh(); }),
     h("h2", {}, "本机记录"),
-    mine.length ? h("ul", { class: "commands" }, mine.map((cmd) => commandRow(cmd, refresh)))
+    mine.length ? h("ul", { class: "commands" }, mine.map((cmd) => commandRow(cmd, refresh, codes)))
       : h("p", { class: "muted" }, "本机还没有该事项的记录"));
 }
 
 export async function queuePage(refresh) {
   const [commands, items, photos] = await Promise.all([store.commands(), store.items(), store.photos()]);
   const names = new Map(items.map((i) => [i.id, itemName(i)]));
+  const codes = await holdPointNames(items);
   const counts = await queue.counts();
   const waitingPhotos = photos.filter((p) => p.state === "queued");
   const groups = new Map();
@@ -139,6 +155,6 @@ export async function queuePage(refresh) {
       + ` · 待上传照片 ${waitingPhotos.length} 张`),
     [...groups.entries()].map(([itemId, list]) => h("section", { class: "queue-item" },
       h("h2", {}, h("a", { href: `#/item/${itemId}` }, names.get(itemId) || itemId)),
-      h("ul", { class: "commands" }, list.map((cmd) => commandRow(cmd, refresh))))),
+      h("ul", { class: "commands" }, list.map((cmd) => commandRow(cmd, refresh, codes.get(itemId)))))),
     groups.size ? null : h("p", { class: "muted" }, "队列是空的"));
 }
