@@ -4,6 +4,7 @@ description, raised and closed times, acceptance rounds with their opening; and 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,16 +13,27 @@ import pytest
 from domain import commands as c
 from services.bootstrap import Container, build
 from services.settings import Settings
-from tests.support import World, photo
+from services.web.console import queries
+from tests.pg import postgres_env
+from tests.support import World, inspection, photo
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def container(tmp_path: Path) -> Iterator[Container]:
-    built = build(Settings(data_dir=tmp_path, s3_endpoint="127.0.0.1:9"))  # no photos: S3 is never called
-    yield built
-    built.close()
+@pytest.fixture(params=["sqlite", "postgres"])
+def container(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Container]:
+    """No photos here: S3 is never called."""
+    if request.param == "sqlite":
+        built = build(Settings(data_dir=tmp_path, s3_endpoint="127.0.0.1:9"))
+        yield built
+        built.close()
+        return
+    for env in postgres_env():
+        built = build(Settings(event_store="postgres", postgres_db=env["POSTGRES_DBNAME"],
+                               postgres_user=env["POSTGRES_USER"], postgres_host=env["POSTGRES_HOST"],
+                               postgres_port=int(env["POSTGRES_PORT"]), s3_endpoint="127.0.0.1:9"))
+        yield built
+        built.close()
 
 
 def rows(container: Container) -> dict[str, list[Any]]:
@@ -66,3 +78,30 @@ def test_the_register_follows_stop_work_defects_and_rounds(container: Container)
 
     container.projections.rebuild("works_register")
     assert rows(container) == after
+
+
+def test_the_consoles_queries_read_the_register_on_either_database(container: Container) -> None:
+    world = World(container.ledger)
+    late, overdue, clean = world.new_item(title="2号楼"), world.new_item(title="5号楼"), world.new_item(title="8号楼")
+    world.run(world.station, c.RaiseDefect(item_id=overdue, defect_id="d1", severity="major",
+                                           description="夜间无警示灯", due_date="2026-01-05"))
+    world.run(world.station, c.OrderStopWork(item_id=late, reason="围挡缺失"))
+    world.run(world.supervisor, inspection(clean, "survey_and_marking"))
+    container.projections.run_once()
+    now = datetime(2026, 1, 9, 12, tzinfo=UTC)
+
+    found = queries.attention(container.db, "徐汇区", date(2026, 1, 9), now)
+    assert [(r["item_id"], r["days"]) for r in found.overdue] == [(str(overdue), 4)]
+    assert [(r["item_id"], r["reason"]) for r in found.stopped] == [(str(late), "围挡缺失")]
+    assert found.counts == {"overdue": 1, "stopped": 1, "flagged": 0, "stalled": 0}
+    assert queries.attention(container.db, "黄浦区", date(2026, 1, 9), now).total == 0
+    [project] = queries.projects(container.db, "徐汇区")
+    assert (project["item_count"], project["stop_work"], project["by_state"]) == (3, 1, {"registered": 2,
+                                                                                          "in_progress": 1})
+    assert [i["title"] for i in queries.project_items(container.db, str(world.project_id), None, None, "5号")] == \
+        ["5号楼"]
+    [district] = queries.districts(container.db, date(2026, 1, 9))
+    assert (district["district"], district["households"], district["overdue"]) == ("徐汇区", 430, 1)
+    weekly = queries.defects_by_week(container.db, "徐汇区", date.today())
+    assert sum(weekly["opened"]) == 1 and sum(weekly["closed"]) == 0
+    assert queries.first_position_since(container.db, now) > 0
