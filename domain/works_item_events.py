@@ -45,6 +45,7 @@ class Registered(WorksItemEvent, Aggregate.Created):
         item.location = self.location
         item.contractor_id = self.contractor_id
         item.links = dict(self.links)
+        item.planned_end = self.planned_end  # read by the deadlines (domain/deadlines.py)
         item.state = "registered"
         item.hold_points = {hp["code"]: {"result": None, "inspections": 0}
                             for hp in self.template["hold_points"]}
