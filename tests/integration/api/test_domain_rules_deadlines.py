@@ -5,7 +5,7 @@ The route (services/api/routers/deadlines.py) is mounted here as the app will mo
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -51,3 +51,39 @@ def test_a_lift_unregistered_on_day_31_is_breached(api: ApiWorld) -> None:
     TODAY.append(day0 + timedelta(days=31))
     assert api.inspect(lift, "usage_registration").status_code == 201
     assert api.ok("GET", "/api/v1/deadlines?state=breached", api.admin)["items"] == []
+
+
+def test_the_attention_list_shows_exactly_the_seeded_troubles(api: ApiWorld) -> None:
+    now = datetime.now(UTC)
+    today = now.date()
+    clean = api.item()
+    assert api.inspect(clean, "survey_and_marking").status_code == 201
+    overdue = api.item()
+    defect = api.ok("POST", f"/api/v1/works-items/{overdue}/defects", api.supervisor, json={
+        "severity": "major", "description": "沟槽未设警示灯", "due_date": (today - timedelta(days=5)).isoformat()})
+    stopped = api.item()
+    api.ok("POST", f"/api/v1/works-items/{stopped}/stop-work", api.station, json={"reason": "未设围挡"})
+    late = api.item()
+    assert api.inspect(late, "survey_and_marking", recorded_at=(now - timedelta(hours=13)).isoformat()
+                       ).status_code == 201
+    waiting = api.item("flying_wire_burial")
+    api.pass_all(waiting)
+    api.ok("POST", f"/api/v1/works-items/{waiting}/completion", api.supervisor)
+    api.ok("POST", f"/api/v1/works-items/{waiting}/acceptance-rounds", api.supervisor)
+    api.ok("POST", "/api/v1/projects", api.admin, json={"name": "南小区", "district": "徐汇区"})  # a clean project
+
+    TODAY.append(today + timedelta(days=15))
+    board = api.ok("GET", "/api/v1/districts/徐汇区/attention?flagged_days=30", api.station)
+    assert [p["project_id"] for p in board["projects"]] == [api.project_id]
+    listed = {i["item_id"]: i for i in board["projects"][0]["items"]}
+    assert set(listed) == {overdue, stopped, late, waiting}  # not the clean item
+    assert listed[overdue]["overdue_defects"] == [{"defect_id": defect["defect_id"], "severity": "major",
+                                                   "due": (today - timedelta(days=5)).isoformat(),
+                                                   "days_overdue": 20}]
+    assert listed[stopped]["stop_work"]["reason"] == "未设围挡"
+    assert [f["flags"] for f in listed[late]["flagged"]] == [["late_arrival"]]
+    assert listed[waiting]["stalled_round"]["days_open"] == 15
+    problem(api.call("GET", "/api/v1/districts/徐汇区/attention", api.supervisor), 403, "role_not_permitted")
+    problem(api.call("GET", "/api/v1/districts/徐汇区/attention", api.user("station", district="黄浦区")), 403,
+            "out_of_scope")
+    assert api.ok("GET", "/api/v1/districts/徐汇区/attention", api.admin)["projects"]
