@@ -61,7 +61,7 @@ def wait_for_own_write(container: Container, after: str | None) -> None:
 
 def render(request: Request, who: Viewer, item: WorksItem, project: Project, status: int = 200,
            errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
-           spot: str | None = None, notice: str | None = None) -> Response:
+           spot: str | None = None, notice: str | None = None, only_flagged: bool = False) -> Response:
     container = container_of(request)
     refresh(container)
     template, names, time = item.parsed_template, Names(container.users), clock(container)
@@ -72,10 +72,14 @@ def render(request: Request, who: Viewer, item: WorksItem, project: Project, sta
                  "role": role_zh(e["actor_role"]), "device_time": time.show(e["device_time"]),
                  "server_time": time.show(e["server_time"]), "hold_point_zh": hold_point_zh(template, e["hold_point"]),
                  "flags": [FLAG_NAMES_ZH.get(f, f) for f in e["flags"]]} for e in entries]
+    flagged_count = sum(1 for e in timeline if e["flags"])
+    if only_flagged:
+        timeline = [e for e in timeline if e["flags"]]
     spot_spec = template.hold_point(spot) if spot else None
     return page(request, "item.html", status, viewer=who, item=item, view=item_view(item, with_template=False),
                 project=project, kind_zh=kind_names(container.ledger.catalog).get(item.kind, item.kind),
-                timeline=timeline, defects=_defects(container, item_id, template, entries, time),
+                timeline=timeline, flagged_count=flagged_count, only_flagged=only_flagged,
+                defects=_defects(container, item_id, template, entries, time),
                 rounds=_rounds(item_view(item, with_template=False)["acceptance_rounds"], entries, members),
                 stop_work=_stop_work(item, names, time), hold_points=template.hold_points,
                 limits={hp.code: reading.limits(hp) for hp in template.hold_points}, spot=spot_spec,
@@ -132,10 +136,10 @@ def _rounds(views: list[dict[str, Any]], entries: list[dict[str, Any]], members:
 
 
 def item_route(request: Request, who: Viewer, item_id: str, spot: str | None, after: str | None,
-               done: str | None) -> Response:
+               done: str | None, only_flagged: bool = False) -> Response:
     loaded = load(request, who, item_id)
     if isinstance(loaded, Response):
         return loaded
     container = container_of(request)
     wait_for_own_write(container, after)
-    return render(request, who, *loaded, spot=spot, notice=NOTICES.get(done or ""))
+    return render(request, who, *loaded, spot=spot, notice=NOTICES.get(done or ""), only_flagged=only_flagged)

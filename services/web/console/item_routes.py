@@ -20,11 +20,11 @@ CHUNK = 1 << 16
 
 @router.get("/console/items/{item_id}")
 def item_page(request: Request, item_id: str, spot: str | None = None, after: str | None = None,
-              done: str | None = None) -> Response:
+              done: str | None = None, flagged: str | None = None) -> Response:
     who = viewer(request)
     if isinstance(who, Response):
         return who
-    return item_route(request, who, item_id, spot, after, done)
+    return item_route(request, who, item_id, spot, after, done, only_flagged=flagged == "1")
 
 
 @router.get("/console/items/{item_id}/verify")

@@ -83,6 +83,8 @@ def test_the_item_page_tells_the_whole_record_in_chinese(station: Browser, world
     assert "现状管线探测与放线" in text and "现场监理" in text and "设备时间" in text and "服务器时间" in text
     assert "记录时间与到达服务器时间相差过久" in text
     assert f"/api/v1/photos/{world.photo}?size=thumb" in text and 'loading="lazy"' in text
+    only = station.get(f"/console/items/{world.late}?flagged=1")
+    assert "有异常标记的记录（1 条）" in only.text and "登记工程事项" not in only.text
     photo = station.get(f"/console/photos/{world.photo}?item={world.late}")
     assert photo.status_code == 200
     assert "2026-11-20 09:30:00" in photo.text and "HUAWEI MatePad 11" in photo.text and "31.18320" in photo.text
