@@ -230,6 +230,14 @@ def test_a_revoked_tablet_says_so_in_chinese_and_keeps_its_queue(
     assert [c["state"] for c in local_commands(page)] == ["queued"]
     assert world.events(pipe) == []
 
+    page.get_by_role("button", name="重新登录").click()  # still signed in on this browser: straight to enrolling
+    page.get_by_role("button", name="启用这台平板").click()
+    page.get_by_role("heading", name="我的项目").wait_for()
+    sync_until_empty(page)
+    [command] = local_commands(page)
+    assert command["state"] == "sent"
+    assert [e["command_id"] for e in world.events(pipe)] == [command["id"]]
+
 
 def test_a_reported_rectification_is_verified_the_works_completed_and_acceptance_opened_offline(
         page: Page, world: FieldWorld) -> None:

@@ -11,6 +11,7 @@ import * as views from "./views.js";
 
 const main = () => document.getElementById("main");
 let syncing = null;
+const RETRY_AFTER_MS = 30_000; // a sync the link cut short tries again by itself (and when the network returns)
 let notice = "";
 
 function say(text) {
@@ -82,7 +83,16 @@ export function sync() {
   syncing ??= (async () => {
     await updateBar();
     try {
-      const report = await new Sync((p) => progress(describe(p))).run();
+      // one sync per tablet, even with the app open in two windows (the keys would keep it exactly once, but
+      // two syncs would fight over the same photos and rounds)
+      const report = await (navigator.locks
+        ? navigator.locks.request("siteledger-field-sync", { ifAvailable: true },
+          (lock) => (lock ? new Sync((p) => progress(describe(p))).run() : null))
+        : new Sync((p) => progress(describe(p))).run());
+      if (!report) {
+        progress("另一个窗口正在同步，请稍候");
+        return;
+      }
       await store.setMeta("last_sync", { ...report, at: queue.deviceTime() });
       const parts = [report.sent ? `发送 ${report.sent} 条记录` : "",
         report.photosUploaded ? `上传 ${report.photosUploaded} 张照片` : "",
@@ -94,6 +104,7 @@ export function sync() {
         progress(REVOKED_ZH);
       } else if (error instanceof Offline) {
         progress("网络不通或不稳定，未发送的记录保留在本机，稍后会自动再同步");
+        setTimeout(() => { if (navigator.onLine) sync(); }, RETRY_AFTER_MS);
       } else {
         progress(`同步出错：${error.message}`);
       }
