@@ -1,24 +1,57 @@
-"""The printed records for 竣工验收 and the archive: an item's, or a project's (every item's), signed PDF."""
+"""The evidence a reader takes away: an item's evidence pack (zip, checked by `siteledger-verify pack`) and the
+printed records for 竣工验收 and the archive — an item's, or a project's (every item's), signed PDF."""
 
 from __future__ import annotations
 
-from typing import Any
+import tempfile
+from collections.abc import Iterator
+from typing import IO, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Response
+from fastapi.responses import StreamingResponse
 
 from services.api.deps import ContainerDep, CurrentUser, as_uuid
 from services.api.errors import ApiError
 from services.api.responses import ITEM_READ, PROJECT_READ, merge, problems
 from services.bootstrap import Container
+from services.operations import export_item
 from services.pdf_drawing import FontMissing
 from services.records import item_record, pdf, signing
 from services.records.signing import SigningIdentity
 
 router = APIRouter(tags=["records"])
 NOT_READY = {503: ("record_signing_not_configured", "record_font_missing")}
+ZIP: dict[int | str, dict[str, Any]] = {200: {"content": {"application/zip": {}},
+                                              "description": "The evidence pack: events as hashed, photos, proofs"}}
+SPOOL_BYTES = 8 * 1024 * 1024  # a pack smaller than this is built in memory, a larger one in a temporary file
 PDF: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}},
                                               "description": "The record, signed (PAdES)"}}
+
+
+@router.get("/works-items/{item_id}/export", response_class=StreamingResponse, responses={**ZIP, **problems(ITEM_READ)})
+def export_pack(item_id: str, user: CurrentUser, container: ContainerDep) -> StreamingResponse:
+    """What `siteledger export works-item` writes, for anyone who may read the item: built whole before the
+    first byte is sent, so a store failure is a problem response, never a truncated zip."""
+    item, _ = container.ledger.item_in_scope(user.actor, as_uuid(item_id, "works_item"))
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (closed by the stream)
+    try:
+        size = export_item(container, item.id, spool)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return StreamingResponse(_chunks(spool), media_type="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="works-item-{item.id}-v{item.version}.zip"',
+        "Content-Length": str(size), "Cache-Control": "no-store"})
+
+
+def _chunks(spool: IO[bytes]) -> Iterator[bytes]:
+    try:
+        while chunk := spool.read(256 * 1024):
+            yield chunk
+    finally:
+        spool.close()
 
 
 @router.get("/works-items/{item_id}/record.pdf", response_class=Response,

@@ -25,6 +25,8 @@ from services.records.signing import SigningIdentity
 from services.settings import Settings
 from siteledger_verify import merkle
 from siteledger_verify.events import leaf_data
+from siteledger_verify.note import VerifierKey
+from siteledger_verify.pack import verify_pack
 from tests.http_support import ApiWorld
 
 pytestmark = pytest.mark.integration
@@ -162,3 +164,19 @@ def _blank_pdf() -> bytes:
     document = FPDF()
     document.add_page()
     return bytes(document.output())
+
+
+def test_the_evidence_pack_over_http_checks_out_with_the_outsiders_verifier(api: ApiWorld, tmp_path: Path) -> None:
+    item_id = _story(api)
+    station = {"Authorization": f"Bearer {api.station}"}
+    answer = api.client.get(f"/api/v1/works-items/{item_id}/export", headers=station)
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/zip"
+    assert int(answer.headers["content-length"]) == len(answer.content)
+    (tmp_path / "pack.zip").write_bytes(answer.content)
+    key = VerifierKey.parse(api.client.get("/api/v1/transparency/key", headers=station).text.strip())
+    report = verify_pack(tmp_path / "pack.zip", key)
+    assert report.ok, report
+    other = api.user("station", district="其他区")
+    refused = api.client.get(f"/api/v1/works-items/{item_id}/export", headers={"Authorization": f"Bearer {other}"})
+    assert refused.status_code in (403, 404)
+    assert api.client.get(f"/api/v1/works-items/{item_id}/export").status_code == 401
