@@ -2,9 +2,7 @@
 GET /api/v1/districts/{district}/attention: the station's attention list, by project and item.
 
 Today is the site's date unless the app carries a clock (`app.state.clock`, a function returning a date):
-tests freeze time through it. Deadlines are computed from the aggregates on each read (domain/deadlines.py);
-the projects and items come from the catalog read model, so an item registered before projects learned
-their items is counted too.
+tests freeze time through it. Deadlines are computed from the aggregates on each read (services/deadline_scan.py).
 """
 
 from __future__ import annotations
@@ -23,6 +21,7 @@ from domain.rules import OutOfScope, RoleNotPermitted
 from services.api.deps import ContainerDep, CurrentUser
 from services.api.models import Model
 from services.api.responses import SCOPED, problems
+from services.deadline_scan import scan
 
 router = APIRouter(tags=["deadlines"])
 DeadlineState = Literal["upcoming", "approaching", "breached", "met"]
@@ -62,22 +61,8 @@ def deadlines(request: Request, user: CurrentUser, container: ContainerDep, dist
     if district and user.role in (Role.STATION, Role.ADMIN) and user.district not in (None, district):
         raise OutOfScope()
     today = today_for(request, container)
-    container.projections.refresh("catalog")
-    sql, params = "SELECT project_id FROM catalog_projects WHERE 1 = 1", list[str]()
-    if district:
-        sql, params = sql + " AND district = ?", [*params, district]
-    if project:
-        sql, params = sql + " AND project_id = ?", [*params, project]
-    found = []
-    for (project_id,) in container.db.query(sql + " ORDER BY registered_at, project_id", params):
-        aggregate = container.ledger.get_project(project_id)
-        if not may_see(user.actor, aggregate):
-            continue
-        found += project_deadlines(aggregate, container.ledger.calendar, today, approaching_days)
-        for (item_id,) in container.db.query("SELECT item_id FROM catalog_items WHERE project_id = ? "
-                                             "ORDER BY registered_at, item_id", (project_id,)):
-            found += item_deadlines(container.ledger.get_item(item_id), today, approaching_days)
-    items = [d.as_dict(today) for d in sorted(found, key=lambda d: (d.due, d.kind)) if state in (None, d.state)]
+    found = scan(container, today, approaching_days, district, project, lambda p: may_see(user.actor, p))
+    items = [d.as_dict(today) for d in found if state in (None, d.state)]
     return {"today": today.isoformat(), "items": items, "total": len(items)}
 
 
