@@ -312,3 +312,28 @@ def test_a_stalled_round_is_listed_and_a_closed_out_item_is_reopened_from_the_pa
     assert reopened.status_code == 303
     assert container.ledger.get_item(item_id).state == "in_progress"
     assert "工程事项已重新开启" in station.get(reopened.headers["location"]).text
+
+
+def test_a_reported_rectification_is_reviewed_from_the_page_with_its_before_and_after_photos(
+        station: Browser, world: ConsoleWorld, container: Container) -> None:
+    api, item_id = world.api, world.overdue
+    [defect_id] = container.ledger.get_item(item_id).defects
+    after = api.photo("围挡补设后", api.contractor)
+    api.ok("POST", f"/api/v1/works-items/{item_id}/defects/{defect_id}/rectifications", api.contractor,
+           json={"description": "已补设围挡与警示灯", "photos": [after]})
+    item = f"/console/items/{item_id}"
+    page = station.get(item)
+    assert "已报整改，待复查" in page.text and "整改后" in page.text
+    assert f"/api/v1/photos/{after}?size=thumb" in page.text
+    reject = f"{item}/defects/{defect_id}/reject"
+    rejected = station.post(reject, {"idempotency_key": key(page, reject), "reason": "警示灯不亮"})
+    assert rejected.status_code == 303
+    assert container.ledger.get_item(item_id).defects[defect_id]["status"] == "open"
+    api.ok("POST", f"/api/v1/works-items/{item_id}/defects/{defect_id}/rectifications", api.contractor,
+           json={"description": "已更换警示灯", "photos": [after]})
+    page = station.get(item)
+    closed = station.post(f"{item}/defects/{defect_id}/close",
+                          {"idempotency_key": key(page, f"{item}/defects/{defect_id}/close"), "notes": "复查合格"})
+    assert closed.status_code == 303
+    assert container.ledger.get_item(item_id).defects[defect_id]["status"] == "closed"
+    assert "沟槽未设置围挡" not in station.get("/console/districts/徐汇区/attention").text
