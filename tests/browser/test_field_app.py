@@ -16,9 +16,11 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from services.api.authentication import credentials
 from services.bootstrap import Container
 from tests.browser.conftest import screenshot_path
 from tests.browser.field_world import (
+    PASSWORD,
     TABLET_PORTRAIT,
     FieldWorld,
     enrol,
@@ -339,3 +341,20 @@ def test_a_queued_fail_warns_at_once_about_the_later_pass_that_stands_on_it(
     assert "队列中“沟槽开挖”的合格记录依赖本检查点" in warning and "放弃" in warning
     page.locator(".choice-pass").click()
     assert page.locator(".warnings").inner_text() == ""
+
+
+def test_a_contractor_is_told_the_tablet_app_is_for_supervisors_and_enrols_nothing(
+        page: Page, world: FieldWorld, container: Container) -> None:
+    created = world.api.ok("POST", "/api/v1/users", world.api.admin, json={
+        "name": "赵施工", "role": "contractor", "phone": "13900000017", "project_ids": [world.api.project_id]})
+    user_id = UUID(created["user"]["id"])
+    store = credentials(container)
+    store.set_password(store.issue_link(user_id).token, PASSWORD)
+    page.goto(f"{world.url}/sign-in")
+    page.get_by_label("手机号码").fill("13900000017")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.wait_for_url(lambda url: "/sign-in" not in url)
+    page.goto(f"{world.url}/field/")
+    page.get_by_role("heading", name="平板应用供现场监理使用").wait_for()
+    assert container.users.devices(user_id) == []

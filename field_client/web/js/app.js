@@ -137,6 +137,11 @@ async function setup() {
       h("p", {}, "用现场监理的手机号码和密码登录后，这台平板会得到自己的凭据，之后离线也能使用。"),
       h("a", { class: "button primary big", href: "/sign-in" }, "去登录"));
   }
+  if (!["supervisor", "station"].includes(session.user.role)) {
+    return show(h("h1", {}, "平板应用供现场监理使用"),
+      h("p", {}, `${session.user.name}，您的账号不是现场监理或安质监站账号，不能在平板上记录检查。`),
+      h("a", { class: "button primary big", href: "/" }, "回到我的首页"));
+  }
   const name = h("input", { id: "device-name", type: "text", maxlength: 64, value: "监理平板" });
   const error = h("p", { class: "errors", role: "alert" });
   show(h("h1", {}, "启用这台平板"),
