@@ -37,6 +37,8 @@ from services.web.console.words import (
     role_zh,
 )
 
+SHOWN_ENTRIES = 500  # a long record opens on its newest 500 entries (in order); one click shows every one
+EVIDENCE_TYPES = ("DefectRaised", "RectificationReported", "ResidentSigned")  # photos and signatures, from all
 FORMS = ("spot_check", "defect", "stop_work", "lift", "reopen", "review")
 NOTICES = {"spot_check": "监督抽查已记录", "defect": "整改通知已开具", "stop_work": "停工令已下达",
            "lift": "停工令已解除", "reopen": "工程事项已重新开启", "close": "整改已复查合格并关闭",
@@ -61,26 +63,29 @@ def wait_for_own_write(container: Container, after: str | None) -> None:
 
 def render(request: Request, who: Viewer, item: WorksItem, project: Project, status: int = 200,
            errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
-           spot: str | None = None, notice: str | None = None, only_flagged: bool = False) -> Response:
+           spot: str | None = None, notice: str | None = None, only_flagged: bool = False,
+           show_all: bool = False) -> Response:
     container = container_of(request)
     refresh(container)
     template, names, time = item.parsed_template, Names(container.users), clock(container)
     item_id = str(item.id)
-    entries = queries.item_timeline(container.db, item_id)
+    total, flagged_count = queries.item_entries(container.db, item_id)
+    shown = None if show_all or only_flagged or total <= SHOWN_ENTRIES else SHOWN_ENTRIES
+    entries = queries.item_timeline(container.db, item_id, newest=shown)
+    evidence = entries if shown is None else queries.item_timeline(container.db, item_id, EVIDENCE_TYPES)
     members = {mid: names(m["user_id"]) for mid, m in project.members.items()}
     timeline = [{**e, "title": _title(e), "lines": entry_lines(template, e, names), "actor": names(e["actor_id"]),
                  "role": role_zh(e["actor_role"]), "device_time": time.show(e["device_time"]),
                  "server_time": time.show(e["server_time"]), "hold_point_zh": hold_point_zh(template, e["hold_point"]),
                  "flags": [FLAG_NAMES_ZH.get(f, f) for f in e["flags"]]} for e in entries]
-    flagged_count = sum(1 for e in timeline if e["flags"])
     if only_flagged:
         timeline = [e for e in timeline if e["flags"]]
     spot_spec = template.hold_point(spot) if spot else None
     return page(request, "item.html", status, viewer=who, item=item, view=item_view(item, with_template=False),
                 project=project, kind_zh=kind_names(container.ledger.catalog).get(item.kind, item.kind),
                 timeline=timeline, flagged_count=flagged_count, only_flagged=only_flagged,
-                defects=_defects(container, item_id, template, entries, time),
-                rounds=_rounds(item_view(item, with_template=False)["acceptance_rounds"], entries, members),
+                defects=_defects(container, item_id, template, evidence, time), total_entries=total,
+                rounds=_rounds(item_view(item, with_template=False)["acceptance_rounds"], evidence, members),
                 stop_work=_stop_work(item, names, time), hold_points=template.hold_points,
                 limits={hp.code: reading.limits(hp) for hp in template.hold_points}, spot=spot_spec,
                 keys={form: uuid4().hex for form in FORMS}, errors=errors or {}, values=values or {},
@@ -136,10 +141,11 @@ def _rounds(views: list[dict[str, Any]], entries: list[dict[str, Any]], members:
 
 
 def item_route(request: Request, who: Viewer, item_id: str, spot: str | None, after: str | None,
-               done: str | None, only_flagged: bool = False) -> Response:
+               done: str | None, only_flagged: bool = False, show_all: bool = False) -> Response:
     loaded = load(request, who, item_id)
     if isinstance(loaded, Response):
         return loaded
     container = container_of(request)
     wait_for_own_write(container, after)
-    return render(request, who, *loaded, spot=spot, notice=NOTICES.get(done or ""), only_flagged=only_flagged)
+    return render(request, who, *loaded, spot=spot, notice=NOTICES.get(done or ""), only_flagged=only_flagged,
+                  show_all=show_all)

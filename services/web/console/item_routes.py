@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from services.api.errors import ApiError
@@ -20,11 +21,12 @@ CHUNK = 1 << 16
 
 @router.get("/console/items/{item_id}")
 def item_page(request: Request, item_id: str, spot: str | None = None, after: str | None = None,
-              done: str | None = None, flagged: str | None = None) -> Response:
+              done: str | None = None, flagged: str | None = None,
+              everything: Annotated[str | None, Query(alias="all")] = None) -> Response:
     who = viewer(request)
     if isinstance(who, Response):
         return who
-    return item_route(request, who, item_id, spot, after, done, only_flagged=flagged == "1")
+    return item_route(request, who, item_id, spot, after, done, only_flagged=flagged == "1", show_all=everything == "1")
 
 
 @router.get("/console/items/{item_id}/verify")

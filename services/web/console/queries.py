@@ -198,14 +198,27 @@ def item_defects(db: Database, item_id: str) -> list[dict[str, Any]]:
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
-def item_timeline(db: Database, item_id: str) -> list[dict[str, Any]]:
-    rows = db.query("SELECT position, version, type, actor_id, actor_role, device_id, device_time, server_time, "
-                    "hold_point, photos, data, flags FROM timeline_events WHERE item_id = ? ORDER BY position",
-                    (item_id,))
+def item_timeline(db: Database, item_id: str, types: tuple[str, ...] = (), newest: int | None = None
+                  ) -> list[dict[str, Any]]:
+    """The item's entries in log order: all, those of some types, or only the newest few (still in order)."""
+    sql = ("SELECT position, version, type, actor_id, actor_role, device_id, device_time, server_time, hold_point, "
+           "photos, data, flags FROM timeline_events WHERE item_id = ?")
+    params: list[Any] = [item_id]
+    if types:
+        sql += f" AND type IN ({','.join('?' * len(types))})"
+        params += types
+    sql += " ORDER BY position DESC" + (f" LIMIT {int(newest)}" if newest else "")
     keys = ("position", "version", "type", "actor_id", "actor_role", "device_id", "device_time", "server_time",
             "hold_point")
     return [{**dict(zip(keys, row[:9], strict=True)), "photos": json.loads(row[9]), "data": json.loads(row[10]),
-             "flags": json.loads(row[11])} for row in rows]
+             "flags": json.loads(row[11])} for row in reversed(db.query(sql, params))]
+
+
+def item_entries(db: Database, item_id: str) -> tuple[int, int]:
+    """How many entries the item's record holds, and how many of them are flagged."""
+    total, flagged = db.query("SELECT COUNT(*), COALESCE(SUM(flagged), 0) FROM timeline_events WHERE item_id = ?",
+                              (item_id,))[0]
+    return int(total), int(flagged)
 
 
 def districts(db: Database, today: date) -> list[dict[str, Any]]:

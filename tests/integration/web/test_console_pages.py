@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from domain.actors import Role
 from services.bootstrap import Container
-from services.web.console import queries
+from services.web.console import item_page, queries
 from tests.integration.web.console_world import OTHER_DISTRICT, ConsoleWorld, person, seed, session_for, user_id
 
 pytestmark = pytest.mark.integration
@@ -90,6 +90,17 @@ def test_the_item_page_tells_the_whole_record_in_chinese(station: Browser, world
     assert "2026-11-20 09:30:00" in photo.text and "HUAWEI MatePad 11" in photo.text and "31.18320" in photo.text
     thumb = station.get(f"/api/v1/photos/{world.photo}?size=thumb")
     assert thumb.status_code == 200 and thumb.content[:2] == b"\xff\xd8"
+
+
+def test_a_long_record_opens_on_its_newest_entries_and_shows_every_one_on_request(
+        station: Browser, world: ConsoleWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(item_page, "SHOWN_ENTRIES", 1)
+    page = station.get(f"/console/items/{world.overdue}")
+    assert "完整记录（共 2 条" in page.text and "最新的 1 条" in page.text and "显示全部 2 条" in page.text
+    assert "开具整改通知</strong>" in page.text and "登记工程事项</strong>" not in page.text
+    assert "沟槽未设置围挡" in page.text  # the defect's own panel reads every entry it needs
+    everything = station.get(f"/console/items/{world.overdue}?all=1")
+    assert "登记工程事项</strong>" in everything.text and "最新的" not in everything.text
 
 
 def test_a_passed_pressure_test_reads_against_the_templates_limits(
