@@ -48,7 +48,8 @@ function photoPicker(id, label, projectId, required, onChange) {
 function numberField(spec, hp, values, onInput) {
   const id = `m-${spec.code}`;
   const unit = spec.unit ? `（${spec.unit}）` : "";
-  const required = spec.required !== false;
+  const required = spec.required !== false && !Object.keys(spec.required_when || {}).length;
+  const when = requiredWhen(spec, hp);
   const input = h("input", { id, name: spec.code, type: "text", inputmode: "decimal", autocomplete: "off",
     "aria-describedby": `${id}-limits ${id}-error`, required, oninput: onInput });
   const limits = h("ul", { class: "limits", id: `${id}-limits` });
@@ -63,9 +64,17 @@ function numberField(spec, hp, values, onInput) {
   };
   return { node: h("div", { class: "field" },
     h("label", { for: id }, rules.label(spec), unit ? h("span", { class: "sr-only" }, unit) : null,
-      required ? "" : h("small", {}, "（选填）")),
+      required ? "" : h("small", {}, when ? `（${when}时必填）` : "（选填）")),
     h("div", { class: "with-unit" }, input, spec.unit ? h("span", { class: "unit", "aria-hidden": "true" }, spec.unit)
       : null), limits, error), input, update };
+}
+
+/** "介质为给水、排水" — when a measurement is required only for some recorded choices. */
+function requiredWhen(spec, hp) {
+  const specs = Object.fromEntries((hp.measurements || []).map((m) => [m.code, m]));
+  return Object.entries(spec.required_when || {}).map(([code, allowed]) =>
+    `${rules.label(specs[code] || { code })}为${allowed.map((v) => rules.choiceZh(specs[code] || {}, v)).join("或")}`)
+    .join("且");
 }
 
 function choiceField(spec, onInput) {
@@ -77,12 +86,14 @@ function choiceField(spec, onInput) {
     update: () => {} };
 }
 
-function textField(spec, onInput) {
+function textField(spec, hp, onInput) {
   const id = `m-${spec.code}`;
   const input = h("input", { id, name: spec.code, type: "text", autocomplete: "off", maxlength: 200,
     oninput: onInput });
+  const when = requiredWhen(spec, hp);
   return { node: h("div", { class: "field" }, h("label", { for: id }, rules.label(spec),
-    spec.required === false ? h("small", {}, "（选填）") : ""), input), input, update: () => {} };
+    when ? h("small", {}, `（${when}时必填）`) : spec.required === false ? h("small", {}, "（选填）") : ""), input),
+  input, update: () => {} };
 }
 
 function radios(name, legend, options, onChange) {
@@ -110,7 +121,7 @@ export async function holdPointForm(itemId, code, done) {
   for (const spec of hp.measurements || []) {
     const type = spec.type || "number";
     const made = type === "number" ? numberField(spec, hp, values, refresh)
-      : type === "choice" ? choiceField(spec, refresh) : textField(spec, refresh);
+      : type === "choice" ? choiceField(spec, refresh) : textField(spec, hp, refresh);
     fields.push({ spec, ...made });
   }
   const photos = photoPicker("photos", "拍照", item.project_id, hp.min_photos || 0, () => {});

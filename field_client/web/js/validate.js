@@ -9,6 +9,9 @@ export const RESULT_ZH = { pass: "合格", fail: "不合格", conditional: "有�
 export const SEVERITY_ZH = { minor: "一般", major: "较重", critical: "严重" };
 const OP_ZH = { ">=": "≥", "<=": "≤", "==": "=" };
 const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
+// As the server's domain bounds a figure (domain/inspection.py): finer than any instrument, larger than any site.
+const LIMIT = 10n ** 9n;
+const DECIMALS = 9;
 
 /** A decimal or "a/b" text as an exact fraction [numerator, denominator], or null. */
 export function fraction(text) {
@@ -18,15 +21,20 @@ export function fraction(text) {
     const top = fraction(a), bottom = fraction(b);
     return top && bottom && bottom[0] !== 0n ? [top[0] * bottom[1], top[1] * bottom[0]] : null;
   }
-  if (!NUMBER.test(raw)) return null;
-  const negative = raw.startsWith("-");
-  const [whole, part = ""] = raw.replace(/^[+-]/, "").split(".");
-  const numerator = BigInt((whole || "0") + part) * (negative ? -1n : 1n);
-  return [numerator, 10n ** BigInt(part.length)];
+  const [mantissa, exponentText] = raw.split(/e/i);
+  if (!NUMBER.test(mantissa) || (exponentText !== undefined && !/^[+-]?\d{1,3}$/.test(exponentText))) return null;
+  const negative = mantissa.startsWith("-");
+  const [whole, part = ""] = mantissa.replace(/^[+-]/, "").split(".");
+  let numerator = BigInt((whole || "0") + part) * (negative ? -1n : 1n);
+  let denominator = 10n ** BigInt(part.length);
+  const exponent = Number(exponentText || 0); // a template limit sent as a JSON number may read "1e-7"
+  if (exponent > 0) numerator *= 10n ** BigInt(exponent);
+  if (exponent < 0) denominator *= 10n ** BigInt(-exponent);
+  return [numerator, denominator];
 }
 
-function compare(a, b) {
-  const left = a[0] * b[1] * (a[1] * b[1] > 0n ? 1n : -1n), right = b[0] * a[1] * (a[1] * b[1] > 0n ? 1n : -1n);
+function compare(a, b) { // denominators are positive: decimals are made so, and a ratio's too
+  const left = a[0] * b[1], right = b[0] * a[1];
   return left < right ? -1 : left > right ? 1 : 0;
 }
 
@@ -85,11 +93,16 @@ export function fieldError(spec, raw) {
   const value = String(raw ?? "").trim();
   if (!value) return null;
   if ((spec.type || "number") === "number") {
-    const found = fraction(value);
+    const found = NUMBER.test(value) ? fraction(value) : null; // typed as the keypad gives it: no exponent
     if (!found) return `${label(spec)}应为数值`;
+    const decimals = (value.split(".")[1] || "").replace(/0+$/, "").length;
+    if (compare([found[0] < 0n ? -found[0] : found[0], found[1]], [LIMIT, 1n]) > 0 || decimals > DECIMALS) {
+      return `${label(spec)}超出合理范围（绝对值不超过 10 亿，最多 ${DECIMALS} 位小数）`;
+    }
     if (spec.minimum !== null && spec.minimum !== undefined && compare(found, fraction(String(spec.minimum))) < 0) {
       return `${label(spec)}不能小于 ${spec.minimum}`;
     }
+    if (spec.integer && found[0] % found[1] !== 0n) return `${label(spec)}应为整数（人数、个数按整数记录）`;
   } else if (spec.type === "choice" && !(spec.choices || []).includes(value)) {
     return `${label(spec)}应从列表中选择`;
   }
@@ -112,32 +125,53 @@ function realDay(text) {
     && day.getUTCFullYear() >= 2000 && day.getUTCFullYear() <= 2100;
 }
 
-/** What the server would refuse in this inspection, in Chinese; [] when it may be saved. */
+/** Required here: always, never, or only when other measurements were recorded as certain choices. */
+export function isRequired(spec, values) {
+  const when = Object.entries(spec.required_when || {});
+  if (!when.length) return spec.required !== false;
+  return when.every(([code, allowed]) => allowed.includes(values[code]));
+}
+
+/** What the server would refuse in this inspection: `errors` in Chinese, `codes` the server's stable codes
+ * (domain/rules.py); both empty when it may be saved. */
 export function inspectionErrors(hp, { result, measurements, checklist, photos, defects }) {
   const errors = [];
-  if (!RESULTS.includes(result)) errors.push("请选择检查结论：合格、不合格或有条件通过");
-  if (photos < (hp.min_photos || 0)) errors.push(`至少需要 ${hp.min_photos} 张照片，现有 ${photos} 张`);
+  const codes = new Set();
+  const refuse = (code, text) => { errors.push(text); codes.add(code); };
+  if (!RESULTS.includes(result)) refuse("invalid_result", "请选择检查结论：合格、不合格或有条件通过");
+  if (photos < (hp.min_photos || 0)) {
+    refuse("missing_required_photos", `至少需要 ${hp.min_photos} 张照片，现有 ${photos} 张`);
+  }
   const values = {};
   for (const spec of hp.measurements || []) {
     const value = String(measurements[spec.code] ?? "").trim();
     if (!value) continue;
     const wrong = fieldError(spec, value);
-    if (wrong) errors.push(wrong);
+    if (wrong) refuse("invalid_measurement", wrong);
     else values[spec.code] = value;
   }
+  const inconsistent = (hp.checks || []).filter((c) => c.validity && applies(c, values) && !holds(c, values));
+  if (inconsistent.length) {
+    refuse("inconsistent_measurements", `测量值相互矛盾或不成立：${inconsistent.map((c) => c.name_zh).join("；")}`);
+  }
   if (PASSING.includes(result)) {
-    const missing = (hp.measurements || []).filter((m) => m.required !== false && !(m.code in values));
-    if (missing.length) errors.push(`缺少必填测量值：${missing.map(label).join("、")}`);
+    const missing = (hp.measurements || []).filter((m) => isRequired(m, values) && !(m.code in values));
+    if (missing.length) refuse("missing_measurements", `缺少必填测量值：${missing.map(label).join("、")}`);
     if (result === "pass") {
       const unconfirmed = (hp.checklist || []).filter((c) => checklist[c.code] !== true);
-      if (unconfirmed.length) errors.push(`合格前须确认全部检查项：${unconfirmed.map(label).join("、")}`);
+      if (unconfirmed.length) {
+        refuse("incomplete_checklist", `合格前须确认全部检查项：${unconfirmed.map(label).join("、")}`);
+      }
     }
     const failures = (hp.checks || []).filter((c) => applies(c, values) && !holds(c, values));
     if (failures.length) {
-      errors.push(`不满足限值：${failures.map((c) => c.name_zh).join("；")}（应判定为不合格并开具整改）`);
+      refuse("inspection_limits_not_met",
+        `不满足限值：${failures.map((c) => c.name_zh).join("；")}（应判定为不合格并开具整改）`);
     }
   }
-  if (result && result !== "pass" && !defects.length) errors.push("不合格或有条件通过时必须开具整改");
-  for (const draft of defects) errors.push(...defectErrors(draft));
-  return { errors, values };
+  if (result && result !== "pass" && !defects.length) {
+    refuse("failed_inspection_needs_defect", "不合格或有条件通过时必须开具整改");
+  }
+  for (const draft of defects) for (const text of defectErrors(draft)) refuse("invalid_defect", text);
+  return { errors, codes: [...codes], values };
 }
