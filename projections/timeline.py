@@ -41,6 +41,8 @@ class Timeline:
         "flagged INTEGER NOT NULL)",
         "CREATE INDEX IF NOT EXISTS timeline_item ON timeline_events (item_id, position)",
         "CREATE INDEX IF NOT EXISTS timeline_project ON timeline_events (project_id, position)",
+        # the console's attention list: the period's flagged entries without reading the clean ones
+        "CREATE INDEX IF NOT EXISTS timeline_flagged ON timeline_events (flagged, position)",
         "CREATE TABLE IF NOT EXISTS timeline_photos (photo_id TEXT PRIMARY KEY, taken_at TEXT)",
         *STATES.ddl,
     )

@@ -92,8 +92,8 @@ def _count(db: Database, sql: str, params: tuple[Any, ...]) -> int:
 def _flagged(db: Database, where: str, params: tuple[Any, ...], since: datetime
              ) -> tuple[list[dict[str, Any]], int]:
     """One row per item (the most recently flagged first): its flags of the period, how many entries, the latest;
-    and how many items were flagged. The timeline is read from the period's first position on, and joined to the
-    register only where flagged (the timeline has no index on its flag; scanning it first is the cheap order)."""
+    and how many items were flagged. The timeline is read from the period's first position on through its index on
+    (flagged, position), and joined to the register only where flagged."""
     rows = db.query(
         f"SELECT {ITEM_COLUMNS}, t.flags, t.server_time FROM timeline_events t CROSS JOIN reg_items i "
         f"CROSS JOIN reg_projects p WHERE t.position >= ? AND t.flagged = 1 AND t.server_time >= ? "
