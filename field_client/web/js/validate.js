@@ -60,7 +60,8 @@ export function limitText(check, hp) {
   } else {
     const ratio = fraction(check.ratio || "1");
     const shown = ratio[1] === 1n ? String(ratio[0]) : String(Number(ratio[0]) / Number(ratio[1]));
-    bound = `${shown} × ${label(specs[check.of] || { code: check.of })}`;
+    const of = label(specs[check.of] || { code: check.of });
+    bound = shown === "1" ? of : `${shown} × ${of}`;
   }
   const when = Object.entries(check.when || {}).map(([code, value]) => choiceZh(specs[code] || {}, value));
   return `${OP_ZH[check.op] || check.op} ${bound}${when.length ? `（${when.join("、")}时）` : ""}`;
