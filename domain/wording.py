@@ -9,9 +9,9 @@ from __future__ import annotations
 from domain.works_item_events import STATE_NAMES_ZH
 
 EVENT_NAMES_ZH = {
-    "Registered": "登记工程事项", "InspectionRecorded": "记录检查", "DefectRaised": "开具整改通知",
-    "RectificationReported": "报告整改完成", "DefectClosed": "整改复查通过", "RectificationRejected": "驳回整改",
-    "StopWorkOrdered": "下达停工令", "StopWorkLifted": "解除停工令", "WorksCompleted": "竣工",
+    "Registered": "登记工程事项", "InspectionRecorded": "检查记录", "DefectRaised": "开具整改通知",
+    "RectificationReported": "报告整改完成", "DefectClosed": "整改复查合格，关闭", "RectificationRejected": "驳回整改",
+    "StopWorkOrdered": "下达停工令", "StopWorkLifted": "解除停工令", "WorksCompleted": "报告竣工",
     "AcceptanceRequested": "发起居民验收", "ResidentSigned": "居民验收签字", "AcceptanceGranted": "居民验收通过",
     "AcceptanceRejected": "居民验收未通过", "AcceptanceRoundCancelled": "验收轮次取消", "ClosedOut": "销号",
     "Reopened": "重新开启",
@@ -23,8 +23,9 @@ EVENT_NAMES_ZH = {
     "CompletionAcceptanceHeld": "组织竣工验收", "JointAcceptanceHeld": "联合验收", "Filed": "竣工验收备案",
 }
 SEVERITY_ZH = {"minor": "一般", "major": "较重", "critical": "严重"}
-DEFECT_STATUS_ZH = {"open": "待整改", "rectification_reported": "已整改，待复查", "closed": "已关闭"}
-ROUND_STATUS_ZH = {"open": "签字中", "granted": "通过", "rejected": "未通过", "cancelled": "已取消"}
+DEFECT_STATUS_ZH = {"open": "待整改", "rectification_reported": "已报整改，待复查", "closed": "已关闭"}
+ROUND_STATUS_ZH = {"open": "签字中", "granted": "验收通过", "rejected": "验收未通过", "cancelled": "已取消"}
+CANCEL_REASONS_ZH = {"defect_raised": "开具了新的整改通知", "stop_work_ordered": "下达了停工令"}
 DECISION_ZH = {"accept": "同意", "reject": "不同意"}
 RESULT_ZH = {"pass": "合格", "fail": "不合格", "conditional": "有条件通过"}
 HOLD_POINT_STATUS_ZH = {"pending": "未检查", "passed": "已通过", "conditional": "有条件通过",
@@ -38,5 +39,5 @@ def word(table: dict[str, str], code: str | None) -> str:
     return table.get(code, code)
 
 
-__all__ = ["DECISION_ZH", "DEFECT_STATUS_ZH", "EVENT_NAMES_ZH", "HOLD_POINT_STATUS_ZH", "RESULT_ZH",
-           "ROUND_STATUS_ZH", "SEVERITY_ZH", "STATE_NAMES_ZH", "word"]
+__all__ = ["CANCEL_REASONS_ZH", "DECISION_ZH", "DEFECT_STATUS_ZH", "EVENT_NAMES_ZH", "HOLD_POINT_STATUS_ZH",
+           "RESULT_ZH", "ROUND_STATUS_ZH", "SEVERITY_ZH", "STATE_NAMES_ZH", "word"]

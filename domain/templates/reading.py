@@ -14,11 +14,9 @@ from fractions import Fraction
 from typing import Any
 
 from domain.templates.model import Check, HoldPointSpec, MeasurementSpec
-from domain.wording import RESULT_ZH
 
 OPS_ZH = {">=": "≥", "<=": "≤", "==": "="}
 OPS_PLAIN_ZH = {">=": "要求不低于", "<=": "要求不超过", "==": "要求等于"}
-RESULTS_ZH = RESULT_ZH  # the words live in domain/wording.py
 
 
 @dataclass(frozen=True)

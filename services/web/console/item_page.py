@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from domain.errors import DomainError
 from domain.project import Project
 from domain.templates import reading
+from domain.wording import DECISION_ZH, DEFECT_STATUS_ZH, ROUND_STATUS_ZH, SEVERITY_ZH
 from domain.works_item import WorksItem
 from services.api.deps import as_uuid
 from services.api.errors import ApiError
@@ -24,12 +25,8 @@ from services.web.console import queries
 from services.web.console.access import Viewer, container_of, page, refused
 from services.web.console.overview import clock, refresh
 from services.web.console.words import (
-    DECISION_ZH,
-    DEFECT_STATUS_ZH,
     EVENTS_ZH,
     FLAG_NAMES_ZH,
-    ROUND_STATUS_ZH,
-    SEVERITY_ZH,
     Names,
     entry_lines,
     hold_point_zh,

@@ -9,13 +9,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from domain.errors import DomainError
+from domain.wording import ROUND_STATUS_ZH
 from projections.dashboard_queries import dashboard
 from services.api.deps import as_uuid
 from services.api.errors import ApiError
 from services.web.console import charts, queries
 from services.web.console.access import container_of, page, refused, viewer
 from services.web.console.overview import clock, refresh
-from services.web.console.words import ROUND_STATUS_ZH, STATES_ZH, Names, kind_names
+from services.web.console.words import STATES_ZH, Names, kind_names
 
 router = APIRouter(include_in_schema=False)
 SEARCH_MAX = 64

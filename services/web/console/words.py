@@ -10,23 +10,18 @@ from domain.actors import ROLE_NAMES_ZH, Role
 from domain.templates import reading
 from domain.templates.catalog import TemplateCatalog
 from domain.templates.model import WorksKindTemplate
-from domain.works_item_events import STATE_NAMES_ZH
+from domain.wording import (
+    CANCEL_REASONS_ZH,
+    DECISION_ZH,
+    EVENT_NAMES_ZH,
+    RESULT_ZH,
+    SEVERITY_ZH,
+    STATE_NAMES_ZH,
+)
 from projections.timeline import FLAGS_ZH
 from services.users import ERASED_NAME, UserDirectory
 
-SEVERITY_ZH = {"minor": "一般", "major": "较重", "critical": "严重"}
-DEFECT_STATUS_ZH = {"open": "待整改", "rectification_reported": "已报整改，待复查", "closed": "已关闭"}
-ROUND_STATUS_ZH = {"open": "投票中", "granted": "验收通过", "rejected": "验收未通过", "cancelled": "已取消"}
-DECISION_ZH = {"accept": "同意", "reject": "不同意"}
-EVENTS_ZH = {
-    "Registered": "登记工程事项", "InspectionRecorded": "检查记录", "DefectRaised": "开具整改通知",
-    "RectificationReported": "报告整改完成", "DefectClosed": "整改复查合格，关闭", "RectificationRejected": "驳回整改",
-    "StopWorkOrdered": "下达停工令", "StopWorkLifted": "解除停工令", "WorksCompleted": "报告竣工",
-    "AcceptanceRequested": "发起居民验收", "ResidentSigned": "居民验收签字", "AcceptanceGranted": "居民验收通过",
-    "AcceptanceRejected": "居民验收未通过", "AcceptanceRoundCancelled": "验收轮次取消", "ClosedOut": "销号",
-    "Reopened": "重新开启",
-}
-CANCEL_REASONS_ZH = {"defect_raised": "开具了新的整改通知", "stop_work_ordered": "下达了停工令"}
+EVENTS_ZH = EVENT_NAMES_ZH
 STATES_ZH = STATE_NAMES_ZH
 DEVICE_NAMES_ZH = {"web-console": "监管台网页"}  # the device id the console's own forms record
 FLAG_NAMES_ZH = FLAGS_ZH
@@ -94,7 +89,7 @@ def entry_lines(template: WorksKindTemplate, entry: dict[str, Any], names: Names
     data, kind = entry["data"], entry["type"]
     if kind == "InspectionRecorded":
         spec = template.hold_point(data["hold_point"])
-        result = reading.RESULTS_ZH.get(data["result"], data["result"])
+        result = RESULT_ZH.get(data["result"], data["result"])
         lines = [f"{hold_point_zh(template, data['hold_point'])}：{result}"]
         if spec is not None:
             checked = reading.checks(spec, data.get("measurements") or {})

@@ -11,13 +11,13 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
+from domain.wording import DECISION_ZH
 from projections.acceptance_board import board_for
 from services.web.residents.access import Resident
 from services.web.residents.record import minute
 
 STATUS_ZH = {"open": "正在签字", "granted": "验收通过", "rejected": "验收未通过",
              "cancelled": "已取消"}
-DECISION_ZH = {"accept": "同意", "reject": "不同意"}
 FRACTIONS_ZH = {Fraction(1, 2): "一半", Fraction(2, 3): "三分之二", Fraction(3, 4): "四分之三",
                 Fraction(1, 3): "三分之一", Fraction(1): "全部"}
 

@@ -15,7 +15,8 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from domain.templates.model import WorksKindTemplate
-from domain.templates.reading import RESULTS_ZH, checks, measurements
+from domain.templates.reading import checks, measurements
+from domain.wording import RESULT_ZH, SEVERITY_ZH
 from domain.works_item_events import (
     DefectClosed,
     DefectRaised,
@@ -28,8 +29,8 @@ from domain.works_item_events import (
     WorksCompleted,
 )
 
-SEVERITY_ZH = {"minor": "一般", "major": "较重", "critical": "严重"}
-DEFECT_STATUS_ZH = {"open": "待整改", "rectification_reported": "已整改，待监理复查", "closed": "已整改完毕"}
+DEFECT_STATUS_ZH = {  # in a neighbour's words, not the station's (domain.wording)
+    "open": "待整改", "rectification_reported": "已整改，待监理复查", "closed": "已整改完毕"}
 # Units a neighbour says in words ("1.2 米", "10 分钟"); a pressure stays "MPa", as on the gauge and in the standards.
 UNITS_ZH = {"m²": "平方米", "mm": "毫米", "min": "分钟", "m": "米"}
 UNIT_AFTER_FIGURE = re.compile(r"(?<=\d) (m²|mm|min|m)(?=$|[，。；、\s）)])")
@@ -146,7 +147,7 @@ def fold(template: WorksKindTemplate, events: Iterable[Any], zone: tzinfo) -> It
                 record.planned = f"{date_zh(event.planned_start)} 至 {date_zh(event.planned_end)}"
         elif isinstance(event, InspectionRecorded) and event.hold_point in points:
             point = points[event.hold_point]
-            point.result_zh = RESULTS_ZH.get(event.result, event.result)
+            point.result_zh = RESULT_ZH.get(event.result, event.result)
             point.passed = event.result in ("pass", "conditional")
             point.date = day(when, zone)
             point.sentences = _sentences(template, event)

@@ -12,9 +12,10 @@ from datetime import tzinfo
 from typing import Any
 
 from domain.application import SiteLedger
+from domain.wording import DECISION_ZH
 from domain.works_item import WorksItem
 from domain.works_item_events import ResidentSigned
-from services.web.residents.community import DECISION_ZH, STATUS_ZH, short_code
+from services.web.residents.community import STATUS_ZH, short_code
 from services.web.residents.record import minute
 
 
