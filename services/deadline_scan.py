@@ -6,11 +6,16 @@ counted too); the clocks themselves are read from the aggregates (domain/deadlin
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from domain.deadlines import Deadline, item_deadlines, project_deadlines
 from domain.project import Project
+
+
+def site_today(settings: Any) -> date:
+    """Today at the site (UTC+8 unless configured): a deadline falls due by the site's calendar, not the server's."""
+    return (datetime.now(UTC) + timedelta(hours=settings.site_utc_offset_hours)).date()
 
 
 def scan(container: Any, today: date, approaching_days: int = 3, district: str | None = None,

@@ -77,3 +77,19 @@ def ensure_topic(admin: Any, topic: str = TOPIC, partitions: int = 3, replicatio
         return
     with contextlib.suppress(TopicAlreadyExistsError):  # another publisher made it meanwhile
         admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=replication)])
+
+
+def serve(container: Any, producer: Any, stop: Any, interval_s: float = 3600.0,
+          clock: Callable[[], date] | None = None) -> None:
+    """Run the reminders until `stop` (a threading.Event) is set; a failed run is retried at the next tick."""
+    import logging
+
+    from services.deadline_scan import site_today
+
+    reminders = Reminders(container, producer, clock or (lambda: site_today(container.settings)))
+    while not stop.is_set():
+        try:
+            reminders.run_once()
+        except Exception:  # the broker away, a read model behind: the next tick tries again, nothing was recorded
+            logging.getLogger(__name__).exception("reminders run failed; retrying at the next tick")
+        stop.wait(interval_s)

@@ -8,7 +8,7 @@ tests freeze time through it. Deadlines are computed from the aggregates on each
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -21,7 +21,7 @@ from domain.rules import OutOfScope, RoleNotPermitted
 from services.api.deps import ContainerDep, CurrentUser
 from services.api.models import Model
 from services.api.responses import SCOPED, problems
-from services.deadline_scan import scan
+from services.deadline_scan import scan, site_today
 
 router = APIRouter(tags=["deadlines"])
 DeadlineState = Literal["upcoming", "approaching", "breached", "met"]
@@ -50,8 +50,7 @@ def today_for(request: Request, container: Any) -> date:
     clock = getattr(request.app.state, "clock", None)
     if clock is not None:
         return date.fromisoformat(str(clock()))
-    offset = timedelta(hours=container.settings.site_utc_offset_hours)
-    return (datetime.now(UTC) + offset).date()
+    return site_today(container.settings)
 
 
 @router.get("/deadlines", response_model=Deadlines, responses=problems(SCOPED))

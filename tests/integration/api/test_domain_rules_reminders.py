@@ -4,6 +4,8 @@ across a restart of the publisher, with a frozen clock."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -13,7 +15,7 @@ import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 
 from services.bootstrap import Container
-from services.reminders import TOPIC, Reminders, ensure_topic
+from services.reminders import TOPIC, Reminders, ensure_topic, serve
 from services.tansu import TansuBroker
 from tests.http_support import ApiWorld
 
@@ -77,3 +79,25 @@ def test_a_lifts_registration_clock_reminds_once_per_state_across_a_restart(
                                                 "siteledger.reminder.breached.v1", "siteledger.reminder.met.v1"]
     assert messages[1][1]["data"]["days_overdue"] == 1 and messages[1][1]["specversion"] == "1.0"
     admin.close()
+
+
+def test_the_reminders_loop_sends_and_stops(api: ApiWorld, container: Container, broker: TansuBroker) -> None:
+    ensure_topic(KafkaAdminClient(bootstrap_servers=broker.bootstrap))
+    item_id = api.item()
+    api.ok("POST", f"/api/v1/works-items/{item_id}/defects", api.supervisor,
+           json={"severity": "minor", "description": "围挡缺口", "due_date": "2026-01-10"})
+    producer = KafkaProducer(bootstrap_servers=broker.bootstrap, acks="all")
+    stop = threading.Event()
+    loop = threading.Thread(target=serve, args=(container, producer, stop, 0.05, lambda: date(2026, 1, 12)))
+    loop.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not received(broker) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        loop.join(timeout=10)
+        producer.close()
+    assert not loop.is_alive()
+    assert [(key, m["data"]["kind"], m["data"]["state"]) for key, m in received(broker)] == [
+        (item_id, "defect_due", "breached")]
