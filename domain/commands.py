@@ -108,6 +108,12 @@ class SetAcceptanceRule(ProjectCommand):
     min_accept: Ratio = "4/5"
 
 
+class AttachWorksItems(ProjectCommand):
+    """Tell a project of items registered before projects learned their items (completion asks after each)."""
+
+    item_ids: list[UUID] = Field(min_length=1, max_length=1000)
+
+
 class SetSatisfactionThreshold(ProjectCommand):
     threshold: Ratio = "4/5"
 

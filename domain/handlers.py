@@ -30,6 +30,7 @@ from domain.rules import (
     StopWorkInForce,
     SurveyFiguresInvalid,
     UnknownHoldPoint,
+    WorksItemNotFound,
 )
 from domain.templates.catalog import TemplateCatalog
 from domain.working_days import WorkingCalendar
@@ -157,6 +158,20 @@ def register_works_item(app: Aggregates, ctx: CommandContext, cmd: c.RegisterWor
     return Change(item, also=[project])
 
 
+def attach_works_items(app: Aggregates, ctx: CommandContext, cmd: c.AttachWorksItems) -> Change:
+    project = _project(app, ctx, cmd.project_id, for_update=True)
+    _expect(ctx, project)
+    attached = 0
+    for item_id in dict.fromkeys(cmd.item_ids):
+        item = app.get_item(item_id)
+        if item.project_id != project.id:
+            raise WorksItemNotFound(detail_zh=f"工程事项 {item_id} 不属于该项目", item_id=item_id)
+        if str(item_id) not in project.works_items:
+            project.add_works_item(ctx, item.id, item.kind)
+            attached += 1
+    return Change(project, result={"attached": attached})
+
+
 def _record_survey(project: Project, ctx: CommandContext, cmd: c.RecordSatisfactionSurvey) -> None:
     if cmd.satisfied > cmd.sample:
         raise SurveyFiguresInvalid(satisfied=cmd.satisfied, sample=cmd.sample)
@@ -268,6 +283,7 @@ HANDLERS: dict[type[c.Command], Callable[[Aggregates, CommandContext, Any], Chan
         lambda p, ctx, cmd: p.remove_member(ctx, cmd.member_id, cmd.reason)
     ),
     c.SetAcceptanceRule: set_acceptance_rule,
+    c.AttachWorksItems: attach_works_items,
     c.SetSatisfactionThreshold: _project_change(
         lambda p, ctx, cmd: p.set_satisfaction_threshold(ctx, cmd.threshold)
     ),

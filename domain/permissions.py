@@ -29,6 +29,7 @@ PERMITTED: dict[type[c.Command], frozenset[Role]] = {
     c.CloseAcceptanceRound: frozenset({A}),  # deciding before the outcome is certain is the owner's call
     c.CloseOut: frozenset({A}),
     c.Reopen: frozenset({T}),
+    c.AttachWorksItems: frozenset({A}),
     c.SetSatisfactionThreshold: frozenset({A}),
     c.NotifyStation: frozenset({A}),
     c.RecordSatisfactionSurvey: frozenset({A}),
@@ -49,6 +50,7 @@ ACTION_NAMES_ZH: dict[type[c.Command], str] = {
     c.LiftStopWork: "解除停工令", c.CompleteWorks: "竣工", c.RequestAcceptance: "发起居民验收",
     c.SignAcceptance: "验收签字", c.CloseAcceptanceRound: "结束验收轮次",
     c.CloseOut: "销号", c.Reopen: "重新开启",
+    c.AttachWorksItems: "补登项目的工程事项",
     c.SetSatisfactionThreshold: "设置满意度要求", c.NotifyStation: "书面告知安质监站",
     c.RecordSatisfactionSurvey: "记录居民满意度调查", c.HoldCompletionAcceptance: "组织竣工验收",
     c.HoldJointAcceptance: "记录联合验收", c.FileRecord: "竣工验收备案",

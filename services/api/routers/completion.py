@@ -27,7 +27,8 @@ COMPLETION_RULES = (r.ItemsNotAccepted, r.NoStationNotice, r.TooSoonAfterNotice,
                     r.SatisfactionBelowThreshold, r.CompletionAcceptanceAlreadyHeld, r.CompletionAcceptanceNotHeld,
                     r.SurveyFiguresInvalid, r.InvalidSatisfactionThreshold, r.StopWorkInForce,
                     r.WorkingCalendarUnavailable, r.MemberNotFound, r.InvalidPhotoReference)
-COMPLETION_COMMAND = merge(PROJECT_COMMAND, {403: ("photo_out_of_scope",), 422: ("photo_not_found",)},
+COMPLETION_COMMAND = merge(PROJECT_COMMAND, {403: ("photo_out_of_scope",), 422: ("photo_not_found",),
+                                             404: ("works_item_not_found",)},
                            *({STATUS[e.kind]: (e.code,)} for e in COMPLETION_RULES))
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     JointAcceptanceCreate: TypeAlias = BaseModel
     FilingCreate: TypeAlias = BaseModel
     ThresholdUpdate: TypeAlias = BaseModel
+    ItemsAttach: TypeAlias = BaseModel
 else:
     NoticeCreate = s.body_of(c.NotifyStation, "StationNoticeCreate", "project_id")
     SurveyCreate = s.body_of(c.RecordSatisfactionSurvey, "SatisfactionSurveyCreate", "project_id")
@@ -44,6 +46,11 @@ else:
     JointAcceptanceCreate = s.body_of(c.HoldJointAcceptance, "JointAcceptanceCreate", "project_id")
     FilingCreate = s.body_of(c.FileRecord, "FilingCreate", "project_id")
     ThresholdUpdate = s.body_of(c.SetSatisfactionThreshold, "SatisfactionThresholdUpdate", "project_id")
+    ItemsAttach = s.body_of(c.AttachWorksItems, "WorksItemsAttach", "project_id")
+
+
+class ItemsAttached(CommandOutcome):
+    attached: int = Field(description="items the project had not known of")
 
 
 class Filing(CommandOutcome):
@@ -121,3 +128,10 @@ def file_record(project_id: str, body: FilingCreate, user: CurrentUser, containe
 def set_threshold(project_id: str, body: ThresholdUpdate, user: CurrentUser, container: ContainerDep,
                   headers: Headers) -> JSONResponse:
     return _run(container, user, headers, c.SetSatisfactionThreshold, body, project_id, status=200)
+
+
+@router.post("/items", status_code=200, response_model=ItemsAttached, responses=problems(COMPLETION_COMMAND))
+def attach_items(project_id: str, body: ItemsAttach, user: CurrentUser, container: ContainerDep,
+                 headers: Headers) -> JSONResponse:
+    """Items registered before projects learned their items: attach them once, so completion asks after them."""
+    return _run(container, user, headers, c.AttachWorksItems, body, project_id, status=200)

@@ -5,10 +5,13 @@ as the app will mount them."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from uuid import UUID, uuid4
 
 import pytest
 from fastapi.testclient import TestClient
 
+from domain.actors import Actor, CommandContext, Role
+from domain.works_item import WorksItem
 from services.api.app import create_app
 from services.api.routers import completion
 from services.bootstrap import Container
@@ -110,3 +113,19 @@ def test_a_stricter_satisfaction_threshold_is_the_projects(api: ApiWorld) -> Non
             "invalid_satisfaction_threshold")
     api.ok("PUT", f"{base}/satisfaction-threshold", api.admin, json={"threshold": "9/10"})
     assert api.ok("GET", base, api.admin)["satisfaction_threshold"] == "9/10"
+
+
+def test_items_registered_before_projects_knew_them_are_attached_by_an_admin(api: ApiWorld) -> None:
+    ledger = api.container.ledger
+    legacy = WorksItem.register(CommandContext(actor=Actor(uuid4(), Role.ADMIN), command_id="legacy"), uuid4(),
+                                UUID(api.project_id), ledger.catalog.get("pipe_relocation"), "", "2号楼", None, None,
+                                None, {})
+    ledger.save(legacy)  # saved as before WorksItemAdded existed
+    base = f"/api/v1/projects/{api.project_id}/completion"
+    problem(api.call("POST", f"{base}/items", api.supervisor, json={"item_ids": [str(legacy.id)]}), 403,
+            "role_not_permitted")
+    assert api.ok("POST", f"{base}/items", api.admin, json={"item_ids": [str(legacy.id)]})["attached"] == 1
+    assert api.ok("GET", base, api.admin)["works_items"] == {str(legacy.id): "registered"}
+    elsewhere = api.ok("POST", "/api/v1/projects", api.admin, json={"name": "南小区", "district": "徐汇区"})["id"]
+    problem(api.call("POST", f"/api/v1/projects/{elsewhere}/completion/items", api.admin,
+                     json={"item_ids": [str(legacy.id)]}), 404, "works_item_not_found")

@@ -77,6 +77,6 @@ def test_issue_18_routes_keep_their_contract(api: ApiWorld, container: Container
                             failures.setdefault(key, str(failure)[:1200])
 
             run()
-    assert operations == 12, operations  # divisions 3, completion 7, deadlines, attention
+    assert operations == 13, operations  # divisions 3, completion 8, deadlines, attention
     report = [f"{' / '.join(key)}:\n{message}" for key, message in sorted(failures.items())]
     assert not failures, f"{len(failures)} kinds of contract failure:\n" + "\n\n".join(report)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 
 from domain import commands as c
+from domain.actors import CommandContext
 from domain.rules import (
     CompletionAcceptanceAlreadyHeld,
     CompletionAcceptanceNotHeld,
@@ -21,8 +22,10 @@ from domain.rules import (
     SurveyFiguresInvalid,
     TooSoonAfterNotice,
     WorkingCalendarUnavailable,
+    WorksItemNotFound,
 )
 from domain.working_days import ChineseCalendar, add_working_days
+from domain.works_item import WorksItem
 from tests.support import World, photo
 
 DOC = [photo("notice")]
@@ -164,3 +167,23 @@ def test_a_filing_within_fifteen_days_is_not_late(world: World) -> None:
     hold(world, "2025-10-13")
     out = world.run(world.station, c.FileRecord(project_id=world.project_id, filing_no="BA-9", filed_on="2025-10-28"))
     assert out.result == {"late": False}
+
+
+def test_an_item_registered_before_projects_knew_their_items_is_attached_once(world: World) -> None:
+    accepted(world)
+    legacy = WorksItem.register(CommandContext(actor=world.admin, command_id="legacy"), uuid4(), world.project_id,
+                                world.app.catalog.get("pipe_relocation"), "", "2号楼", None, None, None, {})
+    world.app.save(legacy)  # as the code before WorksItemAdded saved it: the project does not know it
+    notify(world)
+    survey(world)
+    assert str(legacy.id) not in world.app.get_project(world.project_id).works_items
+    out = world.run(world.admin, c.AttachWorksItems(project_id=world.project_id, item_ids=[legacy.id, legacy.id]))
+    assert out.result == {"attached": 1}
+    assert world.run(world.admin, c.AttachWorksItems(project_id=world.project_id,
+                                                     item_ids=[legacy.id])).result == {"attached": 0}
+    with pytest.raises(ItemsNotAccepted):
+        hold(world)
+    other = World(world.app)
+    stranger = other.new_item()
+    with pytest.raises(WorksItemNotFound, match="不属于该项目"):
+        world.run(world.admin, c.AttachWorksItems(project_id=world.project_id, item_ids=[stranger]))

@@ -22,7 +22,7 @@ ALLOWED = {
     "CloseAcceptanceRound": {"admin"}, "CloseOut": {"admin"}, "Reopen": {"station"},
     "LoadDivisions": {"admin"}, "DelistDivision": {"admin"}, "SetSatisfactionThreshold": {"admin"},
     "NotifyStation": {"admin"}, "RecordSatisfactionSurvey": {"admin"}, "HoldCompletionAcceptance": {"admin"},
-    "HoldJointAcceptance": {"admin", "station"}, "FileRecord": {"admin", "station"},
+    "HoldJointAcceptance": {"admin", "station"}, "FileRecord": {"admin", "station"}, "AttachWorksItems": {"admin"},
 }
 
 
@@ -51,7 +51,7 @@ def _sample(kind: type[c.Command], world: World) -> c.Command:
         "HoldCompletionAcceptance": {"held_on": "2026-11-20", "parties": ["施工单位"],
                                      "resident_representatives": ["m"], "photos": ["a" * 64]},
         "HoldJointAcceptance": {"held_on": "2026-11-20", "photos": ["a" * 64]},
-        "FileRecord": {"filing_no": "BA-1", "filed_on": "2026-11-30"},
+        "FileRecord": {"filing_no": "BA-1", "filed_on": "2026-11-30"}, "AttachWorksItems": {"item_ids": [uuid4()]},
     }
     fields = samples.get(kind.__name__, {})
     names = kind.model_fields
