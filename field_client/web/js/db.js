@@ -95,6 +95,16 @@ export async function addCommand(cmd, photos) {
   return { ...cmd, seq };
 }
 
+/** Several commands moved at once, each only from a state it is in: a batch's answers in one transaction. */
+export async function moveCommands(moves) {
+  const tx = (await db()).transaction("commands", "readwrite");
+  for (const { id, from, changes } of moves) {
+    const cmd = await tx.store.get(id);
+    if (cmd && from.includes(cmd.state)) tx.store.put({ ...cmd, ...changes });
+  }
+  await tx.done;
+}
+
 export async function photos() {
   return (await db()).getAll("photos");
 }

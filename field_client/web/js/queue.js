@@ -83,12 +83,13 @@ async function move(id, from, changes) {
   return moved;
 }
 
+// A command's moves on an answer, written together for a whole batch (see store.moveCommands).
 /** `replayed`: the server had recorded this key already (an earlier answer was lost on the way back). */
-export const markSent = (cmd, response, replayed = false) =>
-  move(cmd.id, ["queued"], { state: "sent", response, problem: null, attempts: cmd.attempts + 1, replayed });
-export const markRefused = (cmd, problem) =>
-  move(cmd.id, ["queued"], { state: "refused", problem, attempts: cmd.attempts + 1 });
-export const markAttempt = (cmd) => move(cmd.id, ["queued"], { attempts: cmd.attempts + 1 });
+export const sent = (cmd, response, replayed = false) => ({ id: cmd.id, from: ["queued"],
+  changes: { state: "sent", response, problem: null, attempts: cmd.attempts + 1, replayed } });
+export const refused = (cmd, problem) => ({ id: cmd.id, from: ["queued"],
+  changes: { state: "refused", problem, attempts: cmd.attempts + 1 } });
+export const attempted = (cmd) => ({ id: cmd.id, from: ["queued"], changes: { attempts: cmd.attempts + 1 } });
 
 async function release(refusedId) {
   for (const cmd of await store.commands()) {

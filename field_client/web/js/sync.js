@@ -278,7 +278,7 @@ export class Sync {
           troubled = true;
           continue;
         }
-        for (let i = 0; i < chunk.length; i += 1) troubled = (await this.answer(chunk[i], results[i])) || troubled;
+        troubled = (await this.answers(chunk, results)) || troubled;
       }
       if (troubled) {
         transient += 1;
@@ -308,25 +308,36 @@ export class Sync {
     return chunk.map(() => ({ status: response.status, body }));
   }
 
-  /** Write one answer before reading the next; true when it was transient (the command stays queued). */
-  async answer(cmd, result) {
-    const status = Number(result.status);
-    if (status >= 200 && status < 300) {
-      const replayed = result.headers?.["idempotent-replayed"] === "true";
-      await queue.markSent(cmd, result.body, replayed);
-      this.report.sent += 1;
-      if (replayed) this.report.replayed += 1;
-    } else if (TRANSIENT.has(status)) {
-      await queue.markAttempt(cmd);
-      return true;
-    } else if (status === 401) {
-      throw new Revoked(problemOf(status, result.body).detail);
-    } else {
-      await queue.markRefused(cmd, problemOf(status, result.body));
-      this.report.refused += 1;
+  /** The answers to a batch, written in one transaction before the next request; true when one was transient
+   * (that command stays queued, same key). A 401 stops the sync after what came before it is written. */
+  async answers(chunk, results) {
+    const moves = [];
+    let transient = false;
+    let revoked = null;
+    for (let i = 0; i < chunk.length && !revoked; i += 1) {
+      const [cmd, result] = [chunk[i], results[i]];
+      const status = Number(result.status);
+      if (status >= 200 && status < 300) {
+        const replayed = result.headers?.["idempotent-replayed"] === "true";
+        moves.push(queue.sent(cmd, result.body, replayed));
+        this.report.sent += 1;
+        if (replayed) this.report.replayed += 1;
+      } else if (TRANSIENT.has(status)) {
+        moves.push(queue.attempted(cmd));
+        transient = true;
+        continue;
+      } else if (status === 401) {
+        revoked = new Revoked(problemOf(status, result.body).detail);
+        continue;
+      } else {
+        moves.push(queue.refused(cmd, problemOf(status, result.body)));
+        this.report.refused += 1;
+      }
+      this.done += 1;
     }
-    this.done += 1;
+    await store.moveCommands(moves);
+    if (revoked) throw revoked;
     this.show("commands");
-    return false;
+    return transient;
   }
 }
