@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from domain.acceptance import AcceptanceRule
 from domain.application import SiteLedger
 from projections.acceptance_board import AcceptanceBoard
 from projections.catalog import Catalog
@@ -57,15 +58,16 @@ class Container:
 
 
 def read_models(settings: Settings) -> list[ReadModel]:
-    return [Catalog(), Dashboard(), Timeline(settings.late_arrival_hours, settings.site_utc_offset_hours),
-            AcceptanceBoard(),
-            WorksRegister()]
+    timeline = Timeline(settings.late_arrival_hours, settings.site_utc_offset_hours,
+                        settings.device_clock_ahead_minutes)
+    return [Catalog(), Dashboard(), timeline, AcceptanceBoard(), WorksRegister()]
 
 
 def build(settings: Settings | None = None) -> Container:
     settings = settings or Settings()
     migrations.prepare(settings.database_url(), apply=settings.env == "development")
-    ledger = SiteLedger(env=settings.event_store_env())
+    ledger = SiteLedger(env=settings.event_store_env(), acceptance_floor=AcceptanceRule.parse(
+        settings.acceptance_floor_min_signed, settings.acceptance_floor_min_accept))
     db = Database(settings.database_url())
     models = read_models(settings)
     runner = ProjectionRunner([EventStoreDriver(m, ledger, db) for m in models], settings.projection_interval_s,

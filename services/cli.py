@@ -153,6 +153,34 @@ def relay(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def reminders(args: argparse.Namespace, settings: Settings) -> int:
+    """Deadlines' changes (approaching, breached, met) as CloudEvents on Kafka, once each, until stopped."""
+    import threading
+
+    from services import reminders as sending
+    from services.bootstrap import build
+    from services.bus import kafka_clients
+
+    if not settings.kafka_bootstrap:
+        print("reminders are sent on Kafka: set SITELEDGER_KAFKA_BOOTSTRAP (host:port of the brokers)", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with build(settings) as container, contextlib.suppress(KeyboardInterrupt):
+        admin = kafka_clients.admin(settings)
+        try:
+            sending.ensure_topic(admin, replication=settings.kafka_replication)
+        finally:
+            admin.close()
+        producer = kafka_clients.producer(settings)
+        print(f"sending reminders to {sending.TOPIC} every {args.interval:g} s", file=sys.stderr)
+        try:
+            sending.serve(container, producer, stop, args.interval)
+        finally:
+            producer.close()
+    return 0
+
+
 def check(args: argparse.Namespace, settings: Settings) -> int:
     from services.bootstrap import build
     from services.operations import check as probe
@@ -326,6 +354,9 @@ def main(argv: list[str] | None = None) -> int:
     p_relay.add_argument("--from-position", type=int, default=None,
                          help="republish every event after this log position (0: all), e.g. after a broker loss")
     p_relay.set_defaults(func=relay)
+    p_remind = sub.add_parser("reminders", help="send deadlines' reminders (approaching, breached, met) on Kafka")
+    p_remind.add_argument("--interval", type=float, default=3600.0, help="seconds between runs (default: an hour)")
+    p_remind.set_defaults(func=reminders)
     p_rebuild = proj_sub.add_parser("rebuild", help="drop read models and rebuild them from the log")
     p_rebuild.add_argument("name", nargs="?", help="catalog, dashboard, timeline or acceptance_board (default: all)")
     p_rebuild.set_defaults(func=projections_rebuild)

@@ -1,7 +1,8 @@
 """Reminders leave the system as CloudEvents on Kafka (`siteledger.reminders`), keyed by item (or project), once
 per change of a deadline's state: approaching, breached, met. SMS or WeChat senders are consumers outside.
 
-The last state sent for each deadline is kept in the read-model database, written after the broker acknowledged
+The last state sent for each deadline is kept in the read-model database (`reminder_states`, an Alembic
+migration: it cannot be rebuilt from the log), written after the broker acknowledged
 the message: a restart finds it and sends nothing again. A crash between the acknowledgement and that write
 would send the change once more, with the same CloudEvent `id` (deadline and state), so a consumer dedupes it.
 """
@@ -20,8 +21,6 @@ from services.deadline_scan import scan
 TOPIC = "siteledger.reminders"
 SOURCE = "urn:siteledger/reminders"
 SENT_STATES = ("approaching", "breached", "met")
-DDL = ("CREATE TABLE IF NOT EXISTS reminder_states (deadline TEXT PRIMARY KEY, state TEXT NOT NULL, "
-       "sent_at TEXT NOT NULL)",)
 
 
 def deadline_key(deadline: Deadline) -> str:
@@ -42,10 +41,7 @@ class Reminders:
     def __init__(self, container: Any, producer: Any, clock: Callable[[], date], topic: str = TOPIC,
                  approaching_days: int = 3) -> None:
         self.container, self.producer, self.clock = container, producer, clock
-        self.topic, self.approaching_days = topic, approaching_days
-        with container.db.transaction() as tx:
-            for statement in DDL:
-                tx.execute(statement)
+        self.topic, self.approaching_days = topic, approaching_days  # reminder_states: migration 0006
 
     def _sent(self) -> dict[str, str]:
         return dict(self.container.db.query("SELECT deadline, state FROM reminder_states"))

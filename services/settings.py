@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 UNSAFE_SECRETS = {"", "changeme", "change-me", "password", "postgres", "secret", "siteledger"}
@@ -76,12 +77,27 @@ class Settings(BaseSettings):
     http_keep_alive_s: int = Field(default=5, ge=1)  # `serve`: an idle connection is closed after this
     http_max_concurrency: int = Field(default=1000, ge=1)  # `serve`: connections + requests at once, then 503
     late_arrival_hours: float = Field(default=12.0, gt=0)
+    device_clock_ahead_minutes: float = Field(default=10.0, gt=0)  # timeline flag: device time this far past arrival
+    # the city's floor under every project's acceptance rule (a project may ask more, never less): "1/2", "0.8"
+    acceptance_floor_min_signed: str = "1/2"
+    acceptance_floor_min_accept: str = "2/3"
     site_utc_offset_hours: float = 8.0
     # the transparency log: `siteledger keygen` prints a key; production refuses to start without one,
     # development makes one under the data directory (transparency-signing.key) and keeps it
     transparency_signing_key: str = ""  # PRIVATE+KEY+<origin>+<id>+<base64>; its name is the log's origin
     transparency_origin: str = "siteledger.example/dev"  # e.g. siteledger.example/<city>: keygen's default name
     checkpoint_interval_minutes: float = Field(default=10.0, gt=0)  # a new checkpoint this often if the tree grew
+
+    @field_validator("acceptance_floor_min_signed", "acceptance_floor_min_accept")
+    @classmethod
+    def _a_share(cls, value: str) -> str:
+        try:
+            share = Fraction(value.strip())
+        except (ValueError, ZeroDivisionError):
+            raise ValueError(f"{value!r} is not a share like 1/2 or 0.8") from None
+        if not 0 < share <= 1:
+            raise ValueError(f"{value!r} must be more than 0 and at most 1")
+        return value.strip()
 
     @model_validator(mode="after")
     def _production_refuses_embedded_defaults(self) -> Settings:

@@ -11,7 +11,10 @@ from services.api import auth_limits, docs, errors, responses, security_headers
 from services.api.body_guard import BodyGuard
 from services.api.routers import (
     batch,
+    completion,
     dashboards,
+    deadlines,
+    divisions,
     health,
     kinds,
     metrics,
@@ -58,7 +61,8 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     app.include_router(metrics.router)
     docs.install(app, app.state.container.settings.node_modules_dir or docs.NODE_MODULES)
     for router in (users.router, projects.router, works_items.router, kinds.router, photos.router, photos.uploads,
-                   dashboards.router, batch.router, records.router):
+                   dashboards.router, batch.router, records.router, completion.router, deadlines.router,
+                   divisions.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(tus.router, prefix="/api/v1")
     app.include_router(transparency_router, prefix="/api/v1")

@@ -43,3 +43,11 @@ def test_a_first_admin_with_a_phone_gets_a_set_password_link_that_works_once(
         assert credentials(container).verify("13800000001", "楼道里的灯终于亮了-2026") is not None
         with pytest.raises(LinkRefused):
             credentials(container).set_password(token, "another-long-password-1")
+
+
+def test_reminders_say_what_they_need_without_a_broker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("SITELEDGER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("SITELEDGER_KAFKA_BOOTSTRAP", raising=False)
+    assert main(["reminders", "--interval", "1"]) == 2
+    assert "SITELEDGER_KAFKA_BOOTSTRAP" in capsys.readouterr().err

@@ -11,7 +11,7 @@ from services.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[3]
 COMPOSE = yaml.safe_load((ROOT / "deploy" / "compose.yaml").read_text())
-APP_SERVICES = {"api", "projections", "relay"}
+APP_SERVICES = {"api", "projections", "relay", "reminders"}
 
 
 def app_env_names() -> set[str]:
