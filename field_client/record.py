@@ -146,6 +146,11 @@ class Recorder:
         defect_id = self._defect(item, defect_ref)
         if not description.strip():
             raise FieldError("invalid_rectification", "请描述整改情况", "Describe the rectification")
+        kind = self.store.kind(item["kind"]) or {}
+        required = int(kind.get("rectification_min_photos", 1))  # the template's, as the server checks it
+        if len(photos or []) < required:
+            raise FieldError("missing_rectification_photos", f"整改报告至少需要 {required} 张整改后的照片（--photo）",
+                             f"A rectification needs at least {required} after-photo(s) (--photo)")
         captured = self._photos(photos or [])
         body = {"description": description, "photos": [sha for sha, _, _ in captured]}
         return self._queue("rectify", user, item, f"/defects/{defect_id}/rectifications", body,

@@ -94,7 +94,9 @@ def test_a_failed_inspection_raises_its_defect_and_a_rectification_can_cite_it_b
         assert draft["severity"] == "major" and draft["due_date"] == "2026-05-01" and len(draft["photos"]) == 1
         assert run(home, "close-defect", "a1b2", draft["defect_id"][:6]) == 0
         store.put(user=json.dumps({"id": "c0000000-0000-4000-8000-000000000000", "role": "contractor"}))
-    assert run(home, "rectify", "a1b2", draft["defect_id"][:6], "--description", "已通知") == 0
+    assert run(home, "rectify", "a1b2", draft["defect_id"][:6], "--description", "已通知") == 1  # no after-photo
+    assert run(home, "rectify", "a1b2", draft["defect_id"][:6], "--description", "已通知",
+               "--photo", photo(tmp_path, "after")) == 0
     with Store(home) as store:
         rectified = Queue(store).all()[-1]
     assert rectified.path.endswith(f"/defects/{draft['defect_id']}/rectifications")
