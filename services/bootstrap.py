@@ -10,8 +10,10 @@ from domain.application import SiteLedger
 from projections.acceptance_board import AcceptanceBoard
 from projections.catalog import Catalog
 from projections.dashboard import Dashboard
+from projections.deadlines import Deadlines
 from projections.driver import EventStoreDriver, ReadModel
 from projections.kafka_driver import KafkaDriver
+from projections.listing import Listing
 from projections.runner import ProjectionRunner
 from projections.timeline import Timeline
 from projections.works_register import WorksRegister
@@ -60,7 +62,8 @@ class Container:
 def read_models(settings: Settings) -> list[ReadModel]:
     timeline = Timeline(settings.late_arrival_hours, settings.site_utc_offset_hours,
                         settings.device_clock_ahead_minutes)
-    return [Catalog(), Dashboard(), timeline, AcceptanceBoard(), WorksRegister()]
+    return [Catalog(), Dashboard(), timeline, AcceptanceBoard(), WorksRegister(),
+            Listing(postgres=settings.database_url().startswith(("postgresql://", "postgres://"))), Deadlines()]
 
 
 def build(settings: Settings | None = None) -> Container:

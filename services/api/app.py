@@ -17,6 +17,7 @@ from services.api.routers import (
     divisions,
     health,
     kinds,
+    lists,
     metrics,
     photos,
     projects,
@@ -62,7 +63,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     docs.install(app, app.state.container.settings.node_modules_dir or docs.NODE_MODULES)
     for router in (users.router, projects.router, works_items.router, kinds.router, photos.router, photos.uploads,
                    dashboards.router, batch.router, records.router, completion.router, deadlines.router,
-                   divisions.router):
+                   divisions.router, lists.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(tus.router, prefix="/api/v1")
     app.include_router(transparency_router, prefix="/api/v1")

@@ -612,3 +612,88 @@ class NotReady(Model):
     status: Literal["unavailable"]
     code: str
     detail: str
+
+
+# --- lists read from the listing read model (summaries: no aggregate is loaded to answer them) --------------
+
+
+class ProjectListEntry(Model):
+    """A project as lists show it: its registration facts, without assignments, group or rule (GET the
+    project for those). The next page is named by the `Link: <…?cursor=…>; rel="next"` header."""
+
+    id: UUID
+    version: int
+    name: str
+    district: str
+    street_office: str
+    address: str
+    year_built: int | None
+    buildings: int
+    households: int
+    categories: list[Literal["basic", "improvement", "upgrade"]]
+    registered_at: str
+
+
+class WorksItemListEntry(Model):
+    """A works item as lists show it: its state and counts, without hold points, defects or rounds (GET the
+    item for those) and without its template (see `template_digest`)."""
+
+    id: UUID
+    version: int
+    project_id: UUID
+    district: str
+    street_office: str
+    kind: str
+    kind_zh: str
+    title: str
+    location: str
+    state: ItemState
+    state_zh: str
+    contractor_id: UUID | None
+    planned_start: str | None
+    planned_end: str | None
+    open_defects: int = Field(ge=0)
+    stop_since: str | None = Field(description="when the stop-work order in force was given; null: none")
+    template_digest: str = Field(pattern=HASH, description="SHA-256 of the frozen template the item carries")
+    registered_at: str
+
+
+class DefectListEntry(Model):
+    item_id: UUID
+    defect_id: str
+    project_id: UUID
+    district: str
+    street_office: str
+    severity: Severity
+    status: DefectStatus
+    status_zh: str
+    description: str
+    hold_point: str | None
+    due_date: str | None
+    raised_at: str
+    closed_at: str | None
+
+
+class StopWorkListEntry(Model):
+    item_id: UUID
+    order_id: str
+    project_id: UUID
+    district: str
+    street_office: str
+    reason: str
+    ordered_at: str
+    lifted_at: str | None = Field(description="null: the order is still in force")
+
+
+class RoundListEntry(Model):
+    item_id: UUID
+    round_no: int = Field(ge=1)
+    project_id: UUID
+    district: str
+    street_office: str
+    status: RoundStatus
+    status_zh: str
+    electorate: int = Field(ge=0)
+    signed: int = Field(ge=0)
+    opened_at: str
+    ended_at: str | None

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from domain import commands as c
 from domain.actors import Role
-from domain.permissions import may_see
 from services.api import schemas as s
 from services.api.deps import ContainerDep, CurrentUser, Headers, as_uuid, command_response, require_role
 from services.api.errors import ApiError
-from services.api.models import CommandOutcome, MemberAdded, Page, ProjectView
-from services.api.responses import AUTH, PROJECT_COMMAND, PROJECT_READ, problems
+from services.api.models import CommandOutcome, MemberAdded, Page, ProjectListEntry, ProjectView
+from services.api.responses import PROJECT_COMMAND, PROJECT_READ, problems
+from services.api.routers.lists import (
+    LIST_PROBLEMS,
+    Cursor,
+    Limit,
+    Offset,
+    Search,
+    answer,
+    between,
+    scoped,
+    searching,
+)
 from services.api.views import project_view
 
 router = APIRouter(prefix="/projects", tags=["projects"])
@@ -27,23 +38,34 @@ def register_project(body: s.ProjectCreate, user: CurrentUser, container: Contai
     return command_response(container, user, headers, command, recorded_at)
 
 
-@router.get("", response_model=Page[ProjectView], responses=problems(AUTH, {422: ("validation_error",)}))
-def list_projects(user: CurrentUser, container: ContainerDep, district: str | None = None,
-                  limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)) -> dict[str, Any]:
-    container.projections.refresh("catalog")
-    sql = "SELECT project_id FROM catalog_projects"
-    params: list[Any] = []
-    scope_district = district or (user.district if user.role in (Role.STATION, Role.ADMIN) else None)
-    if scope_district:
-        sql += " WHERE district = ?"
-        params.append(scope_district)
-    rows = container.db.query(sql + " ORDER BY registered_at, project_id", params)
-    visible = []
-    for (project_id,) in rows:
-        project = container.ledger.get_project(project_id)
-        if may_see(user.actor, project):
-            visible.append(project_view(project))
-    return {"items": visible[offset:offset + limit], "total": len(visible), "offset": offset, "limit": limit}
+@router.get("", response_model=Page[ProjectListEntry], responses=LIST_PROBLEMS)
+def list_projects(request: Request, response: Response, user: CurrentUser, container: ContainerDep,
+                  district: str | None = None, street_office: str | None = None,
+                  category: Literal["basic", "improvement", "upgrade"] | None = None,
+                  registered_from: date | None = None, registered_to: date | None = None,
+                  q: str | None = Search, limit: int = Limit, offset: int = Offset,
+                  cursor: str | None = Cursor) -> dict[str, Any]:
+    """Projects the caller may see, oldest registration first; `q` searches names and addresses.
+
+    Summaries from the listing read model (no project is loaded): GET a project for its people and rule."""
+    columns = ("p.project_id, p.version, p.name, p.district, p.street_office, p.address, p.year_built, "
+               "p.buildings, p.households, p.categories, p.registered_at, p.registered_at, p.project_id"
+               ).replace("p.", "lst_projects.")
+    query = scoped(user, container, "projects", "lst_projects", columns, ("registered_at", "project_id"))
+    query.equal("district", district).equal("street_office", street_office)
+    if category:
+        query.when("lst_projects.categories LIKE ?", f"%,{category},%")
+    between(query, "registered_at", registered_from, registered_to)
+    searching(query, container, q)
+    return answer(query, container, request, response, limit, offset, cursor, _project_entry)
+
+
+def _project_entry(row: Any) -> dict[str, Any]:
+    keys = ("id", "version", "name", "district", "street_office", "address", "year_built", "buildings",
+            "households", "categories", "registered_at")
+    entry = dict(zip(keys, row, strict=False))
+    entry["categories"] = [c for c in entry["categories"].split(",") if c]
+    return entry
 
 
 @router.get("/{project_id}", response_model=ProjectView, responses=problems(PROJECT_READ))

@@ -2,15 +2,17 @@
 
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.routing import compile_path
 
 from domain import commands as c
+from domain.rules import OutOfScope, ProjectNotFound
+from projections.listing_queries import scope as scope_of
 from services.api import models as m
 from services.api import schemas as s
 from services.api.deps import (
@@ -23,6 +25,7 @@ from services.api.deps import (
     command_response,
 )
 from services.api.responses import ITEM_COMMAND, ITEM_READ, PROJECT_COMMAND, PROJECT_READ, problems
+from services.api.routers import lists
 from services.api.views import event_view, item_view
 from services.bootstrap import Container
 from services.users import User
@@ -40,22 +43,29 @@ def register_item(project_id: str, body: s.WorksItemCreate, user: CurrentUser,
     return command_response(container, user, headers, command, recorded_at)
 
 
-@router.get("/projects/{project_id}/works-items", response_model=m.Page[m.WorksItemSummary],
-            responses=problems(PROJECT_READ))
-def list_items(project_id: str, user: CurrentUser, container: ContainerDep, kind: str | None = None,
-               state: str | None = None, limit: int = Query(100, ge=1, le=1000),
-               offset: int = Query(0, ge=0, le=MAX_POSITION)) -> dict[str, Any]:
-    project = container.ledger.project_in_scope(user.actor, as_uuid(project_id, "project"))
-    container.projections.refresh("catalog")
-    sql, params = "SELECT item_id FROM catalog_items WHERE project_id = ?", [str(project.id)]
-    if kind:
-        sql += " AND kind = ?"
-        params.append(kind)
-    rows = container.db.query(sql + " ORDER BY registered_at, item_id", params)
-    items = [item_view(container.ledger.get_item(item_id), with_template=False) for (item_id,) in rows]
-    if state:
-        items = [i for i in items if i["state"] == state]
-    return {"items": items[offset:offset + limit], "total": len(items), "offset": offset, "limit": limit}
+@router.get("/projects/{project_id}/works-items", response_model=m.Page[m.WorksItemListEntry],
+            responses=problems(PROJECT_READ, {422: ("validation_error", "invalid_cursor")}))
+def list_items(project_id: str, request: Request, response: Response, user: CurrentUser, container: ContainerDep,
+               kind: str | None = None, state: m.ItemState | None = None,
+               registered_from: date | None = None, registered_to: date | None = None,
+               q: str | None = lists.Search, limit: int = lists.Limit, offset: int = lists.Offset,
+               cursor: str | None = lists.Cursor) -> dict[str, Any]:
+    """The project's works items, oldest first: summaries from the listing read model (no aggregate loads).
+
+    The project's existence and the caller's scope are asked of the same rows (404, then 403)."""
+    project = str(as_uuid(project_id, "project"))
+    query = lists.scoped(user, container, "project_works_items", "lst_items", lists.ITEM_COLUMNS,
+                         ("registered_at", "item_id"))
+    scope, params = scope_of(user.actor, "lst_projects")
+    rows = container.db.query(f"SELECT {scope} FROM lst_projects WHERE project_id = ?", [*params, project])
+    if not rows:
+        raise ProjectNotFound(project_id=project)
+    if not rows[0][0]:
+        raise OutOfScope()
+    query.equal("project_id", project).equal("kind", kind).equal("state", state)
+    lists.between(query, "registered_at", registered_from, registered_to)
+    lists.searching(query, container, q)
+    return lists.answer(query, container, request, response, limit, offset, cursor, lists.item_entry)
 
 
 @router.get(ITEM, response_model=m.WorksItemView, responses=problems(ITEM_READ))

@@ -1,0 +1,258 @@
+"""Lists and search: one row per project, works item, defect, stop-work order and acceptance round.
+
+Every list route answers from these rows with its scope in SQL, so no list loads an aggregate. The rows
+carry what scope needs (a project's district, its assignments and residents' group), what filters need
+(street office, categories, kind, state, dates) and a text to search. Chinese has no spaces between
+words, so search uses what each store offers for substrings: on SQLite an FTS5 table with the trigram
+tokenizer (`lst_text`, rowid = the log position of the event that wrote the text), on PostgreSQL a
+`pg_trgm` GIN index on each table's `search_text`. Rows are written by upsert, so a replayed event
+leaves the same rows; the tables are this read model's own and a rebuild makes them again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.project import MemberAdded, MemberRemoved, ProjectRegistered, UserAssigned, UserUnassigned
+from domain.templates.frozen import FrozenTemplate
+from domain.works_item_events import (
+    AcceptanceGranted,
+    AcceptanceRejected,
+    AcceptanceRequested,
+    AcceptanceRoundCancelled,
+    ClosedOut,
+    DefectClosed,
+    DefectRaised,
+    InspectionRecorded,
+    RectificationRejected,
+    RectificationReported,
+    Registered,
+    Reopened,
+    ResidentSigned,
+    StopWorkLifted,
+    StopWorkOrdered,
+    WorksCompleted,
+)
+from projections.driver import Batch
+
+ROUND_ENDINGS = {AcceptanceGranted: "granted", AcceptanceRejected: "rejected", AcceptanceRoundCancelled: "cancelled"}
+DEFECT_STATUS = {RectificationReported: "rectification_reported", RectificationRejected: "open",
+                 DefectClosed: "closed"}
+UNDONE_BY_A_DEFECT = ("completed", "awaiting_acceptance", "accepted")
+ITEM_EVENTS = (Registered, InspectionRecorded, DefectRaised, RectificationReported, DefectClosed,
+               RectificationRejected, StopWorkOrdered, StopWorkLifted, WorksCompleted, AcceptanceRequested,
+               ResidentSigned, AcceptanceGranted, AcceptanceRejected, AcceptanceRoundCancelled, ClosedOut, Reopened)
+
+
+def next_state(state: str, event: Any) -> str:
+    """The item's state after `event`, as the events' own `apply` moves it (domain/works_item_events.py)."""
+    if isinstance(event, InspectionRecorded):
+        return "in_progress" if state == "registered" else state
+    if isinstance(event, DefectRaised):
+        return "in_progress" if state in UNDONE_BY_A_DEFECT else state
+    if isinstance(event, (AcceptanceRejected, Reopened)):
+        return "in_progress"
+    moves = {WorksCompleted: "completed", AcceptanceRequested: "awaiting_acceptance",
+             AcceptanceGranted: "accepted", ClosedOut: "closed_out"}
+    return moves.get(type(event), state)
+
+
+class Listing:
+    """The read model behind every list and `?q=`; `postgres` picks the search index's form."""
+
+    name = "listing"
+    topics = tuple(t.TOPIC for t in (ProjectRegistered, UserAssigned, UserUnassigned, MemberAdded, MemberRemoved,
+                                     *ITEM_EVENTS))
+
+    def __init__(self, postgres: bool = False) -> None:
+        self.postgres = postgres
+        text = "search_text TEXT NOT NULL, doc_id BIGINT NOT NULL"
+        self.ddl: tuple[str, ...] = (
+            "CREATE TABLE IF NOT EXISTS lst_projects (project_id TEXT PRIMARY KEY, version INTEGER NOT NULL, "
+            "name TEXT NOT NULL, district TEXT NOT NULL, street_office TEXT NOT NULL, address TEXT NOT NULL, "
+            "year_built INTEGER, buildings INTEGER NOT NULL, households INTEGER NOT NULL, "
+            f"categories TEXT NOT NULL, registered_at TEXT NOT NULL, {text})",
+            "CREATE INDEX IF NOT EXISTS lst_projects_order ON lst_projects (registered_at, project_id)",
+            "CREATE INDEX IF NOT EXISTS lst_projects_district ON lst_projects (district, registered_at, project_id)",
+            "CREATE TABLE IF NOT EXISTS lst_assignments (project_id TEXT NOT NULL, user_id TEXT NOT NULL, "
+            "role TEXT NOT NULL, PRIMARY KEY (project_id, user_id))",
+            "CREATE INDEX IF NOT EXISTS lst_assignments_user ON lst_assignments (user_id, role, project_id)",
+            "CREATE TABLE IF NOT EXISTS lst_members (project_id TEXT NOT NULL, member_id TEXT NOT NULL, "
+            "user_id TEXT NOT NULL, PRIMARY KEY (project_id, member_id))",
+            "CREATE INDEX IF NOT EXISTS lst_members_user ON lst_members (user_id, project_id)",
+            "CREATE TABLE IF NOT EXISTS lst_items (item_id TEXT PRIMARY KEY, version INTEGER NOT NULL, "
+            "project_id TEXT NOT NULL, district TEXT NOT NULL, street_office TEXT NOT NULL, kind TEXT NOT NULL, "
+            "kind_zh TEXT NOT NULL, title TEXT NOT NULL, location TEXT NOT NULL, state TEXT NOT NULL, "
+            "contractor_id TEXT, planned_start TEXT, planned_end TEXT, open_defects INTEGER NOT NULL, "
+            f"stop_since TEXT, template_digest TEXT NOT NULL, registered_at TEXT NOT NULL, {text})",
+            "CREATE INDEX IF NOT EXISTS lst_items_order ON lst_items (registered_at, item_id)",
+            "CREATE INDEX IF NOT EXISTS lst_items_project ON lst_items (project_id, registered_at, item_id)",
+            "CREATE INDEX IF NOT EXISTS lst_items_district ON lst_items (district, registered_at, item_id)",
+            "CREATE TABLE IF NOT EXISTS lst_defects (item_id TEXT NOT NULL, defect_id TEXT NOT NULL, "
+            "project_id TEXT NOT NULL, district TEXT NOT NULL, street_office TEXT NOT NULL, severity TEXT NOT NULL, "
+            "status TEXT NOT NULL, description TEXT NOT NULL, hold_point TEXT, due_date TEXT, "
+            f"raised_at TEXT NOT NULL, closed_at TEXT, {text}, PRIMARY KEY (item_id, defect_id))",
+            "CREATE INDEX IF NOT EXISTS lst_defects_order ON lst_defects (raised_at, item_id, defect_id)",
+            "CREATE INDEX IF NOT EXISTS lst_defects_district ON lst_defects (district, raised_at, item_id, defect_id)",
+            "CREATE INDEX IF NOT EXISTS lst_defects_project ON lst_defects (project_id, raised_at)",
+            "CREATE TABLE IF NOT EXISTS lst_stops (item_id TEXT NOT NULL, order_id TEXT NOT NULL, "
+            "project_id TEXT NOT NULL, district TEXT NOT NULL, street_office TEXT NOT NULL, reason TEXT NOT NULL, "
+            "ordered_at TEXT NOT NULL, lifted_at TEXT, PRIMARY KEY (item_id, order_id))",
+            "CREATE INDEX IF NOT EXISTS lst_stops_order ON lst_stops (ordered_at, item_id, order_id)",
+            "CREATE INDEX IF NOT EXISTS lst_stops_district ON lst_stops (district, ordered_at, item_id, order_id)",
+            "CREATE TABLE IF NOT EXISTS lst_rounds (item_id TEXT NOT NULL, round_no INTEGER NOT NULL, "
+            "project_id TEXT NOT NULL, district TEXT NOT NULL, street_office TEXT NOT NULL, status TEXT NOT NULL, "
+            "electorate INTEGER NOT NULL, signed INTEGER NOT NULL, opened_at TEXT NOT NULL, ended_at TEXT, "
+            "PRIMARY KEY (item_id, round_no))",
+            "CREATE INDEX IF NOT EXISTS lst_rounds_order ON lst_rounds (opened_at, item_id, round_no)",
+            "CREATE INDEX IF NOT EXISTS lst_rounds_district ON lst_rounds (district, opened_at, item_id, round_no)",
+            *(self._pg_search() if postgres else self._sqlite_search()),
+        )
+        self.tables: tuple[str, ...] = ("lst_projects", "lst_assignments", "lst_members", "lst_items", "lst_defects",
+                                        "lst_stops", "lst_rounds", *(() if postgres else ("lst_text",)))
+
+    @staticmethod
+    def _sqlite_search() -> tuple[str, ...]:
+        return ("CREATE VIRTUAL TABLE IF NOT EXISTS lst_text USING fts5(body, tokenize = 'trigram')",)
+
+    @staticmethod
+    def _pg_search() -> tuple[str, ...]:
+        return ("CREATE EXTENSION IF NOT EXISTS pg_trgm", *(
+            f"CREATE INDEX IF NOT EXISTS {table}_search ON {table} USING gin (search_text gin_trgm_ops)"
+            for table in ("lst_projects", "lst_items", "lst_defects")))
+
+    def apply(self, event: Any, position: int, batch: Batch) -> None:
+        tx = batch.tx
+        if isinstance(event, ProjectRegistered):
+            self._register_project(event, position, batch)
+        elif isinstance(event, UserAssigned):
+            tx.execute("DELETE FROM lst_assignments WHERE project_id = ? AND user_id = ?",
+                       (str(event.originator_id), str(event.user_id)))
+            tx.execute("INSERT INTO lst_assignments VALUES (?, ?, ?)",
+                       (str(event.originator_id), str(event.user_id), event.role))
+        elif isinstance(event, UserUnassigned):
+            tx.execute("DELETE FROM lst_assignments WHERE project_id = ? AND user_id = ?",
+                       (str(event.originator_id), str(event.user_id)))
+        elif isinstance(event, MemberAdded):
+            tx.execute("DELETE FROM lst_members WHERE project_id = ? AND member_id = ?",
+                       (str(event.originator_id), event.member_id))
+            tx.execute("INSERT INTO lst_members VALUES (?, ?, ?)",
+                       (str(event.originator_id), event.member_id, str(event.user_id)))
+        elif isinstance(event, MemberRemoved):
+            tx.execute("DELETE FROM lst_members WHERE project_id = ? AND member_id = ?",
+                       (str(event.originator_id), event.member_id))
+        if isinstance(event, (ProjectRegistered, UserAssigned, UserUnassigned, MemberAdded, MemberRemoved)):
+            tx.execute("UPDATE lst_projects SET version = ? WHERE project_id = ?",
+                       (event.originator_version, str(event.originator_id)))
+            return
+        if isinstance(event, Registered):
+            self._register_item(event, position, batch)
+        else:
+            self._item_event(event, position, batch)
+
+    def flush(self, batch: Batch) -> None:
+        """Every change is written as it is applied."""
+
+    def _register_project(self, event: ProjectRegistered, position: int, batch: Batch) -> None:
+        project_id = str(event.originator_id)
+        text = f"{event.name} {event.address}"
+        self._forget_text(batch, "lst_projects", "project_id = ?", (project_id,))
+        batch.tx.execute("INSERT INTO lst_projects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         (project_id, event.originator_version, event.name, event.district, event.street_office,
+                          event.address, event.year_built, event.buildings, event.households,
+                          "," + ",".join(event.categories) + ",", event.timestamp.isoformat(), text, position))
+        self._index_text(batch, position, text)
+        batch.cache[("project", project_id)] = (event.district, event.street_office)
+        for table in ("lst_items", "lst_defects", "lst_stops", "lst_rounds"):
+            # from Kafka a project's event may come after its items' (another topic, another partition)
+            batch.tx.execute(f"UPDATE {table} SET district = ?, street_office = ? WHERE project_id = ?",
+                             (event.district, event.street_office, project_id))
+
+    def _register_item(self, event: Registered, position: int, batch: Batch) -> None:
+        item_id, project_id = str(event.originator_id), str(event.project_id)
+        district, street = self._project(batch, project_id)
+        template = FrozenTemplate(event.template)
+        text = f"{event.title} {event.location}"
+        self._forget_text(batch, "lst_items", "item_id = ?", (item_id,))
+        batch.tx.execute("INSERT INTO lst_items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'registered', ?, ?, ?, 0, NULL, "
+                         "?, ?, ?, ?)",
+                         (item_id, event.originator_version, project_id, district, street, event.kind,
+                          template.parsed.name_zh, event.title, event.location,
+                          str(event.contractor_id) if event.contractor_id else None, event.planned_start,
+                          event.planned_end, template.digest, event.timestamp.isoformat(), text, position))
+        self._index_text(batch, position, text)
+        batch.cache[("item", item_id)] = (project_id, "registered")
+
+    def _item_event(self, event: Any, position: int, batch: Batch) -> None:
+        tx, at, item_id = batch.tx, event.timestamp.isoformat(), str(event.originator_id)
+        project_id, state = self._item(batch, item_id)
+        state = next_state(state, event)
+        batch.cache[("item", item_id)] = (project_id, state)
+        tx.execute("UPDATE lst_items SET version = ?, state = ? WHERE item_id = ?",
+                   (event.originator_version, state, item_id))
+        if isinstance(event, DefectRaised):
+            self._raise(batch, item_id, project_id, event, position)
+        elif type(event) in DEFECT_STATUS:
+            closed_at = at if isinstance(event, DefectClosed) else None
+            tx.execute("UPDATE lst_defects SET status = ?, closed_at = ? WHERE item_id = ? AND defect_id = ?",
+                       (DEFECT_STATUS[type(event)], closed_at, item_id, event.defect_id))
+        elif isinstance(event, StopWorkOrdered):
+            district, street = self._project(batch, project_id)
+            tx.execute("DELETE FROM lst_stops WHERE item_id = ? AND order_id = ?", (item_id, event.order_id))
+            tx.execute("INSERT INTO lst_stops VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+                       (item_id, event.order_id, project_id, district, street, event.reason, at))
+            tx.execute("UPDATE lst_items SET stop_since = ? WHERE item_id = ?", (at, item_id))
+        elif isinstance(event, StopWorkLifted):
+            tx.execute("UPDATE lst_stops SET lifted_at = ? WHERE item_id = ? AND order_id = ?",
+                       (at, item_id, event.order_id))
+            tx.execute("UPDATE lst_items SET stop_since = NULL WHERE item_id = ?", (item_id,))
+        elif isinstance(event, AcceptanceRequested):
+            district, street = self._project(batch, project_id)
+            tx.execute("DELETE FROM lst_rounds WHERE item_id = ? AND round_no = ?", (item_id, event.round_no))
+            tx.execute("INSERT INTO lst_rounds VALUES (?, ?, ?, ?, ?, 'open', ?, 0, ?, NULL)",
+                       (item_id, event.round_no, project_id, district, street, len(event.electorate), at))
+        elif isinstance(event, ResidentSigned):
+            tx.execute("UPDATE lst_rounds SET signed = signed + 1 WHERE item_id = ? AND round_no = ?",
+                       (item_id, event.round_no))
+        elif type(event) in ROUND_ENDINGS:
+            tx.execute("UPDATE lst_rounds SET status = ?, ended_at = ? WHERE item_id = ? AND round_no = ?",
+                       (ROUND_ENDINGS[type(event)], at, item_id, event.round_no))
+        if isinstance(event, (DefectRaised, DefectClosed)):
+            tx.execute("UPDATE lst_items SET open_defects = (SELECT COUNT(*) FROM lst_defects d WHERE "
+                       "d.item_id = ? AND d.status <> 'closed') WHERE item_id = ?", (item_id, item_id))
+
+    def _raise(self, batch: Batch, item_id: str, project_id: str, event: DefectRaised, position: int) -> None:
+        district, street = self._project(batch, project_id)
+        self._forget_text(batch, "lst_defects", "item_id = ? AND defect_id = ?", (item_id, event.defect_id))
+        batch.tx.execute("INSERT INTO lst_defects VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, NULL, ?, ?)",
+                         (item_id, event.defect_id, project_id, district, street, event.severity,
+                          event.description, event.hold_point, event.due_date, event.timestamp.isoformat(),
+                          event.description, position))
+        self._index_text(batch, position, event.description)
+
+    def _forget_text(self, batch: Batch, table: str, where: str, key: tuple[str, ...]) -> None:
+        """A replayed registration: drop the row and, on SQLite, its text (found by rowid, not by a scan)."""
+        if not self.postgres:
+            batch.tx.execute(f"DELETE FROM lst_text WHERE rowid IN (SELECT doc_id FROM {table} WHERE {where})", key)
+        batch.tx.execute(f"DELETE FROM {table} WHERE {where}", key)
+
+    def _index_text(self, batch: Batch, position: int, text: str) -> None:
+        if not self.postgres:
+            batch.tx.execute("INSERT INTO lst_text (rowid, body) VALUES (?, ?)", (position, text))
+
+    def _project(self, batch: Batch, project_id: str) -> tuple[str, str]:
+        key = ("project", project_id)
+        if key not in batch.cache:
+            row = batch.tx.execute("SELECT district, street_office FROM lst_projects WHERE project_id = ?",
+                                   (project_id,)).fetchone()
+            batch.cache[key] = (row[0], row[1]) if row else ("", "")
+        district, street = batch.cache[key]
+        return str(district), str(street)
+
+    def _item(self, batch: Batch, item_id: str) -> tuple[str, str]:
+        key = ("item", item_id)
+        if key not in batch.cache:
+            row = batch.tx.execute("SELECT project_id, state FROM lst_items WHERE item_id = ?", (item_id,)).fetchone()
+            batch.cache[key] = (row[0], row[1]) if row else ("", "registered")
+        project_id, state = batch.cache[key]
+        return str(project_id), str(state)
