@@ -1,9 +1,10 @@
 """Reminders leave the system as CloudEvents on Kafka (`siteledger.reminders`), keyed by item (or project), once
 per change of a deadline's state: approaching, breached, met. SMS or WeChat senders are consumers outside.
 
-The last state sent for each deadline is kept in the read-model database (`reminder_states`, an Alembic
-migration: it cannot be rebuilt from the log), written after the broker acknowledged
-the message: a restart finds it and sends nothing again. A crash between the acknowledgement and that write
+The deadlines are read from their read model (projections/deadlines.py), their states judged in SQL at the
+publisher's today (services/deadline_scan.py). The last state sent for each deadline is kept in the read-model
+database (`reminder_states`, an Alembic migration: it cannot be rebuilt from the log), written after the broker
+acknowledged the message: a restart finds it and sends nothing again. A crash between the acknowledgement and that write
 would send the change once more, with the same CloudEvent `id` (deadline and state), so a consumer dedupes it.
 """
 
@@ -49,9 +50,9 @@ class Reminders:
     def run_once(self) -> int:
         today = self.clock()
         sent, count = self._sent(), 0
-        for deadline in scan(self.container, today, self.approaching_days):
+        for deadline in scan(self.container, today, self.approaching_days, states=SENT_STATES):
             key = deadline_key(deadline)
-            if deadline.state not in SENT_STATES or sent.get(key) == deadline.state:
+            if sent.get(key) == deadline.state:
                 continue
             event = cloud_event(deadline, today)
             self.producer.send(self.topic, key=event["subject"].encode(),
