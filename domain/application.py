@@ -20,6 +20,7 @@ from domain.chain import ChainReport, verify_chain
 from domain.divisions import REGISTRY_ID, DivisionRegistry
 from domain.permissions import may_see
 from domain.photo import Photo
+from domain.plan import AnnualPlan
 from domain.project import Project
 from domain.rules import OutOfScope, ProjectNotFound, WorksItemNotFound
 from domain.templates.catalog import TemplateCatalog, builtin_catalog
@@ -106,6 +107,14 @@ class SiteLedger(Application):
         except AggregateNotFoundError:
             return None
         return registry if isinstance(registry, DivisionRegistry) else None
+
+    def annual_plan(self, plan_id: UUID) -> AnnualPlan | None:
+        """A district's plan for a year (id: domain.plan.plan_id), None until an admin sets one."""
+        try:
+            plan = self._load(plan_id)
+        except AggregateNotFoundError:
+            return None
+        return plan if isinstance(plan, AnnualPlan) else None
 
     def project_in_scope(self, actor: Actor, project_id: UUID, for_update: bool = False) -> Project:
         project = self.get_project(project_id, for_update)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from decimal import Decimal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -53,6 +54,34 @@ class RegisterProject(Command):
     buildings: BuildingCount = 0
     households: Count = 0
     categories: list[Literal["basic", "improvement", "upgrade"]] = Field(default_factory=list, max_length=3)
+
+
+Category = Literal["basic", "improvement", "upgrade"]  # 基础类、完善类、提升类
+FundingSource = Literal["central_budget", "ultra_long_special_bonds", "local_special_bonds", "policy_bank_loans",
+                        "resident_contributions", "social_capital", "other"]  # names in domain/wording.py
+Target = Annotated[Decimal, Field(ge=0, le=10_000_000, max_digits=12, decimal_places=2)]
+
+
+class SetFunding(ProjectCommand):
+    """The renovation category and funding sources of a project, or of one of its works items (item_id)."""
+
+    item_id: UUID | None = None
+    category: Category | None = None
+    funding_sources: list[FundingSource] = Field(default_factory=list, max_length=7)
+
+
+class SetAnnualPlan(Command):
+    """A district's plan for a year: communities, households, items by kind, metres of pipe and cable, lifts."""
+
+    year: int = Field(ge=2000, le=2100)
+    district: Name
+    communities: Count = 0
+    households: Count = 0
+    items_by_kind: dict[Code, Count] = Field(default_factory=dict, max_length=50)
+    pipe_m: Target = Decimal(0)
+    cable_buried_m: Target = Decimal(0)
+    cable_removed_m: Target = Decimal(0)
+    lifts: Count = 0
 
 
 class StreetDraft(BaseModel):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Protocol
 from uuid import UUID, uuid4
 
@@ -18,6 +19,7 @@ from domain.acceptance import AcceptanceRule
 from domain.actors import Actor, CommandContext
 from domain.divisions import DivisionRegistry
 from domain.permissions import ACTION_NAMES_ZH, PERMITTED
+from domain.plan import AnnualPlan, plan_id
 from domain.project import Project
 from domain.rules import (
     CityAdminOnly,
@@ -52,6 +54,8 @@ class Aggregates(Protocol):
     def get_item(self, item_id: UUID | str, for_update: bool = False) -> WorksItem: ...
 
     def division_registry(self) -> DivisionRegistry | None: ...
+
+    def annual_plan(self, plan_id: UUID) -> AnnualPlan | None: ...
 
     def project_in_scope(self, actor: Actor, project_id: UUID, for_update: bool = False) -> Project: ...
 
@@ -122,6 +126,28 @@ def _project_change(
         return Change(project, result=action(project, ctx, cmd) or {})
 
     return handle
+
+
+def set_funding(app: Aggregates, ctx: CommandContext, cmd: c.SetFunding) -> Change:
+    project = _project(app, ctx, cmd.project_id, for_update=True)
+    _expect(ctx, project)
+    changed = project.set_funding(ctx, cmd.item_id, cmd.category, list(cmd.funding_sources))
+    return Change(project, result={"changed": changed})
+
+
+def set_annual_plan(app: Aggregates, ctx: CommandContext, cmd: c.SetAnnualPlan) -> Change:
+    if ctx.actor.district is not None and ctx.actor.district != cmd.district:
+        raise OutOfScope()
+    registry = app.division_registry()
+    if registry is not None:
+        registry.check(cmd.district, "")
+    plan = app.annual_plan(plan_id(cmd.year, cmd.district)) or AnnualPlan.open(ctx, cmd.year, cmd.district)
+    _expect(ctx, plan)
+    targets = {"communities": Decimal(cmd.communities), "households": Decimal(cmd.households),
+               "pipe_m": cmd.pipe_m, "cable_buried_m": cmd.cable_buried_m, "cable_removed_m": cmd.cable_removed_m,
+               "lifts": Decimal(cmd.lifts)}
+    changed = plan.set(ctx, targets, dict(cmd.items_by_kind))
+    return Change(plan, result={"changed": changed})
 
 
 def _add_member(project: Project, ctx: CommandContext, cmd: c.AddGroupMember) -> dict[str, Any]:
@@ -316,6 +342,8 @@ HANDLERS: dict[type[c.Command], Callable[[Aggregates, CommandContext, Any], Chan
     c.Reopen: _item_change(lambda i, ctx, cmd: i.reopen(ctx, cmd.reason)),
     c.LoadDivisions: load_divisions,
     c.DelistDivision: delist_division,
+    c.SetFunding: set_funding,
+    c.SetAnnualPlan: set_annual_plan,
 }
 
 

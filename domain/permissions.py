@@ -38,6 +38,8 @@ PERMITTED: dict[type[c.Command], frozenset[Role]] = {
     c.FileRecord: frozenset({A, T}),  # the owner files, the station receives
     c.LoadDivisions: frozenset({A}),  # a city-level admin (no district): checked by the handler
     c.DelistDivision: frozenset({A}),
+    c.SetFunding: frozenset({A}),
+    c.SetAnnualPlan: frozenset({A}),  # a district's admin for the district, a city admin for any
 }
 
 ACTION_NAMES_ZH: dict[type[c.Command], str] = {
@@ -55,6 +57,7 @@ ACTION_NAMES_ZH: dict[type[c.Command], str] = {
     c.RecordSatisfactionSurvey: "记录居民满意度调查", c.HoldCompletionAcceptance: "组织竣工验收",
     c.HoldJointAcceptance: "记录联合验收", c.FileRecord: "竣工验收备案",
     c.LoadDivisions: "维护区和街道名录", c.DelistDivision: "移出区或街道名录",
+    c.SetFunding: "登记改造类别和资金来源", c.SetAnnualPlan: "下达年度改造计划",
 }
 
 

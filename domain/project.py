@@ -12,9 +12,11 @@ from domain.actors import CommandContext, Role
 from domain.chain import ChainedAggregate, command_metadata
 from domain.completion import ProjectCompletion
 from domain.project_event import ProjectEvent
-from domain.rules import DuplicateMember, InvalidItemState, MemberNotFound
+from domain.rules import DuplicateMember, InvalidItemState, MemberNotFound, WorksItemNotFound
 
 CATEGORIES = ("basic", "improvement", "upgrade")
+FUNDING_SOURCES = ("central_budget", "ultra_long_special_bonds", "local_special_bonds", "policy_bank_loans",
+                   "resident_contributions", "social_capital", "other")  # Chinese names: domain/wording.py
 
 
 class ProjectRegistered(ProjectEvent, Aggregate.Created):
@@ -82,6 +84,21 @@ class AcceptanceRuleSet(ProjectEvent):
         project.acceptance_rule = {"min_signed": self.min_signed, "min_accept": self.min_accept}
 
 
+class FundingSet(ProjectEvent):
+    """The renovation category and funding sources of the project (item_id None) or of one of its items.
+
+    Its own event rather than a field of ProjectRegistered, so projects registered before funding was
+    recorded get theirs the same way as a correction later: the newest one counts."""
+
+    item_id: UUID | None
+    category: str | None
+    funding_sources: list[str]
+
+    def apply(self, project: Any) -> None:
+        project.__dict__.setdefault("funding", {})[str(self.item_id or "")] = {"category": self.category,
+                                               "funding_sources": list(self.funding_sources)}
+
+
 class Project(ProjectCompletion, ChainedAggregate):
     """Names people by id only: names and phone numbers live in the erasable people store."""
 
@@ -136,6 +153,23 @@ class Project(ProjectCompletion, ChainedAggregate):
 
     def set_acceptance_rule(self, ctx: CommandContext, rule: AcceptanceRule) -> None:
         self.record(AcceptanceRuleSet, ctx, **rule.as_dict())
+
+    def set_funding(self, ctx: CommandContext, item_id: UUID | None, category: str | None,
+                    funding_sources: list[str]) -> bool:
+        """Recorded only when it changes what is known (an import applied twice adds nothing)."""
+        if item_id is not None and str(item_id) not in self.works_items:
+            raise WorksItemNotFound(detail_zh=f"工程事项 {item_id} 不属于该项目", item_id=item_id)
+        wanted = {"category": category, "funding_sources": list(funding_sources)}
+        if self.funding.get(str(item_id or "")) == wanted:
+            return False
+        self.record(FundingSet, ctx, item_id=item_id, category=category,
+                    funding_sources=list(funding_sources))
+        return True
+
+    @property
+    def funding(self) -> dict[str, dict[str, Any]]:
+        """"" (the project) or an item id → its category and funding sources, as last recorded."""
+        return dict(self.__dict__.get("funding", {}))
 
     @property
     def rule(self) -> AcceptanceRule:

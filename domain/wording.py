@@ -21,6 +21,7 @@ EVENT_NAMES_ZH = {
     "WorksItemAdded": "项目新增工程事项", "SatisfactionThresholdSet": "设置满意度要求",
     "StationNotified": "书面告知安质监站", "SatisfactionSurveyRecorded": "记录居民满意度调查",
     "CompletionAcceptanceHeld": "组织竣工验收", "JointAcceptanceHeld": "联合验收", "Filed": "竣工验收备案",
+    "FundingSet": "登记改造类别和资金来源", "PlanSet": "下达年度改造计划",
 }
 SEVERITY_ZH = {"minor": "一般", "major": "较重", "critical": "严重"}
 DEFECT_STATUS_ZH = {"open": "待整改", "rectification_reported": "已报整改，待复查", "closed": "已关闭"}
@@ -28,6 +29,12 @@ ROUND_STATUS_ZH = {"open": "签字中", "granted": "验收通过", "rejected": "
 CANCEL_REASONS_ZH = {"defect_raised": "开具了新的整改通知", "stop_work_ordered": "下达了停工令"}
 DECISION_ZH = {"accept": "同意", "reject": "不同意"}
 RESULT_ZH = {"pass": "合格", "fail": "不合格", "conditional": "有条件通过"}
+CATEGORY_ZH = {"basic": "基础类", "improvement": "完善类", "upgrade": "提升类"}
+FUNDING_SOURCE_ZH = {
+    "central_budget": "中央预算内投资", "ultra_long_special_bonds": "超长期特别国债",
+    "local_special_bonds": "地方专项债", "policy_bank_loans": "政策性银行贷款",
+    "resident_contributions": "居民出资", "social_capital": "社会资本", "other": "其他",
+}
 HOLD_POINT_STATUS_ZH = {"pending": "未检查", "passed": "已通过", "conditional": "有条件通过",
                         "blocked": "待整改后通过", "failed": "不合格"}
 
@@ -39,5 +46,6 @@ def word(table: dict[str, str], code: str | None) -> str:
     return table.get(code, code)
 
 
-__all__ = ["CANCEL_REASONS_ZH", "DECISION_ZH", "DEFECT_STATUS_ZH", "EVENT_NAMES_ZH", "HOLD_POINT_STATUS_ZH",
+__all__ = ["CANCEL_REASONS_ZH", "CATEGORY_ZH", "DECISION_ZH", "DEFECT_STATUS_ZH", "EVENT_NAMES_ZH",
+           "FUNDING_SOURCE_ZH", "HOLD_POINT_STATUS_ZH",
            "RESULT_ZH", "ROUND_STATUS_ZH", "SEVERITY_ZH", "STATE_NAMES_ZH", "word"]

@@ -315,6 +315,15 @@ class AcceptanceRuleSetV1(IntegrationEvent):
     min_accept: str
 
 
+class FundingSetV1(IntegrationEvent):
+    TYPE = "siteledger.project.funding_set.v1"
+    DOMAIN = p.FundingSet
+
+    item_id: UUID | None = Field(description="the works item it is about; null: the project itself")
+    category: str | None = Field(description="basic, improvement or upgrade (基础类、完善类、提升类)")
+    funding_sources: list[str] = Field(description="codes such as central_budget, local_special_bonds")
+
+
 class WorksItemAddedV1(IntegrationEvent):
     TYPE = "siteledger.project.works_item_added.v1"
     DOMAIN = pc.WorksItemAdded
@@ -387,7 +396,7 @@ CONTRACTS: tuple[type[IntegrationEvent], ...] = (
     ResidentSignedV1, AcceptanceGrantedV1, AcceptanceRejectedV1, AcceptanceRoundCancelledV1, ClosedOutV1,
     ReopenedV1, ProjectRegisteredV1, UserAssignedV1, UserUnassignedV1, MemberAddedV1, MemberRemovedV1,
     AcceptanceRuleSetV1, WorksItemAddedV1, SatisfactionThresholdSetV1, StationNotifiedV1,
-    SatisfactionSurveyRecordedV1, CompletionAcceptanceHeldV1, JointAcceptanceHeldV1, FiledV1,
+    SatisfactionSurveyRecordedV1, CompletionAcceptanceHeldV1, JointAcceptanceHeldV1, FiledV1, FundingSetV1,
 )
 BY_DOMAIN: dict[type[ChainedEvent], type[IntegrationEvent]] = {c.DOMAIN: c for c in CONTRACTS}
 BY_TYPE: dict[str, type[IntegrationEvent]] = {c.TYPE: c for c in CONTRACTS}

@@ -23,6 +23,7 @@ ALLOWED = {
     "LoadDivisions": {"admin"}, "DelistDivision": {"admin"}, "SetSatisfactionThreshold": {"admin"},
     "NotifyStation": {"admin"}, "RecordSatisfactionSurvey": {"admin"}, "HoldCompletionAcceptance": {"admin"},
     "HoldJointAcceptance": {"admin", "station"}, "FileRecord": {"admin", "station"}, "AttachWorksItems": {"admin"},
+    "SetFunding": {"admin"}, "SetAnnualPlan": {"admin"},
 }
 
 
@@ -52,6 +53,7 @@ def _sample(kind: type[c.Command], world: World) -> c.Command:
                                      "resident_representatives": ["m"], "photos": ["a" * 64]},
         "HoldJointAcceptance": {"held_on": "2026-11-20", "photos": ["a" * 64]},
         "FileRecord": {"filing_no": "BA-1", "filed_on": "2026-11-30"}, "AttachWorksItems": {"item_ids": [uuid4()]},
+        "SetAnnualPlan": {"year": 2026, "district": "徐汇区"},
     }
     fields = samples.get(kind.__name__, {})
     names = kind.model_fields

@@ -56,6 +56,7 @@ EXAMPLES: dict[str, Any] = {
     "surveyed_on": "2026-11-03", "sample": 50, "satisfied": 45, "share": "9/10", "held_on": "2026-11-12",
     "parties": ["建设单位", "施工单位"], "resident_representatives": ["m-1"],
     "checked_against": {"notice_date": "2026-11-02", "earliest": "2026-11-11", "survey_share": "9/10"},
+    "category": "basic", "funding_sources": ["central_budget", "resident_contributions"],
     "filing_no": "徐建竣备 2026-001", "filed_on": "2026-11-20", "late": False, "days_after_acceptance": 8,
 }
 
