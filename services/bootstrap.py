@@ -15,6 +15,7 @@ from projections.driver import EventStoreDriver, ReadModel
 from projections.kafka_driver import KafkaDriver
 from projections.listing import Listing
 from projections.runner import ProjectionRunner
+from projections.statistics import Statistics
 from projections.timeline import Timeline
 from projections.works_register import WorksRegister
 from services import migrations
@@ -63,7 +64,8 @@ def read_models(settings: Settings) -> list[ReadModel]:
     timeline = Timeline(settings.late_arrival_hours, settings.site_utc_offset_hours,
                         settings.device_clock_ahead_minutes)
     return [Catalog(), Dashboard(), timeline, AcceptanceBoard(), WorksRegister(),
-            Listing(postgres=settings.database_url().startswith(("postgresql://", "postgres://"))), Deadlines()]
+            Listing(postgres=settings.database_url().startswith(("postgresql://", "postgres://"))), Deadlines(),
+            Statistics(settings.site_utc_offset_hours)]
 
 
 def build(settings: Settings | None = None) -> Container:

@@ -1,0 +1,112 @@
+"""The housing bureau's statistics: dated facts per project and item, so a year's figures are sums in SQL.
+
+The dashboard knows what an item has (its quantities now) but not when: a year's report needs the date a
+community started (its first inspection), was completed (竣工验收, the date the minutes give), and the date
+each quantity was recorded. Rows hold only those facts and the category and funding sources recorded for
+a project or item; districts are joined from `stat_projects` at query time (from Kafka a project's events
+may come after its items'), and an item's state is read from the dashboard's `dash_items`.
+
+A quantity counts as the domain counts it (domain/works_item_events.py, InspectionRecorded.apply): a
+passed or conditional inspection's measurement that the template marks as a quantity replaces the item's
+figure, dated by that inspection.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+from domain.completion import CompletionAcceptanceHeld
+from domain.project import FundingSet, ProjectRegistered
+from domain.templates.frozen import FrozenTemplate
+from domain.works_item_events import InspectionRecorded, Registered
+from projections.driver import Batch
+
+
+def quantity_spec(template: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """hold point → {measurement code: quantity} for the measurements the dashboards add up."""
+    parsed = FrozenTemplate(template).parsed
+    spec = {hp.code: {m.code: m.quantity for m in hp.measurements if m.quantity} for hp in parsed.hold_points}
+    return {code: found for code, found in spec.items() if found}
+
+
+class Statistics:
+    name = "statistics"
+    topics = tuple(t.TOPIC for t in (ProjectRegistered, FundingSet, CompletionAcceptanceHeld, Registered,
+                                     InspectionRecorded))
+    tables = ("stat_projects", "stat_items", "stat_quantities")
+    ddl = (
+        "CREATE TABLE IF NOT EXISTS stat_projects (project_id TEXT PRIMARY KEY, district TEXT NOT NULL, "
+        "street_office TEXT NOT NULL, households INTEGER NOT NULL, categories TEXT NOT NULL, "
+        "category TEXT, funding_sources TEXT NOT NULL, registered_on TEXT NOT NULL, started_on TEXT, "
+        "completed_on TEXT)",
+        "CREATE INDEX IF NOT EXISTS stat_projects_district ON stat_projects (district)",
+        "CREATE TABLE IF NOT EXISTS stat_items (item_id TEXT PRIMARY KEY, project_id TEXT NOT NULL, "
+        "kind TEXT NOT NULL, planned_end TEXT, registered_on TEXT NOT NULL, first_inspected_on TEXT, "
+        "category TEXT, funding_sources TEXT NOT NULL, quantity_spec TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS stat_items_project ON stat_items (project_id)",
+        "CREATE TABLE IF NOT EXISTS stat_quantities (item_id TEXT NOT NULL, quantity TEXT NOT NULL, "
+        "project_id TEXT NOT NULL, amount TEXT NOT NULL, recorded_on TEXT NOT NULL, "
+        "PRIMARY KEY (item_id, quantity))",
+        "CREATE INDEX IF NOT EXISTS stat_quantities_project ON stat_quantities (project_id, recorded_on)",
+    )
+
+    def __init__(self, site_utc_offset_hours: float = 8) -> None:
+        self.site_tz = timezone(timedelta(hours=site_utc_offset_hours))
+
+    def _day(self, moment: datetime) -> str:
+        """The site's calendar day of a server timestamp: 31 Dec 23:30 in Shanghai belongs to that year."""
+        return moment.astimezone(self.site_tz).date().isoformat()
+
+    def apply(self, event: Any, position: int, batch: Batch) -> None:
+        tx, day = batch.tx, self._day(event.timestamp)
+        if isinstance(event, ProjectRegistered):
+            project_id = str(event.originator_id)
+            started = tx.execute("SELECT MIN(first_inspected_on) FROM stat_items WHERE project_id = ?",
+                                 (project_id,)).fetchone()  # items may come first from Kafka
+            tx.execute("DELETE FROM stat_projects WHERE project_id = ?", (project_id,))
+            tx.execute("INSERT INTO stat_projects VALUES (?, ?, ?, ?, ?, NULL, '[]', ?, ?, NULL)",
+                       (project_id, event.district, event.street_office, event.households,
+                        json.dumps(list(event.categories)), day, started[0] if started else None))
+        elif isinstance(event, FundingSet):
+            table, key = ("stat_items", event.item_id) if event.item_id else ("stat_projects", event.originator_id)
+            column = "item_id" if event.item_id else "project_id"
+            tx.execute(f"UPDATE {table} SET category = ?, funding_sources = ? WHERE {column} = ?",
+                       (event.category, json.dumps(list(event.funding_sources)), str(key)))
+        elif isinstance(event, CompletionAcceptanceHeld):
+            tx.execute("UPDATE stat_projects SET completed_on = ? WHERE project_id = ?",
+                       (event.held_on, str(event.originator_id)))
+        elif isinstance(event, Registered):
+            tx.execute("DELETE FROM stat_items WHERE item_id = ?", (str(event.originator_id),))
+            tx.execute("INSERT INTO stat_items VALUES (?, ?, ?, ?, ?, NULL, NULL, '[]', ?)",
+                       (str(event.originator_id), str(event.project_id), event.kind, event.planned_end, day,
+                        json.dumps(quantity_spec(event.template))))
+        elif isinstance(event, InspectionRecorded):
+            self._inspected(batch, event, day)
+
+    def _inspected(self, batch: Batch, event: InspectionRecorded, day: str) -> None:
+        tx, item_id = batch.tx, str(event.originator_id)
+        row = tx.execute("SELECT project_id, quantity_spec, first_inspected_on FROM stat_items WHERE item_id = ?",
+                         (item_id,)).fetchone()
+        if row is None:
+            return
+        project_id, spec, first = row[0], json.loads(row[1]), row[2]
+        if first is None:
+            tx.execute("UPDATE stat_items SET first_inspected_on = ? WHERE item_id = ?", (day, item_id))
+            tx.execute("UPDATE stat_projects SET started_on = ? WHERE project_id = ? "
+                       "AND (started_on IS NULL OR started_on > ?)", (day, project_id, day))
+        if event.result not in ("pass", "conditional"):
+            return
+        for code, quantity in spec.get(event.hold_point, {}).items():
+            value = event.measurements.get(code)
+            if value is None:
+                continue
+            amount = value if isinstance(value, Decimal) else Decimal(1)
+            tx.execute("DELETE FROM stat_quantities WHERE item_id = ? AND quantity = ?", (item_id, quantity))
+            tx.execute("INSERT INTO stat_quantities VALUES (?, ?, ?, ?, ?)",
+                       (item_id, quantity, project_id, str(amount), day))
+
+    def flush(self, batch: Batch) -> None:
+        """Every change is written as it is applied."""
