@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from domain.deadlines import KINDS_ZH as DEADLINE_KINDS_ZH
 from projections.dashboard_queries import dashboard
 from services.bootstrap import Container
 from services.web.console import cache, charts, queries
@@ -14,7 +15,7 @@ from services.web.console.access import OTHER_DISTRICT, Viewer, container_of, pa
 from services.web.console.words import Clock, kind_names
 
 router = APIRouter(include_in_schema=False)
-READ_MODELS = ("works_register", "dashboard", "timeline")
+READ_MODELS = ("works_register", "dashboard", "timeline", "deadlines")
 
 
 def clock(container: Container) -> Clock:
@@ -53,7 +54,8 @@ def attention_context(container: Container, district: str | None) -> dict[str, A
                            lambda: queries.attention(container.db, district, time.today(), time.now()))
     return {"attention": attention, "clock": time,
             "kinds_zh": kind_names(container.ledger.catalog), "flagged_days": queries.FLAGGED_DAYS,
-            "stalled_days": queries.STALLED_DAYS, "show_district": district is None}
+            "stalled_days": queries.STALLED_DAYS, "show_district": district is None,
+            "approaching_days": queries.APPROACHING_DAYS, "deadline_kinds_zh": DEADLINE_KINDS_ZH}
 
 
 @router.get("/console/districts/{district}")

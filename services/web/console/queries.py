@@ -13,10 +13,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from projections.sql import Database
+from services.deadline_scan import STATE, state_params
 
 FLAGGED_DAYS = 14  # the attention list shows timeline flags of the last two weeks
 STALLED_DAYS = 14  # an acceptance round open this long without a decision is stalled
 ROWS = 50  # each attention list shows its worst 50 and says how many more; beyond that a project page filters
+APPROACHING_DAYS = 3  # a deadline due within three days is listed as approaching
 
 
 def _scope(column: str, district: str | None) -> tuple[str, tuple[Any, ...]]:
@@ -32,10 +34,13 @@ class Attention:
     flagged: list[dict[str, Any]] = field(default_factory=list)
     stalled: list[dict[str, Any]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)  # each list's whole length (the rows stop at ROWS)
+    breached: list[dict[str, Any]] = field(default_factory=list)  # regulatory clocks run out, not yet met
+    approaching: list[dict[str, Any]] = field(default_factory=list)  # due within APPROACHING_DAYS
+    deadline_counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
-        return sum(self.counts.values())
+        return sum(self.counts.values()) + sum(self.deadline_counts.values())
 
 
 ITEM_COLUMNS = "i.item_id, i.title, i.location, i.kind, p.name, i.district"
@@ -82,7 +87,37 @@ def attention(db: Database, district: str | None, today: date, now: datetime) ->
                               "AND r.status = 'open' AND r.opened_at < ?",
                           (*params, (now - timedelta(days=STALLED_DAYS)).isoformat())),
     }
+    for state in ("breached", "approaching"):
+        rows, count = deadlines(db, district, today, state)
+        setattr(found, state, rows)
+        found.deadline_counts[state] = count
     return found
+
+
+# A defect past due is already "逾期未整改"; the notice's "approaching" is a wait, not a clock to beat; a clock met
+# late (a filing after 15 days) is on the record but needs nobody now.
+DEADLINES_SHOWN = {"breached": "d.kind <> 'defect_due' AND d.met_on IS NULL",
+                   "approaching": "d.kind <> 'acceptance_notice'"}
+
+
+def deadlines(db: Database, district: str | None, today: date, state: str) -> tuple[list[dict[str, Any]], int]:
+    """The scope's deadlines in a state at `today` (the deadlines read model, judged in SQL), soonest due first,
+    each with the item (or, for a project's own clocks, the project) it links to; and how many there are."""
+    where, params = _scope("district", district)
+    judged = (f"SELECT kind, project_id, item_id, subject, due, met_on, district, {STATE} AS state "
+              f"FROM dl_deadlines WHERE due IS NOT NULL AND {where}")
+    condition = f"d.state = ? AND {DEADLINES_SHOWN[state]}"
+    values = (*state_params(today, APPROACHING_DAYS), *params, state)
+    rows = db.query(
+        "SELECT d.kind, d.project_id, d.item_id, d.subject, d.due, d.district, p.name, i.title, i.location, i.kind, "
+        f"x.description FROM ({judged}) AS d JOIN reg_projects p ON p.project_id = d.project_id "
+        "LEFT JOIN reg_items i ON i.item_id = d.item_id "
+        "LEFT JOIN reg_defects x ON d.kind = 'defect_due' AND x.item_id = d.item_id AND x.defect_id = d.subject "
+        f"WHERE {condition} ORDER BY d.due, d.kind, d.project_id, d.item_id LIMIT {ROWS}", values)
+    listed = [{"kind": r[0], "project_id": r[1], "item_id": r[2] or None, "subject": r[3], "due": r[4],
+               "district": r[5], "project": r[6], "title": r[7], "location": r[8], "item_kind": r[9],
+               "description": r[10], "days": abs((today - date.fromisoformat(r[4])).days)} for r in rows]
+    return listed, _count(db, f"SELECT COUNT(*) FROM ({judged}) AS d WHERE {condition}", values)
 
 
 def _count(db: Database, sql: str, params: tuple[Any, ...]) -> int:

@@ -5,7 +5,7 @@ tablets and the station's integrations do), with device times; people signed in 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -13,6 +13,7 @@ import httpx
 from domain.actors import Role
 from services.api.authentication import sessions
 from services.bootstrap import Container
+from services.deadline_scan import site_today
 from tests import images
 from tests.http_support import ApiWorld, inspection_body
 
@@ -46,7 +47,7 @@ def seed(client: httpx.Client, container: Container) -> ConsoleWorld:
     assert response.status_code == 201, response.text
     response = api.call("POST", f"/api/v1/works-items/{overdue}/defects", api.station, json={
         "severity": "major", "description": "沟槽未设置围挡，夜间无警示灯",
-        "due_date": (date.today() - timedelta(days=3)).isoformat()})
+        "due_date": (site_today(container.settings) - timedelta(days=3)).isoformat()})  # the console's today
     assert response.status_code == 201, response.text
     assert api.inspect(clean, "survey_and_marking").status_code == 201
     foreign_project = api.ok("POST", "/api/v1/projects", api.admin, json={

@@ -16,8 +16,10 @@ from fastapi.testclient import TestClient
 
 from domain.actors import Role
 from services.bootstrap import Container
-from services.web.console import item_page, queries
+from services.web.console import item_page, overview, queries
 from tests.integration.web.console_world import OTHER_DISTRICT, ConsoleWorld, person, seed, session_for, user_id
+from tests.support import World
+from tests.unit.domain.test_completion_acceptance import accepted, hold, notify, survey
 
 pytestmark = pytest.mark.integration
 
@@ -348,3 +350,42 @@ def test_a_reported_rectification_is_reviewed_from_the_page_with_its_before_and_
     assert closed.status_code == 303
     assert container.ledger.get_item(item_id).defects[defect_id]["status"] == "closed"
     assert "沟槽未设置围挡" not in station.get("/console/districts/徐汇区/attention").text
+
+
+def test_deadlines_breached_and_approaching_are_listed_each_linking_to_its_item_or_project(
+        client: TestClient, container: Container, world: ConsoleWorld, station: Browser) -> None:
+    """The clocks of issue 18 on the overview: an item past its planned end and a project not filed within 15 days
+    of its completion acceptance (breached), a defect and an item due within three days (approaching); the defect
+    three days overdue stays in its own list, and another district's breached clock is not shown here."""
+    api, today = world.api, overview.clock(container).today()
+    behind = api.item(title="6号楼雨污分流", location="6号楼西侧", planned_end=(today - timedelta(days=2)).isoformat())
+    soon = api.item(title="7号楼弱电入地", location="7号楼", planned_end=(today + timedelta(days=2)).isoformat())
+    api.ok("POST", f"/api/v1/works-items/{soon}/defects", api.station, json={
+        "severity": "minor", "description": "井盖缺失", "due_date": (today + timedelta(days=1)).isoformat()})
+    api.ok("POST", f"/api/v1/projects/{world.foreign_project}/works-items", api.admin, json={
+        "kind": "pipe_relocation", "title": "外滩花园燃气管", "location": "2号楼",
+        "planned_end": (today - timedelta(days=9)).isoformat()})
+    unfiled = World(container.ledger)  # accepted on 13 October 2025, never filed (due 28 October 2025)
+    notify(unfiled)
+    accepted(unfiled)
+    survey(unfiled)
+    hold(unfiled, "2025-10-13")
+
+    page = station.get("/console/districts/徐汇区")
+    assert page.status_code == 200
+    attention = page.text[page.text.index('id="attention"'):page.text.index('id="projects-title"')]
+    breached = attention[attention.index("期限已过（2 项）"):attention.index("即将到期")]
+    assert f'href="/console/items/{behind}"' in breached and "计划完工日期" in breached and "2 天" in breached
+    assert f'href="/console/projects/{unfiled.project_id}"' in breached and "竣工验收后 15 日内备案" in breached
+    assert "2025-10-28" in breached and "项目整体" in breached
+    assert world.overdue not in breached and "外滩花园" not in attention
+    approaching = attention[attention.index("即将到期（3 天内，2 项）"):]
+    assert approaching.count(f'href="/console/items/{soon}"') == 2
+    assert "整改期限：井盖缺失" in approaching and "还剩 1 天" in approaching and "还剩 2 天" in approaching
+    assert station.get("/console/districts/徐汇区/attention").text.count("期限已过（2 项）") == 1  # htmx's refresh
+
+    admin = signed_in(client, container, person(container, Role.ADMIN, name="市住建委"))
+    city = admin.get("/console/city").text
+    assert "期限已过（3 项）" in city and "外滩花园燃气管" in city
+    assert signed_in(client, container, person(container, Role.STATION, district=OTHER_DISTRICT)).get(
+        "/console/districts/徐汇区").status_code == 403
