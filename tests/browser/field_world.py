@@ -153,8 +153,9 @@ def sync_once(page: Page) -> str:
     page.wait_for_function("() => !document.getElementById('sync').disabled", timeout=120_000)
     before = int(page.evaluate("Number(document.documentElement.dataset.syncs || 0)"))
     page.get_by_role("button", name="同步").click()
-    page.wait_for_function(f"() => Number(document.documentElement.dataset.syncs || 0) > {before}",
-                           timeout=120_000)
+    # ended, and none still running (a sync the app began by itself may have ended first)
+    page.wait_for_function(f"() => Number(document.documentElement.dataset.syncs || 0) > {before}"
+                           " && document.getElementById('sync').textContent !== '同步中…'", timeout=120_000)
     return page.locator("#progress").inner_text()
 
 
