@@ -26,6 +26,7 @@ from services.api.routers import (
     users,
     works_items,
 )
+from services.api.routers.imports import router as imports_router
 from services.api.routers.sign_in import include_sign_in_routes
 from services.api.routers.statistics import router as statistics_router
 from services.api.routers.transparency import router as transparency_router
@@ -69,6 +70,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     app.include_router(tus.router, prefix="/api/v1")
     app.include_router(transparency_router, prefix="/api/v1")
     app.include_router(statistics_router, prefix="/api/v1")
+    app.include_router(imports_router, prefix="/api/v1")
     app.include_router(users.mine, prefix="/api/v1")
     include_sign_in_routes(app)
     app.include_router(health.router, prefix="/api/v1")
