@@ -87,3 +87,30 @@ def test_the_attention_list_shows_exactly_the_seeded_troubles(api: ApiWorld) -> 
     problem(api.call("GET", "/api/v1/districts/徐汇区/attention", api.user("station", district="黄浦区")), 403,
             "out_of_scope")
     assert api.ok("GET", "/api/v1/districts/徐汇区/attention", api.admin)["projects"]
+
+
+def test_each_reader_sees_the_deadlines_of_the_projects_they_may_see(api: ApiWorld) -> None:
+    """Read from the read model, still scoped as everything else: a district's station and admin by district (in
+    SQL), an assigned supervisor or a resident by project, nobody else anything; anonymous: 401."""
+    today = date(2026, 6, 1)
+    TODAY.append(today)
+    ours = api.item(planned_end="2026-05-30")
+    theirs_project = api.ok("POST", "/api/v1/projects", api.admin,
+                            json={"name": "外滩花园", "district": "黄浦区"})["id"]
+    theirs = api.ok("POST", f"/api/v1/projects/{theirs_project}/works-items", api.admin, json={
+        "kind": "pipe_relocation", "location": "1号楼", "planned_end": "2026-06-03"})["id"]
+
+    def seen(token: str, query: str = "") -> list[tuple[str | None, str]]:
+        return [(d["item_id"], d["state"]) for d in api.ok("GET", f"/api/v1/deadlines{query}", token)["items"]]
+
+    assert seen(api.admin) == [(ours, "breached"), (theirs, "approaching")]  # city-wide
+    assert seen(api.admin, "?district=黄浦区") == [(theirs, "approaching")]
+    assert seen(api.admin, f"?project={api.project_id}&state=breached") == [(ours, "breached")]
+    assert seen(api.station) == seen(api.station, "?district=徐汇区") == [(ours, "breached")]
+    assert seen(api.supervisor) == [(ours, "breached")]
+    assert seen(api.resident(1)) == [(ours, "breached")]
+    assert seen(api.user("supervisor")) == []  # assigned to no project
+    district_admin = api.user("admin", district="黄浦区")
+    assert seen(district_admin) == [(theirs, "approaching")]
+    problem(api.call("GET", "/api/v1/deadlines?district=徐汇区", district_admin), 403, "out_of_scope")
+    assert api.client.get("/api/v1/deadlines").status_code == 401
