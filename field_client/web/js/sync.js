@@ -1,18 +1,17 @@
 // One sync, as the command-line client does it (field_client/sync.py), over the same server protocol: photos
-// upload, each resumed from the server's offset in chunks (tus 1.0), so a dropped link costs at most a chunk;
+// upload, each resumed from the server's offset (tus 1.0), so a dropped link costs only what did not arrive;
 // meanwhile the commands go in the order made, one round per works item at a time, through POST /api/v1/batch
 // (a command citing a photo not yet up waits for it, and its item with it; the rest go); then a fresh snapshot. Every answer is written to IndexedDB as it is read, so a sync cut at any point resumes where
 // it was and resends only what it cannot prove the server has — under the same keys, which the server replays.
 import * as store from "./db.js";
-import { Offline, Revoked, TRANSIENT, getJson, jsonOf, problemOf, request } from "./api.js";
+import { Offline, Revoked, TRANSIENT, getJson, jsonOf, problemOf, request, upload } from "./api.js";
 import * as queue from "./queue.js";
 
 const TUS = "/api/v1/tus/photos";
 const TUS_HEADERS = { "Tus-Resumable": "1.0.0" };
-// A PATCH's size adapts to the link: doubled after a quick one, halved after a slow one. On loopback or good
-// signal a photo goes in one or two requests (as the command-line client sends it); on a weak link the bar
-// still moves every few seconds (fetch reports no progress within a request).
-const CHUNK = { first: 1024 * 1024, min: 256 * 1024, max: 16 * 1024 * 1024, quickMs: 1000, slowMs: 4000 };
+// A photo goes in one PATCH from wherever the server is (its bytes counted as they leave, see api.upload);
+// after a drop the server has kept what arrived and the next PATCH resumes from its offset.
+const PATCH_MAX = 64 * 1024 * 1024;
 const BATCH = 100;
 const STALLS = 8; // attempts in a row that move nothing before a photo (or the commands) wait for the next sync
 const PHOTO_WORKERS = 4;
@@ -48,7 +47,6 @@ export class Sync {
     this.done = 0;
     this.total = 0;
     this.started = performance.now();
-    this.chunk = CHUNK.first;
   }
 
   show(what) {
@@ -174,21 +172,20 @@ export class Sync {
     while (offset < row.size) {
       this.progress(row, offset);
       let response;
-      const sent = performance.now();
+      const from = offset;
       try {
-        response = await this.call("PATCH", url, {
-          body: row.blob.slice(offset, Math.min(row.size, offset + this.chunk)),
+        this.report.requests += 1;
+        response = await upload("PATCH", url, {
+          body: row.blob.slice(offset, Math.min(row.size, offset + PATCH_MAX)),
           headers: { ...TUS_HEADERS, "Upload-Offset": String(offset),
             "Content-Type": "application/offset+octet-stream" },
+          onProgress: (loaded) => this.progress(row, from + loaded),
         });
       } catch (error) {
         if (!(error instanceof Offline)) throw error;
         response = null; // the link dropped: the server may have kept some or all of it; ask
       }
-      const took = performance.now() - sent;
       if (response?.status === 204) {
-        if (took < CHUNK.quickMs) this.chunk = Math.min(CHUNK.max, this.chunk * 2);
-        else if (took > CHUNK.slowMs) this.chunk = Math.max(CHUNK.min, this.chunk / 2);
         offset = Number(response.headers.get("Upload-Offset") ?? offset);
         stalls = 0;
         continue;
@@ -208,7 +205,6 @@ export class Sync {
         [url, offset] = [await this.create(row), 0];
         continue;
       }
-      this.chunk = Math.max(CHUNK.min, this.chunk / 2); // the link dropped mid-way: smaller pieces for a while
       stalls = known > offset ? 0 : stalls + 1;
       if (stalls >= STALLS) throw new Offline("photo upload stalled");
       if (stalls) await backoff(stalls);
