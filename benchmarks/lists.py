@@ -1,0 +1,220 @@
+"""Lists and search at city scale, through HTTP (FastAPI's TestClient, real auth): first and last page p99 and
+search p99 for each list and role. Prints JSON.
+
+One SQLite store holds works items in `--projects` projects over three districts, a defect on one item in four
+and a stop-work order on one in twenty. By default the listing's rows are written straight into its tables
+(`--items 100000` in seconds; the lists read only these rows); `--through-commands` makes them by real commands
+through the application instead (about 50 items/s on a busy machine) and prints the listing's catch-up rate.
+Every other read model is caught up before measuring, so no runner competes with the requests. Then for each
+list and caller:
+
+* first page: `GET …?limit=50`;
+* last page: by keyset, the cursor the server would hand out for the page before the end (the same index
+  walk as any other page), and by `offset` for comparison (what old clients pay);
+* search: `?q=` with three or more characters (FTS5 trigram) and with two (below a trigram: a scan of the
+  text index), city-wide for the admin and in a district for the station.
+
+    python -m benchmarks.lists [--items 10000] [--projects 200] [--samples 100] [--through-commands]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from fastapi.testclient import TestClient
+
+from domain import commands as c
+from domain.actors import Actor, Role
+from projections.listing_queries import encode_cursor
+from services.api.app import create_app
+from services.bootstrap import Container, build
+from services.settings import Settings
+from tests.support import World
+
+DISTRICTS = ("徐汇区", "黄浦区", "静安区")
+STREETS = ("长桥街道", "田林街道", "枫林街道")
+WORDS = ("雨污分流", "给水管线", "燃气管道", "架空线入地", "加装电梯", "外墙保温", "屋面防水", "消防通道")
+PLACES = ("号楼北侧", "号楼东侧", "号楼南侧", "小区主路", "地下车库")
+DEFECTS = ("沟槽未设警示标志", "回填土未分层夯实", "管道接口渗漏", "电缆保护管破损", "井盖高差超标")
+PAGE = 50
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def percentiles(timings: list[float]) -> dict[str, float]:
+    timings = sorted(timings)
+    return {"p50_ms": round(statistics.median(timings), 3),
+            "p99_ms": round(timings[max(0, math.ceil(len(timings) * 0.99) - 1)], 3)}
+
+
+def fill(container: Container, items: int, projects: int, supervisor: Actor) -> None:
+    world = World(container.ledger)
+    stations = {d: Actor(world.station.user_id, Role.STATION, district=d) for d in DISTRICTS}
+    project_ids: list[tuple[UUID, str]] = []
+    for n in range(projects):
+        district = DISTRICTS[n % len(DISTRICTS)]
+        out = world.run(world.admin, c.RegisterProject(
+            name=f"{WORDS[n % len(WORDS)][:2]}花苑{n}号院", district=district, street_office=STREETS[n % 3],
+            address=f"龙川北路{n}弄", year_built=1990, buildings=5, households=120, categories=["basic"]))
+        project_ids.append((UUID(out.aggregate_id), district))
+    world.run(world.admin, c.AssignUser(project_id=project_ids[0][0], user_id=supervisor.user_id,
+                                        role=supervisor.role))
+    started = time.perf_counter()
+    for n in range(items):
+        project_id, district = project_ids[n % projects]
+        out = world.run(world.admin, c.RegisterWorksItem(
+            project_id=project_id, kind="pipe_relocation", title=f"{WORDS[n % len(WORDS)]}第{n}段",
+            location=f"{n % 12 + 1}{PLACES[n % len(PLACES)]}"))
+        item_id = UUID(out.aggregate_id)
+        if n % 4 == 0:
+            world.run(stations[district], c.RaiseDefect(item_id=item_id, severity="minor",
+                                                        description=DEFECTS[n % len(DEFECTS)]))
+        if n % 20 == 0:
+            world.run(stations[district], c.OrderStopWork(item_id=item_id, reason="未设围挡"))
+        if n and n % 2000 == 0:
+            say(f"filling: {n}/{items} items ({n / (time.perf_counter() - started):.0f} items/s)")
+
+
+def fill_rows(container: Container, items: int, projects: int, supervisor: Actor) -> None:
+    """The rows the listing would hold after the same commands, written in one transaction per table."""
+    at = "2026-03-01T08:00:00.{:06d}+00:00".format
+    pid, iid = (lambda n: str(UUID(int=(1 << 64) + n))), (lambda n: str(UUID(int=n + 1)))
+    project_rows, item_rows, defect_rows, stop_rows, texts = [], [], [], [], []
+    for n in range(projects):
+        name, address = f"{WORDS[n % len(WORDS)][:2]}花苑{n}号院", f"龙川北路{n}弄"
+        project_rows.append((pid(n), 1, name, DISTRICTS[n % 3], STREETS[n % 3], address, 1990, 5, 120,
+                             ",basic,", at(n), f"{name} {address}", n + 1))
+        texts.append((n + 1, f"{name} {address}"))
+    for n in range(items):
+        p = n % projects
+        doc = projects + 1 + 2 * n
+        title, location = f"{WORDS[n % len(WORDS)]}第{n}段", f"{n % 12 + 1}{PLACES[n % len(PLACES)]}"
+        item_rows.append((iid(n), 1, pid(p), DISTRICTS[p % 3], STREETS[p % 3], "pipe_relocation", "管线迁移",
+                          title, location, "registered", None, None, None, int(n % 4 == 0),
+                          at(n) if n % 20 == 0 else None, "0" * 64, at(n), f"{title} {location}", doc))
+        texts.append((doc, f"{title} {location}"))
+        if n % 4 == 0:
+            description = DEFECTS[n % len(DEFECTS)]
+            defect_rows.append((iid(n), "d1", pid(p), DISTRICTS[p % 3], STREETS[p % 3], "minor", "open",
+                                description, None, None, at(n), None, description, doc + 1))
+            texts.append((doc + 1, description))
+        if n % 20 == 0:
+            stop_rows.append((iid(n), "s1", pid(p), DISTRICTS[p % 3], STREETS[p % 3], "未设围挡", at(n),
+                              None))
+    container.projections.refresh("listing")  # the tables exist, and the log (empty) is caught up
+    with container.db.transaction() as tx:
+        for table, rows in (("lst_projects", project_rows), ("lst_items", item_rows), ("lst_defects", defect_rows),
+                            ("lst_stops", stop_rows), ("lst_text (rowid, body)", texts)):
+            tx.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' for _ in rows[0])})", rows)
+        tx.execute("INSERT INTO lst_assignments VALUES (?, ?, 'supervisor')", (pid(0), str(supervisor.user_id)))
+
+
+def timed(client: TestClient, token: str, path: str, samples: int) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token}"}
+    timings = []
+    total = 0
+    client.get(path, headers=headers)  # warm: the first call of a path pays for its statement's preparation
+    for _ in range(samples):
+        started = time.perf_counter()
+        response = client.get(path, headers=headers)
+        timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.text
+        total = response.json()["total"]
+    return {"path": path, "rows": total, **percentiles(timings)}
+
+
+def last_cursor(container: Container, name: str, table: str, order: tuple[str, ...], where: str,
+                params: list[Any]) -> tuple[str, int]:
+    """The cursor the server hands out for the page before the last one, and the offset of that page."""
+    total = int(container.db.query(f"SELECT COUNT(*) FROM {table} WHERE {where}", params)[0][0])
+    offset = max(0, total - PAGE)
+    row = container.db.query(f"SELECT {', '.join(order)} FROM {table} WHERE {where} ORDER BY {', '.join(order)} "
+                             "LIMIT 1 OFFSET ?", [*params, max(0, offset - 1)])[0]
+    return encode_cursor(name, list(row)), offset
+
+
+def measure(container: Container, client: TestClient, tokens: dict[str, str], samples: int) -> list[dict[str, Any]]:
+    lists: list[tuple[str, str, str, tuple[str, ...]]] = [
+        ("/api/v1/projects", "projects", "lst_projects", ("registered_at", "project_id")),
+        ("/api/v1/works-items", "works_items", "lst_items", ("registered_at", "item_id")),
+        ("/api/v1/defects", "defects", "lst_defects", ("raised_at", "item_id", "defect_id")),
+        ("/api/v1/stop-work-orders", "stop_work_orders", "lst_stops", ("ordered_at", "item_id", "order_id")),
+    ]
+    scopes: dict[str, tuple[str, list[Any]]] = {"admin": ("1 = 1", []), "station": ("district = ?", [DISTRICTS[0]])}
+    results = []
+    for path, name, table, order in lists:
+        for who in ("admin", "station", "supervisor"):
+            row: dict[str, Any] = {"list": path, "caller": who,
+                                   "first_page": timed(client, tokens[who], f"{path}?limit={PAGE}", samples)}
+            if who in scopes:
+                cursor, offset = last_cursor(container, name, table, order, *scopes[who])
+                row["last_page_cursor"] = timed(client, tokens[who], f"{path}?limit={PAGE}&cursor={cursor}", samples)
+                row["last_page_offset"] = timed(client, tokens[who], f"{path}?limit={PAGE}&offset={offset}", samples)
+            results.append(row)
+    for path in ("/api/v1/works-items?q=雨污分流", "/api/v1/works-items?q=号楼东侧", "/api/v1/works-items?q=管线",
+                 "/api/v1/defects?q=分层夯实", "/api/v1/projects?q=龙川北路1", "/api/v1/projects?q=花苑"):
+        for who in ("admin", "station"):
+            results.append({"search": path, "caller": who,
+                            "timing": timed(client, tokens[who], f"{path}&limit={PAGE}", samples)})
+    return results
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--items", type=int, default=10_000)
+    parser.add_argument("--projects", type=int, default=200)
+    parser.add_argument("--samples", type=int, default=100)
+    parser.add_argument("--through-commands", action="store_true", help="fill by real commands (slow)")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        container = build(Settings(data_dir=Path(tmp) / "data", projection_interval_s=3600))
+        try:
+            supervisor_user = container.users.create(Role.SUPERVISOR, "监理")
+            started = time.perf_counter()
+            (fill if args.through_commands else fill_rows)(container, args.items, args.projects,
+                                                           supervisor_user.actor)
+            fill_s = time.perf_counter() - started
+            head = container.ledger.recorder.max_notification_id() or 0
+            started = time.perf_counter()
+            container.projections.refresh("listing")
+            catch_up_s = time.perf_counter() - started
+            for name in container.projections.drivers:
+                container.projections.refresh(name)
+            tokens = {"admin": container.users.issue_token(container.users.create(Role.ADMIN, "管理员").user_id),
+                      "station": container.users.issue_token(
+                          container.users.create(Role.STATION, "安质监站", district=DISTRICTS[0]).user_id),
+                      "supervisor": container.users.issue_token(supervisor_user.user_id)}
+            say("measuring")
+            with TestClient(create_app(container)) as client:
+                baseline = timed(client, tokens["station"], "/api/v1/users/me", args.samples)
+                results = measure(container, client, tokens, args.samples)
+            p99: Callable[[str], float] = lambda key: max(  # noqa: E731
+                r[key]["p99_ms"] for r in results if key in r)
+            print(json.dumps({
+                "items": args.items, "projects": args.projects, "notifications": head, "samples": args.samples,
+                "fill_s": round(fill_s, 1),
+                "filled": "commands" if args.through_commands else "rows",
+                "listing_catch_up_events_per_s": round(head / catch_up_s) if args.through_commands else None,
+                "worst_p99_ms": {"first_page": p99("first_page"), "last_page_cursor": p99("last_page_cursor"),
+                                 "last_page_offset": p99("last_page_offset"), "search": p99("timing")},
+                "baseline_users_me": baseline,  # the same auth and HTTP path with no list: the floor
+                "results": results,
+            }, ensure_ascii=False, indent=1))
+        finally:
+            container.close()
+
+
+if __name__ == "__main__":
+    main()
