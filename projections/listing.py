@@ -113,7 +113,9 @@ class Listing:
 
     @staticmethod
     def _sqlite_search() -> tuple[str, ...]:
-        return ("CREATE VIRTUAL TABLE IF NOT EXISTS lst_text USING fts5(body, tokenize = 'trigram')",)
+        return ("CREATE VIRTUAL TABLE IF NOT EXISTS lst_text USING fts5(body, tokenize = 'trigram')", *(
+            f"CREATE INDEX IF NOT EXISTS {table}_doc ON {table} (doc_id)"  # from the text's matches to their rows
+            for table in ("lst_projects", "lst_items", "lst_defects")))
 
     @staticmethod
     def _pg_search() -> tuple[str, ...]:
