@@ -358,7 +358,8 @@ def main(argv: list[str] | None = None) -> int:
     p_remind.add_argument("--interval", type=float, default=3600.0, help="seconds between runs (default: an hour)")
     p_remind.set_defaults(func=reminders)
     p_rebuild = proj_sub.add_parser("rebuild", help="drop read models and rebuild them from the log")
-    p_rebuild.add_argument("name", nargs="?", help="catalog, dashboard, timeline or acceptance_board (default: all)")
+    p_rebuild.add_argument("name", nargs="?", help="one read model, e.g. dashboard or deadlines (default: all; "
+                                                    "`siteledger projections rebuild nonsense` lists them)")
     p_rebuild.set_defaults(func=projections_rebuild)
     p_migrate = sub.add_parser("migrate", help="apply schema migrations to the read-model/user database")
     p_migrate.add_argument("revision", nargs="?", default="head")
