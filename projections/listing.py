@@ -100,12 +100,14 @@ class Listing:
             "ordered_at TEXT NOT NULL, lifted_at TEXT, PRIMARY KEY (item_id, order_id))",
             "CREATE INDEX IF NOT EXISTS lst_stops_order ON lst_stops (ordered_at, item_id, order_id)",
             "CREATE INDEX IF NOT EXISTS lst_stops_district ON lst_stops (district, ordered_at, item_id, order_id)",
+            "CREATE INDEX IF NOT EXISTS lst_stops_project ON lst_stops (project_id, ordered_at)",
             "CREATE TABLE IF NOT EXISTS lst_rounds (item_id TEXT NOT NULL, round_no INTEGER NOT NULL, "
             "project_id TEXT NOT NULL, district TEXT NOT NULL, street_office TEXT NOT NULL, status TEXT NOT NULL, "
             "electorate INTEGER NOT NULL, signed INTEGER NOT NULL, opened_at TEXT NOT NULL, ended_at TEXT, "
             "PRIMARY KEY (item_id, round_no))",
             "CREATE INDEX IF NOT EXISTS lst_rounds_order ON lst_rounds (opened_at, item_id, round_no)",
             "CREATE INDEX IF NOT EXISTS lst_rounds_district ON lst_rounds (district, opened_at, item_id, round_no)",
+            "CREATE INDEX IF NOT EXISTS lst_rounds_project ON lst_rounds (project_id, opened_at)",
             *(self._pg_search() if postgres else self._sqlite_search()),
         )
         self.tables: tuple[str, ...] = ("lst_projects", "lst_assignments", "lst_members", "lst_items", "lst_defects",

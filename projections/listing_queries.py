@@ -17,7 +17,7 @@ from typing import Any
 from domain.actors import Actor, Role
 from projections.sql import Database
 
-MIN_TRIGRAM = 3  # shorter search text cannot use a trigram index: it is still answered, by a scan
+MIN_TRIGRAM = 3  # shorter search text cannot use a trigram index: it is answered by a scan of the rows in scope
 
 
 class BadCursor(ValueError):
@@ -68,8 +68,8 @@ def search(db: Database, table: str, text: str) -> tuple[str, list[Any]]:
     if len(text) >= MIN_TRIGRAM:
         phrase = '"' + text.replace('"', '""') + '"'
         return f"{table}.doc_id IN (SELECT rowid FROM lst_text WHERE lst_text MATCH ?)", [phrase]
-    return (f"{table}.doc_id IN (SELECT rowid FROM lst_text WHERE body LIKE ? ESCAPE '\\')",
-            [like_pattern(text)])
+    # below a trigram no index helps: test the rows in scope (their index narrowed them) rather than all text
+    return f"{table}.search_text LIKE ? ESCAPE '\\'", [like_pattern(text)]
 
 
 @dataclass
