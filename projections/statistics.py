@@ -2,9 +2,9 @@
 
 The dashboard knows what an item has (its quantities now) but not when: a year's report needs the date a
 community started (its first inspection), was completed (竣工验收, the date the minutes give), and the date
-each quantity was recorded. Rows hold only those facts and the category and funding sources recorded for
-a project or item; districts are joined from `stat_projects` at query time (from Kafka a project's events
-may come after its items'), and an item's state is read from the dashboard's `dash_items`.
+each quantity was recorded. Rows hold only those facts, and the category and funding sources recorded for
+a project or item (`stat_funding`); districts are joined from `stat_projects` at query time (from Kafka a
+project's events may come after its items'), and an item's state is read from the dashboard's `dash_items`.
 
 A quantity counts as the domain counts it (domain/works_item_events.py, InspectionRecorded.apply): a
 passed or conditional inspection's measurement that the template marks as a quantity replaces the item's
@@ -36,21 +36,24 @@ class Statistics:
     name = "statistics"
     topics = tuple(t.TOPIC for t in (ProjectRegistered, FundingSet, CompletionAcceptanceHeld, Registered,
                                      InspectionRecorded))
-    tables = ("stat_projects", "stat_items", "stat_quantities")
+    tables = ("stat_projects", "stat_items", "stat_quantities", "stat_funding")
     ddl = (
         "CREATE TABLE IF NOT EXISTS stat_projects (project_id TEXT PRIMARY KEY, district TEXT NOT NULL, "
         "street_office TEXT NOT NULL, households INTEGER NOT NULL, categories TEXT NOT NULL, "
-        "category TEXT, funding_sources TEXT NOT NULL, registered_on TEXT NOT NULL, started_on TEXT, "
-        "completed_on TEXT)",
+        "registered_on TEXT NOT NULL, started_on TEXT, completed_on TEXT)",
         "CREATE INDEX IF NOT EXISTS stat_projects_district ON stat_projects (district)",
         "CREATE TABLE IF NOT EXISTS stat_items (item_id TEXT PRIMARY KEY, project_id TEXT NOT NULL, "
         "kind TEXT NOT NULL, planned_end TEXT, registered_on TEXT NOT NULL, first_inspected_on TEXT, "
-        "category TEXT, funding_sources TEXT NOT NULL, quantity_spec TEXT NOT NULL)",
+        "quantity_spec TEXT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS stat_items_project ON stat_items (project_id)",
         "CREATE TABLE IF NOT EXISTS stat_quantities (item_id TEXT NOT NULL, quantity TEXT NOT NULL, "
         "project_id TEXT NOT NULL, amount TEXT NOT NULL, recorded_on TEXT NOT NULL, "
         "PRIMARY KEY (item_id, quantity))",
         "CREATE INDEX IF NOT EXISTS stat_quantities_project ON stat_quantities (project_id, recorded_on)",
+        # a project's (subject = project id) or an item's (subject = item id): from Kafka an item's funding,
+        # a project event, may come before the item's own Registered, so it is kept apart and joined
+        "CREATE TABLE IF NOT EXISTS stat_funding (subject_id TEXT PRIMARY KEY, project_id TEXT NOT NULL, "
+        "category TEXT, funding_sources TEXT NOT NULL)",
     )
 
     def __init__(self, site_utc_offset_hours: float = 8) -> None:
@@ -67,20 +70,20 @@ class Statistics:
             started = tx.execute("SELECT MIN(first_inspected_on) FROM stat_items WHERE project_id = ?",
                                  (project_id,)).fetchone()  # items may come first from Kafka
             tx.execute("DELETE FROM stat_projects WHERE project_id = ?", (project_id,))
-            tx.execute("INSERT INTO stat_projects VALUES (?, ?, ?, ?, ?, NULL, '[]', ?, ?, NULL)",
+            tx.execute("INSERT INTO stat_projects VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
                        (project_id, event.district, event.street_office, event.households,
                         json.dumps(list(event.categories)), day, started[0] if started else None))
         elif isinstance(event, FundingSet):
-            table, key = ("stat_items", event.item_id) if event.item_id else ("stat_projects", event.originator_id)
-            column = "item_id" if event.item_id else "project_id"
-            tx.execute(f"UPDATE {table} SET category = ?, funding_sources = ? WHERE {column} = ?",
-                       (event.category, json.dumps(list(event.funding_sources)), str(key)))
+            subject = str(event.item_id or event.originator_id)
+            tx.execute("DELETE FROM stat_funding WHERE subject_id = ?", (subject,))
+            tx.execute("INSERT INTO stat_funding VALUES (?, ?, ?, ?)", (
+                subject, str(event.originator_id), event.category, json.dumps(list(event.funding_sources))))
         elif isinstance(event, CompletionAcceptanceHeld):
             tx.execute("UPDATE stat_projects SET completed_on = ? WHERE project_id = ?",
                        (event.held_on, str(event.originator_id)))
         elif isinstance(event, Registered):
             tx.execute("DELETE FROM stat_items WHERE item_id = ?", (str(event.originator_id),))
-            tx.execute("INSERT INTO stat_items VALUES (?, ?, ?, ?, ?, NULL, NULL, '[]', ?)",
+            tx.execute("INSERT INTO stat_items VALUES (?, ?, ?, ?, ?, NULL, ?)",
                        (str(event.originator_id), str(event.project_id), event.kind, event.planned_end, day,
                         json.dumps(quantity_spec(event.template))))
         elif isinstance(event, InspectionRecorded):

@@ -62,7 +62,8 @@ def actual(db: Database, year: int, district: str | None, today: date) -> dict[s
     """The year's facts: started and completed communities, households, quantities, items behind schedule."""
     first, last = f"{year}-01-01", f"{year}-12-31"
     where, params = _scope(district)
-    started = db.query(f"SELECT p.households, p.category, p.funding_sources FROM stat_projects p "
+    started = db.query(f"SELECT p.households, f.category, f.funding_sources FROM stat_projects p "
+                       f"LEFT JOIN stat_funding f ON f.subject_id = p.project_id "
                        f"WHERE {where} AND p.started_on BETWEEN ? AND ?", (*params, first, last))
     completed = db.query(f"SELECT COUNT(*) FROM stat_projects p WHERE {where} AND p.completed_on BETWEEN ? AND ?",
                          (*params, first, last))
@@ -83,7 +84,7 @@ def actual(db: Database, year: int, district: str | None, today: date) -> dict[s
     by_funding: dict[str, int] = {}
     by_category: dict[str, int] = {}
     for _, category, funding in started:
-        for source in json.loads(funding):
+        for source in json.loads(funding or "[]"):
             by_funding[source] = by_funding.get(source, 0) + 1
         if category:
             by_category[category] = by_category.get(category, 0) + 1
