@@ -25,6 +25,12 @@ from domain.works_item_events import InspectionRecorded, Registered
 from projections.driver import Batch
 
 
+def milli(amount: Decimal) -> int | None:
+    """Thousandths as a whole number, so SQL adds them exactly; None for a finer figure (added as text)."""
+    scaled = amount.scaleb(3)
+    return int(scaled) if scaled == scaled.to_integral_value() and abs(scaled) < 10**15 else None
+
+
 def quantity_spec(template: dict[str, Any]) -> dict[str, dict[str, str]]:
     """hold point → {measurement code: quantity} for the measurements the dashboards add up."""
     parsed = FrozenTemplate(template).parsed
@@ -47,7 +53,7 @@ class Statistics:
         "quantity_spec TEXT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS stat_items_project ON stat_items (project_id)",
         "CREATE TABLE IF NOT EXISTS stat_quantities (item_id TEXT NOT NULL, quantity TEXT NOT NULL, "
-        "project_id TEXT NOT NULL, amount TEXT NOT NULL, recorded_on TEXT NOT NULL, "
+        "project_id TEXT NOT NULL, amount TEXT NOT NULL, amount_milli BIGINT, recorded_on TEXT NOT NULL, "
         "PRIMARY KEY (item_id, quantity))",
         "CREATE INDEX IF NOT EXISTS stat_quantities_project ON stat_quantities (project_id, recorded_on)",
         # a project's (subject = project id) or an item's (subject = item id): from Kafka an item's funding,
@@ -108,8 +114,8 @@ class Statistics:
                 continue
             amount = value if isinstance(value, Decimal) else Decimal(1)
             tx.execute("DELETE FROM stat_quantities WHERE item_id = ? AND quantity = ?", (item_id, quantity))
-            tx.execute("INSERT INTO stat_quantities VALUES (?, ?, ?, ?, ?)",
-                       (item_id, quantity, project_id, str(amount), day))
+            tx.execute("INSERT INTO stat_quantities VALUES (?, ?, ?, ?, ?, ?)",
+                       (item_id, quantity, project_id, str(amount), milli(amount), day))
 
     def flush(self, batch: Batch) -> None:
         """Every change is written as it is applied."""

@@ -67,19 +67,25 @@ def actual(db: Database, year: int, district: str | None, today: date) -> dict[s
                        f"WHERE {where} AND p.started_on BETWEEN ? AND ?", (*params, first, last))
     completed = db.query(f"SELECT COUNT(*) FROM stat_projects p WHERE {where} AND p.completed_on BETWEEN ? AND ?",
                          (*params, first, last))
-    quantities = db.query(f"SELECT q.quantity, q.amount FROM stat_quantities q JOIN stat_projects p "
-                          f"ON p.project_id = q.project_id WHERE {where} AND q.recorded_on BETWEEN ? AND ?",
-                          (*params, first, last))
-    by_kind = db.query(f"SELECT i.kind, COUNT(*) FROM stat_items i JOIN stat_projects p ON p.project_id = i.project_id "
+    joined = "JOIN stat_projects p ON p.project_id = q.project_id" if district else ""
+    summed = db.query(f"SELECT q.quantity, SUM(q.amount_milli) FROM stat_quantities q {joined} WHERE {where} "
+                      f"AND q.recorded_on BETWEEN ? AND ? AND q.amount_milli IS NOT NULL GROUP BY q.quantity",
+                      (*params, first, last))
+    finer = db.query(f"SELECT q.quantity, q.amount FROM stat_quantities q {joined} WHERE {where} "
+                     f"AND q.recorded_on BETWEEN ? AND ? AND q.amount_milli IS NULL", (*params, first, last))
+    items_joined = "JOIN stat_projects p ON p.project_id = i.project_id" if district else ""
+    by_kind = db.query(f"SELECT i.kind, COUNT(*) FROM stat_items i {items_joined} "
                        f"WHERE {where} AND i.first_inspected_on BETWEEN ? AND ? GROUP BY i.kind",
                        (*params, first, last))
     behind = db.query(
-        f"SELECT COUNT(*) FROM stat_items i JOIN stat_projects p ON p.project_id = i.project_id "
+        f"SELECT COUNT(*) FROM stat_items i {items_joined} "
         f"LEFT JOIN dash_items d ON d.item_id = i.item_id WHERE {where} AND i.planned_end BETWEEN ? AND ? "
         f"AND i.planned_end < ? AND (d.state IS NULL OR d.state NOT IN ({', '.join('?' * len(DONE_STATES))}))",
         (*params, first, last, today.isoformat(), *DONE_STATES))
     totals: dict[str, Decimal] = {}
-    for quantity, amount in quantities:
+    for quantity, thousandths in summed:  # exact: whole numbers added in SQL
+        totals[quantity] = totals.get(quantity, Decimal(0)) + Decimal(int(thousandths)).scaleb(-3)
+    for quantity, amount in finer:  # the rare figure finer than a thousandth, added exactly here
         totals[quantity] = totals.get(quantity, Decimal(0)) + Decimal(amount)
     by_funding: dict[str, int] = {}
     by_category: dict[str, int] = {}

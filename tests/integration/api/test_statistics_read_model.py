@@ -22,7 +22,7 @@ from services.deadline_scan import site_today
 from services.settings import Settings
 from services.statistics import report
 from tests.pg import postgres_env
-from tests.support import World
+from tests.support import World, inspection
 from tests.unit.domain.test_completion_acceptance import accepted, hold, notify, survey
 
 pytestmark = pytest.mark.integration
@@ -99,6 +99,8 @@ def test_a_years_figures_equal_the_sums_over_the_events_and_a_rebuild_equals_the
                                         role=world.supervisor.role))
     pipe = world.new_item()
     world.pass_through(pipe)
+    world.run(world.supervisor, inspection(pipe, "pipe_laying", measurements={  # finer than a thousandth
+        "length_laid_m": "12.3456", "material_certificate": "MC-1"}))
     lift = world.new_item("elevator_installation", links={"pipe_relocation_cleared": pipe})
     world.pass_through(lift)
     world.run(world.admin, c.SetAnnualPlan(year=site_today(container.settings).year, district="黄浦区",
@@ -116,6 +118,7 @@ def test_a_years_figures_equal_the_sums_over_the_events_and_a_rebuild_equals_the
                       for y, d in ((2025, "徐汇区"), (year, "黄浦区")))
     assert xuhui["communities_completed"]["actual"] == "1" and xuhui["communities_started"]["actual"] == "0"
     assert huangpu["lifts_registered"]["actual"] == "1" and huangpu["households"]["actual"] == "200"
+    assert huangpu["pipe_km"]["actual"] == "0.0123456"  # the later measurement replaced 42.5 m, exactly
     assert (huangpu["pipe_km"]["plan"], huangpu["communities_started"]["ratio"]) == ("0.2", "0.3333")
 
     live = dump(container)
