@@ -96,6 +96,7 @@ class DefectRaised(WorksItemEvent):
         item.defects[self.defect_id] = {
             "status": "open",
             "severity": self.severity,
+            "description": self.description,  # what a reader of the item (a tablet offline) must see
             "hold_point": self.hold_point,
             "due_date": self.due_date,
             "raised_by": str(self.actor_id),

@@ -176,6 +176,7 @@ class DefectView(Model):
     defect_id: str
     status: DefectStatus
     severity: Severity
+    description: str = Field(default="", description="empty for an item whose read-model state predates it")
     hold_point: str | None
     due_date: str | None
     raised_by: UUID

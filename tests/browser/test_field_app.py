@@ -261,6 +261,7 @@ def test_a_reported_rectification_is_verified_the_works_completed_and_acceptance
     page.goto(f"{world.url}/field/#/item/{pipe}")
     row = page.locator(f"li[data-defect='{defect_id}']")
     assert "整改已报告，待核验" in row.inner_text()
+    assert "路面恢复不平整" in row.inner_text()  # what was wrong, read offline from the snapshot
     snap(page, "field-item-defect-1024x768")
     row.get_by_label("核验意见（选填）").fill("现场复核平整")
     row.get_by_role("button", name="核验合格，关闭整改").click()

@@ -31,6 +31,7 @@ function defectRow(item, defect, holdPointName, onDone) {
   return h("li", { class: "defect-row", dataset: { defect: id } },
     h("span", { class: "summary" }, `${SEVERITY_ZH[defect.severity] || defect.severity}整改`,
       holdPointName ? ` · ${holdPointName}` : "", defect.due_date ? ` · 期限 ${defect.due_date}` : ""),
+    defect.description ? h("p", { class: "defect-description" }, defect.description) : null,
     h("span", { class: `badge defect-${defect.status}` }, DEFECT_STATUS_ZH[defect.status] || defect.status),
     reported ? h("div", { class: "verify" },
       h("div", { class: "field" }, h("label", { for: `close-${id}` }, "核验意见（选填）"), notes),
