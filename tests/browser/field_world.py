@@ -17,7 +17,7 @@ import httpx
 from services.api.authentication import credentials
 from services.bootstrap import Container
 from tests import images
-from tests.e2e.test_field_client import FaultyProxy
+from tests.faulty_proxy import FaultyProxy
 from tests.http_support import ApiWorld, live_server
 
 if TYPE_CHECKING:
