@@ -96,7 +96,7 @@ def fill_rows(container: Container, items: int, projects: int, supervisor: Actor
     for n in range(projects):
         name, address = f"{WORDS[n % len(WORDS)][:2]}花苑{n}号院", f"龙川北路{n}弄"
         project_rows.append((pid(n), 1, name, DISTRICTS[n % 3], STREETS[n % 3], address, 1990, 5, 120,
-                             ",basic,", at(n), f"{name} {address}", n + 1))
+                             ",basic,", at(n), f"{name} {address}", n + 1, ",central_budget,", None))
         texts.append((n + 1, f"{name} {address}"))
     for n in range(items):
         p = n % projects
@@ -104,7 +104,8 @@ def fill_rows(container: Container, items: int, projects: int, supervisor: Actor
         title, location = f"{WORDS[n % len(WORDS)]}第{n}段", f"{n % 12 + 1}{PLACES[n % len(PLACES)]}"
         item_rows.append((iid(n), 1, pid(p), DISTRICTS[p % 3], STREETS[p % 3], "pipe_relocation", "管线迁移",
                           title, location, "registered", None, None, None, int(n % 4 == 0),
-                          at(n) if n % 20 == 0 else None, "0" * 64, at(n), f"{title} {location}", doc))
+                          at(n) if n % 20 == 0 else None, "0" * 64, at(n), f"{title} {location}", doc, None,
+                          None))
         texts.append((doc, f"{title} {location}"))
         if n % 4 == 0:
             description = DEFECTS[n % len(DEFECTS)]

@@ -13,7 +13,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.project import MemberAdded, MemberRemoved, ProjectRegistered, UserAssigned, UserUnassigned
+from domain.project import (
+    FundingSet,
+    MemberAdded,
+    MemberRemoved,
+    ProjectRegistered,
+    UserAssigned,
+    UserUnassigned,
+)
 from domain.templates.frozen import FrozenTemplate
 from domain.works_item_events import (
     AcceptanceGranted,
@@ -62,6 +69,7 @@ class Listing:
 
     name = "listing"
     topics = tuple(t.TOPIC for t in (ProjectRegistered, UserAssigned, UserUnassigned, MemberAdded, MemberRemoved,
+                                     FundingSet,
                                      *ITEM_EVENTS))
 
     def __init__(self, postgres: bool = False) -> None:
@@ -71,7 +79,8 @@ class Listing:
             "CREATE TABLE IF NOT EXISTS lst_projects (project_id TEXT PRIMARY KEY, version INTEGER NOT NULL, "
             "name TEXT NOT NULL, district TEXT NOT NULL, street_office TEXT NOT NULL, address TEXT NOT NULL, "
             "year_built INTEGER, buildings INTEGER NOT NULL, households INTEGER NOT NULL, "
-            f"categories TEXT NOT NULL, registered_at TEXT NOT NULL, {text})",
+            f"categories TEXT NOT NULL, registered_at TEXT NOT NULL, {text}, funding_sources TEXT NOT NULL, "
+            "funding_category TEXT)",
             "CREATE INDEX IF NOT EXISTS lst_projects_order ON lst_projects (registered_at, project_id)",
             "CREATE INDEX IF NOT EXISTS lst_projects_district ON lst_projects (district, registered_at, project_id)",
             "CREATE TABLE IF NOT EXISTS lst_assignments (project_id TEXT NOT NULL, user_id TEXT NOT NULL, "
@@ -84,7 +93,8 @@ class Listing:
             "project_id TEXT NOT NULL, district TEXT NOT NULL, street_office TEXT NOT NULL, kind TEXT NOT NULL, "
             "kind_zh TEXT NOT NULL, title TEXT NOT NULL, location TEXT NOT NULL, state TEXT NOT NULL, "
             "contractor_id TEXT, planned_start TEXT, planned_end TEXT, open_defects INTEGER NOT NULL, "
-            f"stop_since TEXT, template_digest TEXT NOT NULL, registered_at TEXT NOT NULL, {text})",
+            f"stop_since TEXT, template_digest TEXT NOT NULL, registered_at TEXT NOT NULL, {text}, "
+            "category TEXT, funding_sources TEXT)",  # null: the project's
             "CREATE INDEX IF NOT EXISTS lst_items_order ON lst_items (registered_at, item_id)",
             "CREATE INDEX IF NOT EXISTS lst_items_project ON lst_items (project_id, registered_at, item_id)",
             "CREATE INDEX IF NOT EXISTS lst_items_district ON lst_items (district, registered_at, item_id)",
@@ -145,7 +155,10 @@ class Listing:
         elif isinstance(event, MemberRemoved):
             tx.execute("DELETE FROM lst_members WHERE project_id = ? AND member_id = ?",
                        (str(event.originator_id), event.member_id))
-        if isinstance(event, (ProjectRegistered, UserAssigned, UserUnassigned, MemberAdded, MemberRemoved)):
+        elif isinstance(event, FundingSet):
+            self._fund(event, batch)
+        if isinstance(event, (ProjectRegistered, UserAssigned, UserUnassigned, MemberAdded, MemberRemoved,
+                              FundingSet)):
             tx.execute("UPDATE lst_projects SET version = ? WHERE project_id = ?",
                        (event.originator_version, str(event.originator_id)))
             return
@@ -157,11 +170,21 @@ class Listing:
     def flush(self, batch: Batch) -> None:
         """Every change is written as it is applied."""
 
+    def _fund(self, event: FundingSet, batch: Batch) -> None:
+        """The newest funding counts: the project's, or an item's own (an item without one has its project's)."""
+        sources = "," + ",".join(event.funding_sources) + ","
+        if event.item_id is not None:
+            batch.tx.execute("UPDATE lst_items SET category = ?, funding_sources = ? WHERE item_id = ?",
+                             (event.category, sources, str(event.item_id)))
+            return
+        batch.tx.execute("UPDATE lst_projects SET funding_sources = ?, funding_category = ? WHERE project_id = ?",
+                         (sources, event.category, str(event.originator_id)))
+
     def _register_project(self, event: ProjectRegistered, position: int, batch: Batch) -> None:
         project_id = str(event.originator_id)
         text = f"{event.name} {event.address}"
         self._forget_text(batch, "lst_projects", "project_id = ?", (project_id,))
-        batch.tx.execute("INSERT INTO lst_projects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        batch.tx.execute("INSERT INTO lst_projects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ',', NULL)",
                          (project_id, event.originator_version, event.name, event.district, event.street_office,
                           event.address, event.year_built, event.buildings, event.households,
                           "," + ",".join(event.categories) + ",", event.timestamp.isoformat(), text, position))
@@ -179,7 +202,7 @@ class Listing:
         text = f"{event.title} {event.location}"
         self._forget_text(batch, "lst_items", "item_id = ?", (item_id,))
         batch.tx.execute("INSERT INTO lst_items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'registered', ?, ?, ?, 0, NULL, "
-                         "?, ?, ?, ?)",
+                         "?, ?, ?, ?, NULL, NULL)",
                          (item_id, event.originator_version, project_id, district, street, event.kind,
                           template.parsed.name_zh, event.title, event.location,
                           str(event.contractor_id) if event.contractor_id else None, event.planned_start,

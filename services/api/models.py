@@ -633,6 +633,9 @@ class ProjectListEntry(Model):
     households: int
     categories: list[Literal["basic", "improvement", "upgrade"]]
     registered_at: str
+    funding_category: Literal["basic", "improvement", "upgrade"] | None = Field(
+        description="the category set with the project's funding (POST /projects/{id}/funding)")
+    funding_sources: list[str] = Field(description="codes, e.g. central_budget; the newest funding counts")
 
 
 class WorksItemListEntry(Model):
@@ -657,6 +660,9 @@ class WorksItemListEntry(Model):
     stop_since: str | None = Field(description="when the stop-work order in force was given; null: none")
     template_digest: str = Field(pattern=HASH, description="SHA-256 of the frozen template the item carries")
     registered_at: str
+    category: Literal["basic", "improvement", "upgrade"] | None = Field(
+        description="the item's own; null: its project's")
+    funding_sources: list[str] = Field(description="the item's own, or else its project's")
 
 
 class DefectListEntry(Model):

@@ -32,7 +32,8 @@ def db(tmp_path: Path) -> Database:
         for statement in Listing().ddl:
             tx.execute(statement)
         for n, (project, district) in enumerate((("p1", "徐汇区"), ("p2", "徐汇区"), ("p3", "平谷区"))):
-            tx.execute("INSERT INTO lst_projects VALUES (?, 1, ?, ?, '街道', '路', NULL, 1, 1, ',basic,', ?, ?, ?)",
+            tx.execute("INSERT INTO lst_projects VALUES (?, 1, ?, ?, '街道', '路', NULL, 1, 1, ',basic,', ?, ?, ?, "
+                       "',', NULL)",
                        (project, f"小区{n}", district, f"2026-01-0{n + 1}", f"小区{n} 路", n + 1))
             tx.execute("INSERT INTO lst_text (rowid, body) VALUES (?, ?)", (n + 1, f"小区{n} 路"))
         tx.execute("INSERT INTO lst_assignments VALUES ('p1', ?, 'supervisor')", (str(SUPERVISOR),))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -36,7 +36,16 @@ ITEM_COLUMNS = ("lst_items.item_id, lst_items.version, lst_items.project_id, lst
                 "lst_items.street_office, lst_items.kind, lst_items.kind_zh, lst_items.title, lst_items.location, "
                 "lst_items.state, lst_items.contractor_id, lst_items.planned_start, lst_items.planned_end, "
                 "lst_items.open_defects, lst_items.stop_since, lst_items.template_digest, lst_items.registered_at, "
-                "lst_items.item_id")
+                "lst_items.category, COALESCE(lst_items.funding_sources, (SELECT p.funding_sources FROM lst_projects p "
+                "WHERE p.project_id = lst_items.project_id)), lst_items.registered_at, lst_items.item_id")
+# an item without funding of its own has its project's
+ITEM_FUNDING = ("COALESCE(lst_items.funding_sources, (SELECT p.funding_sources FROM lst_projects p "
+                "WHERE p.project_id = lst_items.project_id)) LIKE ?")
+ITEM_CATEGORY = ("(lst_items.category = ? OR lst_items.category IS NULL AND lst_items.project_id IN "
+                 "(SELECT p.project_id FROM lst_projects p WHERE p.categories LIKE ? OR p.funding_category = ?))")
+Category = Literal["basic", "improvement", "upgrade"]
+FundingSource = Literal["central_budget", "ultra_long_special_bonds", "local_special_bonds", "policy_bank_loans",
+                        "resident_contributions", "social_capital", "other"]
 
 
 def scoped(user: User, container: Container, name: str, table: str, columns: str,
@@ -53,6 +62,15 @@ def between(query: ListQuery, column: str, start: date | None, end: date | None)
         query.when(f"{query.table}.{column} >= ?", start.isoformat())
     if end:
         query.when(f"{query.table}.{column} < ?", (end + timedelta(days=1)).isoformat())
+    return query
+
+
+def funded(query: ListQuery, category: str | None, funding_source: str | None) -> ListQuery:
+    """Items of a renovation category or funding source: their own, or else their project's."""
+    if category:
+        query.when(ITEM_CATEGORY, category, f"%,{category},%", category)
+    if funding_source:
+        query.when(ITEM_FUNDING, f"%,{funding_source},%")
     return query
 
 
@@ -80,9 +98,10 @@ def answer(query: ListQuery, container: Container, request: Request, response: R
 def item_entry(row: Any) -> dict[str, Any]:
     keys = ("id", "version", "project_id", "district", "street_office", "kind", "kind_zh", "title", "location",
             "state", "contractor_id", "planned_start", "planned_end", "open_defects", "stop_since",
-            "template_digest", "registered_at")
+            "template_digest", "registered_at", "category", "funding_sources")
     entry = dict(zip(keys, row, strict=False))
     entry["state_zh"] = STATE_NAMES_ZH[entry["state"]]
+    entry["funding_sources"] = [f for f in (entry["funding_sources"] or "").split(",") if f]
     return entry
 
 
@@ -90,6 +109,7 @@ def item_entry(row: Any) -> dict[str, Any]:
 def list_works_items(request: Request, response: Response, user: CurrentUser, container: ContainerDep,
                      kind: str | None = None, state: m.ItemState | None = None, district: str | None = None,
                      street_office: str | None = None, project_id: str | None = None,
+                     category: Category | None = None, funding_source: FundingSource | None = None,
                      registered_from: date | None = None, registered_to: date | None = None,
                      q: str | None = Search, limit: int = Limit, offset: int = Offset,
                      cursor: str | None = Cursor) -> dict[str, Any]:
@@ -98,6 +118,7 @@ def list_works_items(request: Request, response: Response, user: CurrentUser, co
     for column, value in (("kind", kind), ("state", state), ("district", district),
                           ("street_office", street_office), ("project_id", project_id)):
         query.equal(column, value)
+    funded(query, category, funding_source)
     between(query, "registered_at", registered_from, registered_to)
     searching(query, container, q)
     return answer(query, container, request, response, limit, offset, cursor, item_entry)

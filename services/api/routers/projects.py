@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
@@ -17,7 +17,9 @@ from services.api.models import CommandOutcome, MemberAdded, Page, ProjectListEn
 from services.api.responses import PROJECT_COMMAND, PROJECT_READ, problems
 from services.api.routers.lists import (
     LIST_PROBLEMS,
+    Category,
     Cursor,
+    FundingSource,
     Limit,
     Offset,
     Search,
@@ -41,7 +43,7 @@ def register_project(body: s.ProjectCreate, user: CurrentUser, container: Contai
 @router.get("", response_model=Page[ProjectListEntry], responses=LIST_PROBLEMS)
 def list_projects(request: Request, response: Response, user: CurrentUser, container: ContainerDep,
                   district: str | None = None, street_office: str | None = None,
-                  category: Literal["basic", "improvement", "upgrade"] | None = None,
+                  category: Category | None = None, funding_source: FundingSource | None = None,
                   registered_from: date | None = None, registered_to: date | None = None,
                   q: str | None = Search, limit: int = Limit, offset: int = Offset,
                   cursor: str | None = Cursor) -> dict[str, Any]:
@@ -49,12 +51,16 @@ def list_projects(request: Request, response: Response, user: CurrentUser, conta
 
     Summaries from the listing read model (no project is loaded): GET a project for its people and rule."""
     columns = ("p.project_id, p.version, p.name, p.district, p.street_office, p.address, p.year_built, "
-               "p.buildings, p.households, p.categories, p.registered_at, p.registered_at, p.project_id"
+               "p.buildings, p.households, p.categories, p.registered_at, p.funding_category, p.funding_sources, "
+               "p.registered_at, p.project_id"
                ).replace("p.", "lst_projects.")
     query = scoped(user, container, "projects", "lst_projects", columns, ("registered_at", "project_id"))
     query.equal("district", district).equal("street_office", street_office)
     if category:
-        query.when("lst_projects.categories LIKE ?", f"%,{category},%")
+        query.when("(lst_projects.categories LIKE ? OR lst_projects.funding_category = ?)", f"%,{category},%",
+                   category)
+    if funding_source:
+        query.when("lst_projects.funding_sources LIKE ?", f"%,{funding_source},%")
     between(query, "registered_at", registered_from, registered_to)
     searching(query, container, q)
     return answer(query, container, request, response, limit, offset, cursor, _project_entry)
@@ -62,9 +68,10 @@ def list_projects(request: Request, response: Response, user: CurrentUser, conta
 
 def _project_entry(row: Any) -> dict[str, Any]:
     keys = ("id", "version", "name", "district", "street_office", "address", "year_built", "buildings",
-            "households", "categories", "registered_at")
+            "households", "categories", "registered_at", "funding_category", "funding_sources")
     entry = dict(zip(keys, row, strict=False))
     entry["categories"] = [c for c in entry["categories"].split(",") if c]
+    entry["funding_sources"] = [f for f in entry["funding_sources"].split(",") if f]
     return entry
 
 

@@ -223,3 +223,22 @@ def test_lists_refuse_strangers_and_a_project_out_of_scope(api: ApiWorld) -> Non
     problem(api.call("GET", f"/api/v1/projects/{elsewhere}/works-items", api.supervisor), 403, "out_of_scope")
     problem(api.call("GET", f"/api/v1/projects/{uuid.uuid4()}/works-items", api.admin), 404, "project_not_found")
     problem(api.call("GET", "/api/v1/projects/not-a-uuid/works-items", api.admin), 404, "project_not_found")
+
+
+def test_category_and_funding_source_filters_fall_back_from_item_to_project(api: ApiWorld) -> None:
+    own, inherits = api.item(title="自筹加装"), api.item(title="中央资金管线")
+    bare = project(api, "未登记资金的小区")
+    funding = f"/api/v1/projects/{api.project_id}/funding"
+    api.ok("POST", funding, api.admin, json={"category": "upgrade", "funding_sources": ["central_budget"]})
+    api.ok("POST", funding, api.admin, json={"item_id": own, "category": "basic",
+                                             "funding_sources": ["resident_contributions"]})
+    assert ids(api, "/api/v1/projects?funding_source=central_budget", api.admin) == {api.project_id}
+    assert ids(api, "/api/v1/projects?category=upgrade", api.admin) == {api.project_id}  # its funding's category
+    assert ids(api, "/api/v1/projects?category=basic", api.admin) == {api.project_id, bare}  # as registered
+    assert ids(api, "/api/v1/works-items?funding_source=central_budget", api.admin) == {inherits}
+    assert ids(api, "/api/v1/works-items?funding_source=resident_contributions", api.station) == {own}
+    assert ids(api, "/api/v1/works-items?category=upgrade", api.admin) == {inherits}
+    listed = {r["id"]: r for r in api.ok("GET", "/api/v1/works-items", api.admin)["items"]}
+    assert (listed[own]["category"], listed[own]["funding_sources"]) == ("basic", ["resident_contributions"])
+    assert (listed[inherits]["category"], listed[inherits]["funding_sources"]) == (None, ["central_budget"])
+    problem(api.call("GET", "/api/v1/works-items?funding_source=gold", api.admin), 422, "validation_error")
