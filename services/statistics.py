@@ -62,7 +62,7 @@ def actual(db: Database, year: int, district: str | None, today: date) -> dict[s
     """The year's facts: started and completed communities, households, quantities, items behind schedule."""
     first, last = f"{year}-01-01", f"{year}-12-31"
     where, params = _scope(district)
-    started = db.query(f"SELECT p.households, f.category, f.funding_sources FROM stat_projects p "
+    started = db.query(f"SELECT p.households, p.categories, f.category, f.funding_sources FROM stat_projects p "
                        f"LEFT JOIN stat_funding f ON f.subject_id = p.project_id "
                        f"WHERE {where} AND p.started_on BETWEEN ? AND ?", (*params, first, last))
     completed = db.query(f"SELECT COUNT(*) FROM stat_projects p WHERE {where} AND p.completed_on BETWEEN ? AND ?",
@@ -89,14 +89,15 @@ def actual(db: Database, year: int, district: str | None, today: date) -> dict[s
         totals[quantity] = totals.get(quantity, Decimal(0)) + Decimal(amount)
     by_funding: dict[str, int] = {}
     by_category: dict[str, int] = {}
-    for _, category, funding in started:
+    for _, registered_categories, category, funding in started:
         for source in json.loads(funding or "[]"):
             by_funding[source] = by_funding.get(source, 0) + 1
-        if category:
-            by_category[category] = by_category.get(category, 0) + 1
+        # the categories registered with the project, and the one its funding names (a project may be several)
+        for code in dict.fromkeys([*json.loads(registered_categories), *([category] if category else [])]):
+            by_category[code] = by_category.get(code, 0) + 1
     return {
         "communities_started": Decimal(len(started)), "communities_completed": Decimal(completed[0][0]),
-        "households": Decimal(sum(int(h) for h, _, _ in started)),
+        "households": Decimal(sum(int(row[0]) for row in started)),
         "pipe_km": _km(totals.get(PIPE, Decimal(0))), "cable_buried_km": _km(totals.get(CABLE_BURIED, Decimal(0))),
         "cable_removed_km": _km(totals.get(CABLE_REMOVED, Decimal(0))),
         "lifts_registered": totals.get(LIFTS, Decimal(0)), "items_behind": Decimal(behind[0][0]),

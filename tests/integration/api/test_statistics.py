@@ -90,6 +90,7 @@ def test_plan_against_actual_equals_the_sums_over_the_events_in_json_csv_and_xls
         "pipe_relocation": 2, "flying_wire_burial": 1, "elevator_installation": 1}
     funding = {f["code"]: f["communities"] for f in figures["by_funding_source"]}
     assert funding["central_budget"] == 1 and funding["local_special_bonds"] == 1 and funding["social_capital"] == 0
+    assert {f["code"]: f["communities"] for f in figures["by_category"]} == {"basic": 1, "improvement": 1, "upgrade": 0}
     names = {f["code"]: f["name_zh"] for f in figures["by_funding_source"]}
     assert names["local_special_bonds"] == "地方专项债"
 
