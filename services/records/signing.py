@@ -9,10 +9,14 @@ rather than handing out an unsigned record.
 
 from __future__ import annotations
 
+import asyncio
 import io
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -22,6 +26,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 
 FIELD = "SiteLedger"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -66,5 +71,16 @@ def sign(pdf: bytes, identity: SigningIdentity, reason: str = "工程事项记�
         raise ValueError(f"cannot load the record-signing key or certificate from {identity.key_path.parent}")
     meta = signers.PdfSignatureMetadata(field_name=FIELD, subfilter=fields.SigSeedSubFilter.PADES,
                                         md_algorithm="sha256", reason=reason, location="SiteLedger")
-    out = signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)), meta, signer=signer)
-    return out.getvalue()
+    return in_own_loop(lambda: signers.async_sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)), meta,
+                                                      signer=signer)).getvalue()
+
+
+def in_own_loop(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """pyHanko's work is async; its sync wrappers call `asyncio.run`, which fails on a thread whose loop is running
+    (an async route, a test under Playwright's sync API). Run it on this thread if it has no loop, else on another."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()

@@ -16,12 +16,12 @@ from uuid import UUID
 import pytest
 from pyhanko.keys import load_cert_from_pemder
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
 from services.api.routers.records import identity
 from services.records import item_record, pdf, signing
-from services.records.signing import SigningIdentity
+from services.records.signing import SigningIdentity, in_own_loop
 from services.settings import Settings
 from siteledger_verify import merkle
 from siteledger_verify.events import leaf_data
@@ -49,7 +49,7 @@ def _story(api: ApiWorld) -> str:
 def _signature_status(data: bytes, cert_path: Path) -> Any:
     reader = PdfFileReader(io.BytesIO(data))
     trust = ValidationContext(trust_roots=[load_cert_from_pemder(str(cert_path))])
-    return validate_pdf_signature(reader.embedded_signatures[0], trust)
+    return in_own_loop(lambda: async_validate_pdf_signature(reader.embedded_signatures[0], trust))
 
 
 def test_the_record_is_signed_and_a_changed_byte_shows(api: ApiWorld) -> None:
@@ -180,3 +180,16 @@ def test_the_evidence_pack_over_http_checks_out_with_the_outsiders_verifier(api:
     refused = api.client.get(f"/api/v1/works-items/{item_id}/export", headers={"Authorization": f"Bearer {other}"})
     assert refused.status_code in (403, 404)
     assert api.client.get(f"/api/v1/works-items/{item_id}/export").status_code == 401
+
+
+def test_signing_works_on_a_thread_whose_event_loop_is_running(tmp_path: Path) -> None:
+    """pyHanko's sync calls use asyncio.run: from an async route (or under Playwright's sync API) that fails."""
+    import asyncio
+
+    made = signing.make_self_signed(tmp_path / "keys")
+
+    async def inside_a_loop() -> bytes:
+        return signing.sign(_blank_pdf(), made)
+
+    signed = asyncio.run(inside_a_loop())
+    assert _signature_status(signed, made.cert_path).intact
