@@ -184,12 +184,10 @@ def test_the_evidence_pack_over_http_checks_out_with_the_outsiders_verifier(api:
 
 def test_signing_works_on_a_thread_whose_event_loop_is_running(tmp_path: Path) -> None:
     """pyHanko's sync calls use asyncio.run: from an async route (or under Playwright's sync API) that fails."""
-    import asyncio
-
     made = signing.make_self_signed(tmp_path / "keys")
 
     async def inside_a_loop() -> bytes:
         return signing.sign(_blank_pdf(), made)
 
-    signed = asyncio.run(inside_a_loop())
+    signed = in_own_loop(inside_a_loop)  # sign() is called on a thread whose loop is running
     assert _signature_status(signed, made.cert_path).intact
