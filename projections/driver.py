@@ -162,9 +162,11 @@ class EventStoreDriver:
         self.create()
         usual, self.batch = self.batch, max(self.batch, 10_000)
         try:
-            return self.catch_up(progress)
+            applied = self.catch_up(progress)
         finally:
             self.batch = usual
+        self.db.optimize(self.model.tables)  # the planner's statistics for the tables just filled
+        return applied
 
 
 class _EventFailed(Exception):

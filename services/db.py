@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -67,12 +67,32 @@ class Database:
                 return rows
         return self._sqlite().execute(statement, params).fetchall()
 
+    def optimize(self, tables: Sequence[str] = ()) -> None:
+        """Fresh planner statistics: without them SQLite searches a rare term within a district by the slow index
+        (32 ms instead of 0.1 ms at 100,000 items). After a rebuild the tables are analysed; SQLite's own
+        `PRAGMA optimize` also runs as a connection closes."""
+        if self.is_postgres:
+            with self._pool.connection() as conn:
+                conn.autocommit = True
+                try:
+                    for table in tables:
+                        conn.execute(f"ANALYZE {table}")  # our own table names, never input
+                finally:
+                    conn.autocommit = False
+        else:
+            lite = self._sqlite()
+            for table in tables:
+                lite.execute(f"ANALYZE {table}")
+            lite.execute("PRAGMA optimize")
+
     def close(self) -> None:
         if self.is_postgres:
             self._pool.close()
         else:
             conn = getattr(self._local, "conn", None)
             if conn is not None:
+                with suppress(sqlite3.Error):  # a database gone or locked at shutdown: nothing to keep
+                    conn.execute("PRAGMA optimize")
                 conn.close()
                 self._local.conn = None
 
