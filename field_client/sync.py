@@ -68,8 +68,13 @@ def pull(api: Api, store: Store) -> dict[str, int]:
     """Replace the cache with what this user may see: templates, projects, their works items."""
     me = api.get_json("/api/v1/users/me")
     kinds = api.get_json("/api/v1/works-kinds")["items"]
-    projects = api.paged("/api/v1/projects")
-    items = [item for p in projects for item in api.paged(f"/api/v1/projects/{p['id']}/works-items")]
+    if me.get("role") == "resident":  # no tablet snapshot for a resident: lists give ids, each GET the whole
+        projects = [api.get_json(f"/api/v1/projects/{p['id']}") for p in api.paged("/api/v1/projects")]
+        items = [api.get_json(f"/api/v1/works-items/{i['id']}")
+                 for p in projects for i in api.paged(f"/api/v1/projects/{p['id']}/works-items")]
+    else:  # one request with every project and item whole (lists answer summaries)
+        snapshot = api.get_json("/api/v1/field/snapshot")
+        projects, items = snapshot["projects"], snapshot["items"]
     store.replace_cache(kinds, projects, items)
     store.put(user=json.dumps(me, ensure_ascii=False))
     return {"kinds": len(kinds), "projects": len(projects), "items": len(items)}
