@@ -337,11 +337,14 @@ def test_a_queued_fail_warns_at_once_about_the_later_pass_that_stands_on_it(
     _pass(page, tmp_path, pipe, "survey_and_marking")
     _pass(page, tmp_path, pipe, "excavation", photos=1)
     page.goto(f"{world.url}/field/#/item/{pipe}/hp/survey_and_marking")
+    from playwright.sync_api import expect
+
     page.locator(".choice-fail").click()
-    warning = page.locator(".warnings").inner_text()
-    assert "队列中“沟槽开挖”的合格记录依赖本检查点" in warning and "放弃" in warning
+    warnings = page.locator(".warnings")  # drawn once the queue is read from IndexedDB: waited for, not raced
+    expect(warnings).to_contain_text("队列中“沟槽开挖”的合格记录依赖本检查点")
+    expect(warnings).to_contain_text("放弃")
     page.locator(".choice-pass").click()
-    assert page.locator(".warnings").inner_text() == ""
+    expect(warnings).to_have_text("")
 
 
 def test_a_contractor_is_told_the_tablet_app_is_for_supervisors_and_enrols_nothing(

@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 from domain.actors import Actor, CommandContext, Role
 from domain.works_item import WorksItem
 from services.api.app import create_app
-from services.api.routers import completion
 from services.bootstrap import Container
 from tests.http_support import ApiWorld
 from tests.integration.api.test_users_and_projects import problem
@@ -24,8 +23,6 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def api(container: Container) -> Iterator[ApiWorld]:
     app = create_app(container)
-    if not any("/completion" in getattr(route, "path", "") for route in app.routes):
-        app.include_router(completion.router, prefix="/api/v1")
     with TestClient(app) as client:
         yield ApiWorld(client, container)
 

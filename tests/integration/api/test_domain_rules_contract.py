@@ -8,37 +8,22 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
-from fastapi import FastAPI
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.core.failures import FailureGroup
 from schemathesis.core.result import Ok
 
-from services.api import app as app_module
-from services.api.routers import completion, deadlines, divisions
 from services.bootstrap import Container
-from tests import http_support
 from tests.http_support import ApiWorld, live_server
 from tests.integration.api.test_schemathesis import CHECKS
 
 pytestmark = pytest.mark.integration
-ROUTERS = (divisions.router, completion.router, deadlines.router)
 OURS = ("/api/v1/divisions", "/api/v1/projects/{project_id}/completion", "/api/v1/deadlines",
         "/api/v1/districts/{district}/attention")
 
 
-def with_issue_18_routes(container: Container) -> FastAPI:
-    app = app_module.create_app(container)
-    if not any(getattr(route, "path", "") == "/api/v1/deadlines" for route in app.routes):  # not yet in the app
-        for router in ROUTERS:
-            app.include_router(router, prefix="/api/v1")
-    return app
-
-
-def test_issue_18_routes_keep_their_contract(api: ApiWorld, container: Container,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(http_support, "create_app", with_issue_18_routes)
+def test_issue_18_routes_keep_their_contract(api: ApiWorld, container: Container) -> None:
     known = {"project_id": api.project_id, "district": "徐汇区"}
     tokens = {"admin": api.admin, "station": api.station, "resident": api.residents[0]}
     failures: dict[tuple[str, ...], str] = {}

@@ -11,7 +11,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.api.app import create_app
-from services.api.routers import deadlines
 from services.bootstrap import Container
 from tests.http_support import ApiWorld
 from tests.integration.api.test_users_and_projects import problem
@@ -23,8 +22,6 @@ TODAY: list[date] = []
 @pytest.fixture
 def api(container: Container) -> Iterator[ApiWorld]:
     app = create_app(container)
-    if not any(getattr(route, "path", "") == "/api/v1/deadlines" for route in app.routes):
-        app.include_router(deadlines.router, prefix="/api/v1")
     app.state.clock = lambda: TODAY[-1]
     with TestClient(app) as client:
         yield ApiWorld(client, container)

@@ -11,7 +11,6 @@ from fastapi.testclient import TestClient
 
 from domain.city_divisions import shanghai
 from services.api.app import create_app
-from services.api.routers import divisions
 from services.bootstrap import Container
 from tests.http_support import ApiWorld
 from tests.integration.api.test_users_and_projects import problem
@@ -22,8 +21,6 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def api(container: Container) -> Iterator[ApiWorld]:
     app = create_app(container)
-    if not any(getattr(r, "path", "") == "/api/v1/divisions" for r in app.routes):
-        app.include_router(divisions.router, prefix="/api/v1")
     with TestClient(app) as client:
         yield ApiWorld(client, container)
 
