@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import socket
 import subprocess
 import sys
@@ -12,14 +13,26 @@ from pathlib import Path
 
 
 def free_port() -> int:
-    """A free loopback port below 50000 (kept low so nothing derived from it overflows)."""
-    for _ in range(100):
+    """A free loopback port below the kernel's ephemeral range. A port from `bind(0)` is an ephemeral one, which
+    the kernel may also give an outgoing connection before the server we start listens on it: SeaweedFS's parts
+    dial each other while starting, and a restart then failed with its filer's "bind: address already in use"."""
+    ceiling = min(_ephemeral_low(), 50000)  # kept low so nothing derived from it overflows
+    for _ in range(500):
+        port = random.randrange(10000, ceiling)
         with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        if port < 50000:
-            return port
-    raise RuntimeError("no free port below 50000")
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:  # in use, or in TIME_WAIT
+                continue
+        return port
+    raise RuntimeError(f"no free port between 10000 and {ceiling}")
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
 
 
 def _die_with_parent() -> None:
