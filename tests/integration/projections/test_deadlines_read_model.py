@@ -3,9 +3,7 @@ rows; a notice the working calendar cannot count yet is kept with its reason and
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,31 +12,13 @@ from domain import commands as c
 from domain.deadlines import Deadline, item_deadlines, project_deadlines
 from domain.rules import WorkingCalendarUnavailable
 from domain.working_days import ChineseCalendar
-from services.bootstrap import Container, build
+from services.bootstrap import Container
 from services.deadline_scan import scan
-from services.settings import Settings
-from tests.pg import postgres_env
 from tests.support import World, inspection, photo
 from tests.unit.domain.test_completion_acceptance import accepted, hold, notify, survey
 
 pytestmark = pytest.mark.integration
 TABLES = ("dl_deadlines", "dl_projects")
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def container(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Container]:
-    """No photos here: S3 is never called."""
-    if request.param == "sqlite":
-        built = build(Settings(data_dir=tmp_path, s3_endpoint="127.0.0.1:9"))
-        yield built
-        built.close()
-        return
-    for env in postgres_env():
-        built = build(Settings(event_store="postgres", postgres_db=env["POSTGRES_DBNAME"],
-                               postgres_user=env["POSTGRES_USER"], postgres_host=env["POSTGRES_HOST"],
-                               postgres_port=int(env["POSTGRES_PORT"]), s3_endpoint="127.0.0.1:9"))
-        yield built
-        built.close()
 
 
 def key(d: Deadline) -> tuple[Any, ...]:

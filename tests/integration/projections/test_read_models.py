@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -12,29 +11,10 @@ from domain import commands as c
 from domain.actors import CommandContext
 from domain.works_item_events import InspectionRecorded
 from projections.driver import EventStoreDriver
-from services.bootstrap import Container, build
-from services.settings import Settings
-from tests.pg import postgres_env
+from services.bootstrap import Container
 from tests.support import World, inspection, photo
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def container(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Container]:
-    if request.param == "sqlite":
-        settings = Settings(data_dir=tmp_path / "data", s3_endpoint="127.0.0.1:9")
-        built = build(settings)
-        yield built
-        built.close()
-    else:
-        for env in postgres_env():
-            settings = Settings(event_store="postgres", postgres_db=env["POSTGRES_DBNAME"],
-                                postgres_user=env["POSTGRES_USER"], postgres_host=env["POSTGRES_HOST"],
-                                postgres_port=int(env["POSTGRES_PORT"]), s3_endpoint="127.0.0.1:9")
-            built = build(settings)
-            yield built
-            built.close()
 
 
 def scenario(world: World) -> None:

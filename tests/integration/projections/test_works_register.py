@@ -3,37 +3,17 @@ description, raised and closed times, acceptance rounds with their opening; and 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from domain import commands as c
-from services.bootstrap import Container, build
-from services.settings import Settings
+from services.bootstrap import Container
 from services.web.console import queries
-from tests.pg import postgres_env
 from tests.support import World, inspection, photo
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def container(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Container]:
-    """No photos here: S3 is never called."""
-    if request.param == "sqlite":
-        built = build(Settings(data_dir=tmp_path, s3_endpoint="127.0.0.1:9"))
-        yield built
-        built.close()
-        return
-    for env in postgres_env():
-        built = build(Settings(event_store="postgres", postgres_db=env["POSTGRES_DBNAME"],
-                               postgres_user=env["POSTGRES_USER"], postgres_host=env["POSTGRES_HOST"],
-                               postgres_port=int(env["POSTGRES_PORT"]), s3_endpoint="127.0.0.1:9"))
-        yield built
-        built.close()
 
 
 def rows(container: Container) -> dict[str, list[Any]]:

@@ -4,10 +4,8 @@ same rows."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -17,11 +15,9 @@ from domain import commands as c
 from domain.project import ProjectRegistered
 from domain.templates.frozen import FrozenTemplate
 from domain.works_item_events import InspectionRecorded, Registered
-from services.bootstrap import Container, build
+from services.bootstrap import Container
 from services.deadline_scan import site_today
-from services.settings import Settings
 from services.statistics import report
-from tests.pg import postgres_env
 from tests.support import World, inspection
 from tests.unit.domain.test_completion_acceptance import accepted, hold, notify, survey
 
@@ -30,22 +26,6 @@ TABLES = ("stat_projects", "stat_items", "stat_quantities")
 QUANTITY_OF_MEASURE = {"pipe_km": ("pipe_laid_m", 1000), "cable_buried_km": ("duct_built_m", 1000),
                        "cable_removed_km": ("old_cable_removed_m", 1000),
                        "lifts_registered": ("elevators_registered", 1)}
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def container(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Container]:
-    """No photos here: S3 is never called."""
-    if request.param == "sqlite":
-        built = build(Settings(data_dir=tmp_path, s3_endpoint="127.0.0.1:9"))
-        yield built
-        built.close()
-        return
-    for env in postgres_env():
-        built = build(Settings(event_store="postgres", postgres_db=env["POSTGRES_DBNAME"],
-                               postgres_user=env["POSTGRES_USER"], postgres_host=env["POSTGRES_HOST"],
-                               postgres_port=int(env["POSTGRES_PORT"]), s3_endpoint="127.0.0.1:9"))
-        yield built
-        built.close()
 
 
 def from_the_events(container: Container, district: str | None, year: int) -> dict[str, Decimal]:
