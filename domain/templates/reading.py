@@ -130,12 +130,8 @@ def _ratio_text(ratio: str | None) -> str:
 
 
 def _value(raw: Any) -> Decimal | str:
-    figure = _decimal(raw) if not isinstance(raw, str) or _looks_numeric(raw) else None
+    figure = _decimal(raw)  # a number as the checks compare it; a choice or a text stays itself
     return figure if figure is not None else str(raw)
-
-
-def _looks_numeric(text: str) -> bool:
-    return _decimal(text) is not None
 
 
 def _decimal(value: Any) -> Decimal | None:

@@ -20,7 +20,7 @@ from fpdf import FPDF
 from fpdf.enums import WrapMode
 from fpdf.fonts import FontFace
 
-from domain.actors import ROLE_NAMES_ZH, Role
+from domain.actors import ROLE_NAMES_ZH
 from domain.templates.reading import checks, measurements
 from domain.wording import (
     DECISION_ZH,
@@ -143,8 +143,15 @@ def _pairs(pdf: RecordPdf, pairs: Iterable[tuple[str, str]]) -> None:
             row.cell(value)
 
 
+def _role(event: dict[str, Any]) -> str:
+    """The role in Chinese; a role this code does not know is shown as recorded, never an error in print."""
+    code = str(event["actor_role"] or "")
+    named = {str(role): zh for role, zh in ROLE_NAMES_ZH.items()}
+    return named.get(code, code)
+
+
 def _who(r: ItemRecord, event: dict[str, Any]) -> str:
-    role = ROLE_NAMES_ZH.get(Role(event["actor_role"]), event["actor_role"]) if event["actor_role"] else ""
+    role = _role(event)
     device = f" · 设备 {event['device_id']}" if event.get("device_id") else ""
     return (f"{event.get('actor_name') or '已删除'}（{role}）{device} · 设备时间 {r.local(event['device_time'])}"
             f" · 服务器时间 {r.local(event['server_time'])}")
@@ -243,7 +250,7 @@ def _event_log(pdf: RecordPdf, r: ItemRecord) -> None:
             heading.cell(text)
         for event in r.events:
             row = table.row()
-            role = ROLE_NAMES_ZH.get(Role(event["actor_role"]), "") if event["actor_role"] else ""
+            role = _role(event)
             row.cell(str(event["version"]))
             row.cell(EVENT_NAMES_ZH.get(event["type"], event["type"]))
             row.cell(f"{event.get('actor_name') or '已删除'}\n{role}")
