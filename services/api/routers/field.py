@@ -17,7 +17,6 @@ from pydantic import Field
 
 from domain.actors import Role
 from domain.permissions import may_see
-from projections.listing_queries import scope
 from services.api import models as m
 from services.api.deps import ContainerDep, CurrentUser, require_role
 from services.api.responses import SCOPED, problems
@@ -41,13 +40,12 @@ class FieldSnapshot(m.Model):
 def snapshot(user: CurrentUser, container: ContainerDep, response: Response) -> dict[str, Any]:
     """Everything the tablet needs to work offline; `Cache-Control: no-store` (the app keeps its own copy)."""
     require_role(user, *FIELD_ROLES)
-    container.projections.refresh("listing")
+    container.projections.refresh("catalog")
     projects, items, templates = [], [], {}
-    where, params = scope(user.actor, "lst_projects")  # the caller's projects in SQL, not every project loaded
-    for (project_id,) in container.db.query(f"SELECT project_id FROM lst_projects WHERE {where} "
-                                            "ORDER BY registered_at, project_id", params):
+    for (project_id,) in container.db.query("SELECT project_id FROM catalog_projects "
+                                            "ORDER BY registered_at, project_id"):
         project = container.ledger.get_project(project_id)
-        if not may_see(user.actor, project):  # the aggregate has the last word (a read model may lag)
+        if not may_see(user.actor, project):
             continue
         projects.append(project_view(project))
         rows = container.db.query("SELECT item_id FROM catalog_items WHERE project_id = ? "
