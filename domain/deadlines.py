@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from domain.completion import FILING_DAYS, NOTICE_WORKING_DAYS
+from domain.item_state import ItemState
 from domain.project import Project
 from domain.rules import WorkingCalendarUnavailable
 from domain.working_days import WorkingCalendar, add_working_days
@@ -61,7 +62,7 @@ def _day(iso: str) -> date:
     return datetime.fromisoformat(iso).date() if "T" in iso else date.fromisoformat(iso)
 
 
-def item_deadlines(item: WorksItem, today: date, approaching_days: int = 3) -> list[Deadline]:
+def item_deadlines(item: WorksItem | ItemState, today: date, approaching_days: int = 3) -> list[Deadline]:
     project_id, item_id = str(item.project_id), str(item.id)
     found = []
     for defect_id, defect in item.defects.items():
@@ -77,7 +78,7 @@ def item_deadlines(item: WorksItem, today: date, approaching_days: int = 3) -> l
         met_on = _day(registered) if registered else None
         found.append(Deadline("lift_registration", project_id, item_id, "usage_registration", due,
                               _state(due, today, approaching_days, met_on), met_on))
-    planned_end = item.__dict__.get("planned_end")
+    planned_end = getattr(item, "planned_end", None)  # an item registered before it was recorded has none
     if planned_end and item.state not in DONE_STATES:
         due = date.fromisoformat(planned_end)
         found.append(Deadline("planned_end", project_id, item_id, "works_completed", due,

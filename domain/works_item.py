@@ -10,6 +10,7 @@ from domain.acceptance_rounds import AcceptanceRounds
 from domain.actors import CommandContext, Role
 from domain.chain import ChainedAggregate, command_metadata
 from domain.inspection import PASSING, check_photo_ids, validate_inspection
+from domain.item_state import ItemFacts
 from domain.rules import (
     DefectClosedByStationOnly,
     DefectNotFound,
@@ -32,11 +33,11 @@ from domain.rules import (
     UnknownHoldPoint,
 )
 from domain.templates.frozen import FrozenTemplate
-from domain.templates.model import HoldPointSpec, WorksKindTemplate
+from domain.templates.model import WorksKindTemplate
 from domain.works_item_events import STATE_NAMES_ZH
 
 SEVERITIES = ("minor", "major", "critical")
-class WorksItem(AcceptanceRounds, ChainedAggregate):
+class WorksItem(AcceptanceRounds, ItemFacts, ChainedAggregate):
     """Every change is an event on the item's log; every rule of DOMAIN.md is checked here."""
 
     TOPIC = "siteledger:WorksItem"
@@ -75,35 +76,7 @@ class WorksItem(AcceptanceRounds, ChainedAggregate):
             planned_end=planned_end, links=dict(links),
         )
 
-    # --- reading the state -------------------------------------------------------------
-
-    @property
-    def parsed_template(self) -> WorksKindTemplate:
-        return self.template.parsed
-
-    def spec(self, hold_point: str) -> HoldPointSpec:
-        spec = self.parsed_template.hold_point(hold_point)
-        if spec is None:
-            raise UnknownHoldPoint(hold_point=hold_point, kind=self.kind)
-        return spec
-
-    def open_defects(self, hold_point: str | None = None) -> list[str]:
-        return [
-            defect_id for defect_id, d in self.defects.items()
-            if d["status"] != "closed" and (hold_point is None or d["hold_point"] == hold_point)
-        ]
-
-    def is_passed(self, hold_point: str) -> bool:
-        """Passed: the latest inspection passed (or passed on conditions) and no open defect blocks it."""
-        return self.hold_points[hold_point]["result"] in PASSING and not self.open_defects(
-            hold_point
-        )
-
-    def passed_hold_points(self) -> list[str]:
-        return [code for code in self.hold_points if self.is_passed(code)]
-
-    def open_round(self) -> dict[str, Any] | None:
-        return next((r for r in self.rounds if r["status"] == "open"), None)
+    # reading the state: ItemFacts (domain/item_state.py), shared with the read models' item states
 
     # --- guards --------------------------------------------------------------------------
 

@@ -19,8 +19,22 @@ STATE_NAMES_ZH = {  # the states the events below move an item through
 
 
 class WorksItemEvent(ChainedEvent):
+    """`change` is what an event does to the item's fields, `next_state` where it moves the item's state: the
+    aggregate, the read models' item states (domain/item_state.py) and the lists' state column all take both
+    from here."""
+
     TOPIC_PREFIX: ClassVar[str] = "siteledger.works_item"
     TOPIC = "siteledger.works_item:Event"
+
+    def apply(self, item: Any) -> None:
+        self.change(item)
+        item.state = self.next_state(item.state)
+
+    def change(self, item: Any) -> None:
+        """Nothing but the item's state, unless the event says more."""
+
+    def next_state(self, state: str) -> str:
+        return state
 
 
 register_topic(WorksItemEvent.TOPIC, WorksItemEvent)
@@ -37,7 +51,7 @@ class Registered(WorksItemEvent, Aggregate.Created):
     planned_end: str | None
     links: dict[str, str]
 
-    def apply(self, item: Any) -> None:
+    def change(self, item: Any) -> None:
         item.project_id = self.project_id
         item.kind = self.kind
         item.template = FrozenTemplate(self.template)
@@ -46,13 +60,16 @@ class Registered(WorksItemEvent, Aggregate.Created):
         item.contractor_id = self.contractor_id
         item.links = dict(self.links)
         item.planned_end = self.planned_end  # read by the deadlines (domain/deadlines.py)
-        item.state = "registered"
+        item.state = ""  # next_state: "registered"
         item.hold_points = {hp["code"]: {"result": None, "inspections": 0}
                             for hp in self.template["hold_points"]}
         item.defects = {}
         item.stop_work = None
         item.rounds = []
         item.quantities = {}
+
+    def next_state(self, state: str) -> str:
+        return "registered"
 
 
 class InspectionRecorded(WorksItemEvent):
@@ -66,20 +83,21 @@ class InspectionRecorded(WorksItemEvent):
     gps: dict[str, float] | None
     spot_check: bool
 
-    def apply(self, item: Any) -> None:
+    def change(self, item: Any) -> None:
         point = item.hold_points[self.hold_point]
         point["result"] = self.result
         point["inspection_id"] = self.inspection_id
         point["inspections"] += 1
         point["at"] = self.timestamp.isoformat()
-        if item.state == "registered":
-            item.state = "in_progress"
         if self.result == "pass" or self.result == "conditional":
             spec = item.template.parsed.hold_point(self.hold_point)
             for m in spec.measurements:
                 if m.quantity and self.measurements.get(m.code) is not None:
                     value = self.measurements[m.code]
                     item.quantities[m.quantity] = value if isinstance(value, Decimal) else Decimal(1)
+
+    def next_state(self, state: str) -> str:
+        return "in_progress" if state == "registered" else state
 
 
 class DefectRaised(WorksItemEvent):
@@ -92,7 +110,7 @@ class DefectRaised(WorksItemEvent):
     inspection_id: str | None
     source: str
 
-    def apply(self, item: Any) -> None:
+    def change(self, item: Any) -> None:
         item.defects[self.defect_id] = {
             "status": "open",
             "severity": self.severity,
@@ -103,8 +121,10 @@ class DefectRaised(WorksItemEvent):
             "raised_by_role": self.actor_role,  # whose authority closes it (a station's order, the station)
             "reported_by": None,
         }
-        if item.state in ("completed", "awaiting_acceptance", "accepted"):
-            item.state = "in_progress"  # an open defect undoes completion, and acceptance with it
+
+    def next_state(self, state: str) -> str:
+        # an open defect undoes completion, and acceptance with it
+        return "in_progress" if state in ("completed", "awaiting_acceptance", "accepted") else state
 
 
 class RectificationReported(WorksItemEvent):
@@ -112,7 +132,7 @@ class RectificationReported(WorksItemEvent):
     description: str
     photos: list[str]
 
-    def apply(self, item: Any) -> None:
+    def change(self, item: Any) -> None:
         defect = item.defects[self.defect_id]
         defect["status"] = "rectification_reported"
         defect["reported_by"] = str(self.actor_id)
@@ -122,7 +142,7 @@ class DefectClosed(WorksItemEvent):
     defect_id: str
     notes: str
 
-    def apply(self, item: Any) -> None:
+    def change(self, item: Any) -> None:
         item.defects[self.defect_id]["status"] = "closed"
 
 
@@ -131,7 +151,7 @@ class RectificationRejected(WorksItemEvent):
     reason: str
     photos: list[str]
 
-    def apply(self, item: Any) -> None:
+    def change(self, item: Any) -> None:
         item.defects[self.defect_id]["status"] = "open"
 
 
@@ -139,7 +159,7 @@ class StopWorkOrdered(WorksItemEvent):
     order_id: str
     reason: str
 
-    def apply(self, item: Any) -> None:
+    def change(self, item: Any) -> None:
         item.stop_work = {"order_id": self.order_id, "reason": self.reason,
                           "ordered_by": str(self.actor_id), "at": self.timestamp.isoformat()}
 
@@ -148,13 +168,13 @@ class StopWorkLifted(WorksItemEvent):
     order_id: str
     notes: str
 
-    def apply(self, item: Any) -> None:
+    def change(self, item: Any) -> None:
         item.stop_work = None
 
 
 class WorksCompleted(WorksItemEvent):
-    def apply(self, item: Any) -> None:
-        item.state = "completed"
+    def next_state(self, state: str) -> str:
+        return "completed"
 
 
 class AcceptanceRequested(WorksItemEvent):
@@ -164,7 +184,7 @@ class AcceptanceRequested(WorksItemEvent):
     subject_version: int
     subject_hash: str
 
-    def apply(self, item: Any) -> None:
+    def change(self, item: Any) -> None:
         item.rounds.append({
             "round_no": self.round_no,
             "status": "open",
@@ -175,7 +195,9 @@ class AcceptanceRequested(WorksItemEvent):
             "signatures": {},
             "reasons": {},
         })
-        item.state = "awaiting_acceptance"
+
+    def next_state(self, state: str) -> str:
+        return "awaiting_acceptance"
 
 
 class ResidentSigned(WorksItemEvent):
@@ -188,7 +210,7 @@ class ResidentSigned(WorksItemEvent):
     subject_hash: str
     signature_digest: str
 
-    def apply(self, item: Any) -> None:
+    def change(self, item: Any) -> None:
         rnd = item.rounds[self.round_no - 1]
         rnd["signatures"][self.member_id] = self.decision
         if self.decision == "reject":
@@ -200,9 +222,11 @@ class AcceptanceGranted(WorksItemEvent):
     tally: dict[str, int]
     basis: str
 
-    def apply(self, item: Any) -> None:
+    def change(self, item: Any) -> None:
         item.rounds[self.round_no - 1]["status"] = "granted"
-        item.state = "accepted"
+
+    def next_state(self, state: str) -> str:
+        return "accepted"
 
 
 class AcceptanceRejected(WorksItemEvent):
@@ -210,28 +234,30 @@ class AcceptanceRejected(WorksItemEvent):
     tally: dict[str, int]
     basis: str
 
-    def apply(self, item: Any) -> None:
+    def change(self, item: Any) -> None:
         item.rounds[self.round_no - 1]["status"] = "rejected"
-        item.state = "in_progress"
+
+    def next_state(self, state: str) -> str:
+        return "in_progress"
 
 
 class AcceptanceRoundCancelled(WorksItemEvent):
     round_no: int
     reason: str
 
-    def apply(self, item: Any) -> None:
+    def change(self, item: Any) -> None:
         item.rounds[self.round_no - 1]["status"] = "cancelled"
 
 
 class ClosedOut(WorksItemEvent):
     notes: str
 
-    def apply(self, item: Any) -> None:
-        item.state = "closed_out"
+    def next_state(self, state: str) -> str:
+        return "closed_out"
 
 
 class Reopened(WorksItemEvent):
     reason: str
 
-    def apply(self, item: Any) -> None:
-        item.state = "in_progress"
+    def next_state(self, state: str) -> str:
+        return "in_progress"

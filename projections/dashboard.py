@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.item_state import ItemState
 from domain.project import ProjectRegistered
-from domain.works_item import WorksItem
 from domain.works_item_events import WorksItemEvent
 from projections.driver import Batch
 from projections.item_states import ItemStates
@@ -55,7 +55,7 @@ class Dashboard:
         elif isinstance(event, WorksItemEvent):
             STATES.fold(batch, event)
 
-    def _district(self, batch: Batch, item: WorksItem) -> str:
+    def _district(self, batch: Batch, item: ItemState) -> str:
         key = ("district", item.project_id)
         if key not in batch.cache:
             row = batch.tx.execute("SELECT district FROM dash_projects WHERE project_id = ?",
@@ -67,7 +67,7 @@ class Dashboard:
         for item in STATES.save(batch):
             self._write(batch, item)
 
-    def _write(self, batch: Batch, item: WorksItem) -> None:
+    def _write(self, batch: Batch, item: ItemState) -> None:
         tx, item_id, project_id = batch.tx, str(item.id), str(item.project_id)
         district = self._district(batch, item)
         for table in ("dash_items", "dash_defects", "dash_rounds", "dash_quantities"):

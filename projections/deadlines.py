@@ -18,10 +18,10 @@ from datetime import date
 from typing import Any
 
 from domain.deadlines import item_deadlines, project_deadlines
+from domain.item_state import ItemState
 from domain.project import Project, ProjectRegistered
 from domain.project_event import ProjectEvent
 from domain.working_days import ChineseCalendar, WorkingCalendar
-from domain.works_item import WorksItem
 from domain.works_item_events import WorksItemEvent
 from projections.driver import Batch
 from projections.item_states import ItemStates
@@ -89,7 +89,7 @@ class Deadlines:
         project = self._project(batch, project_id)
         return project.district if project is not None else ""  # filled in when the project arrives (Kafka)
 
-    def _write_item(self, batch: Batch, item: WorksItem) -> None:
+    def _write_item(self, batch: Batch, item: ItemState) -> None:
         item_id, project_id = str(item.id), str(item.project_id)
         district = self._district(batch, project_id)
         batch.tx.execute("DELETE FROM dl_deadlines WHERE item_id = ?", (item_id,))

@@ -1,7 +1,9 @@
-"""A works item as the read side folds it: the domain's own aggregate, mutated by each event in turn.
+"""Per-item state for a read model: `domain.item_state.ItemState`, folded by the events' own `apply`, stored as
+its named plain fields (one row per item) with each frozen template stored once by digest.
 
-Read models keep one row of state per item (the snapshot encoding), so they judge "passed",
-"open defects" or "in order" with the domain's rules instead of copies of them.
+Each read model that needs it (dashboard, timeline, deadlines) keeps its own table because each is tracked and
+fails on its own: the timeline judges an event against the item as it was at that event, so it cannot read
+states another read model has already moved past (or not yet reached).
 """
 
 from __future__ import annotations
@@ -9,9 +11,9 @@ from __future__ import annotations
 import json
 from uuid import UUID
 
+from domain.item_state import ItemState, fold, from_plain, to_plain
 from domain.templates.frozen import FrozenTemplate
-from domain.works_item import WorksItem
-from domain.works_item_events import Registered, WorksItemEvent
+from domain.works_item_events import WorksItemEvent
 from projections.driver import Batch
 
 
@@ -20,8 +22,7 @@ class ItemStates:
         self.table = table
         self.templates = f"{table}_templates"
         self.ddl = (
-            f"CREATE TABLE IF NOT EXISTS {table} (item_id TEXT PRIMARY KEY, template TEXT NOT NULL, "
-            "state TEXT NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {table} (item_id TEXT PRIMARY KEY, state TEXT NOT NULL)",
             f"CREATE TABLE IF NOT EXISTS {self.templates} (digest TEXT PRIMARY KEY, data TEXT NOT NULL)",
         )
         self._known: dict[str, FrozenTemplate] = {}  # parsed once per process; a handful serve every item
@@ -32,51 +33,44 @@ class ItemStates:
             self._known[digest] = FrozenTemplate(json.loads(row[0]))
         return self._known[digest]
 
-    def get(self, batch: Batch, item_id: UUID) -> WorksItem | None:
+    def get(self, batch: Batch, item_id: UUID) -> ItemState | None:
         key = (self.table, item_id)
         if key in batch.cache:
             return batch.cache[key]
-        row = batch.tx.execute(f"SELECT template, state FROM {self.table} WHERE item_id = ?",
-                               (str(item_id),)).fetchone()
-        item = None
+        row = batch.tx.execute(f"SELECT state FROM {self.table} WHERE item_id = ?", (str(item_id),)).fetchone()
+        state = None
         if row is not None:
-            item = object.__new__(WorksItem)
-            item.__dict__.update(batch.app.mapper.transcoder.decode(row[1].encode()))
-            item.__dict__["template"] = self._template(batch, row[0])
-            item.__dict__["_pending_events"] = []
-        batch.cache[key] = item
-        return item
+            plain = json.loads(row[0])
+            state = from_plain(plain, self._template(batch, plain["template"]))
+        batch.cache[key] = state
+        return state
 
-    def fold(self, batch: Batch, event: WorksItemEvent) -> WorksItem | None:
+    def fold(self, batch: Batch, event: WorksItemEvent) -> ItemState | None:
         """The item after the event. An event changes only what it is about, so a rule about other
         hold points (order) or standing orders (stop-work) reads the same before and after it."""
-        if isinstance(event, Registered):
-            item = event.mutate(None)
-        else:
-            item = self.get(batch, event.originator_id)
-            if item is None or event.originator_version != item.version + 1:
-                return item  # already applied (a replayed batch) or an item registered before tracking began
-            event.mutate(item)
-        batch.cache[(self.table, event.originator_id)] = item
-        batch.cache.setdefault(("dirty", self.table), set()).add(event.originator_id)
-        return item
+        before = self.get(batch, event.originator_id)
+        version = before.version if before is not None else None
+        state = fold(before, event)
+        if state is not None and state.version != version:
+            batch.cache[(self.table, event.originator_id)] = state
+            batch.cache.setdefault(("dirty", self.table), set()).add(event.originator_id)
+        return state
 
-    def save(self, batch: Batch) -> list[WorksItem]:
+    def save(self, batch: Batch) -> list[ItemState]:
         saved = []
+        written = batch.cache.setdefault(("templates written", self.table), set())
+        rows = []
         for item_id in batch.cache.get(("dirty", self.table), set()):
-            item = batch.cache[(self.table, item_id)]
-            template: FrozenTemplate = item.template
-            written = batch.cache.setdefault(("templates written", self.table), set())
+            state: ItemState = batch.cache[(self.table, item_id)]
+            template = state.template
             if template.digest not in written:  # once per batch: this database may not have it yet
-                batch.tx.execute(f"DELETE FROM {self.templates} WHERE digest = ?", (template.digest,))
-                batch.tx.execute(f"INSERT INTO {self.templates} VALUES (?, ?)",
+                batch.tx.execute(f"INSERT INTO {self.templates} VALUES (?, ?) ON CONFLICT (digest) DO NOTHING",
                                  (template.digest, json.dumps(template.data, ensure_ascii=False)))
                 written.add(template.digest)
                 self._known.setdefault(template.digest, template)
-            state = {k: v for k, v in item.__dict__.items() if k not in ("_pending_events", "template")}
-            encoded = batch.app.mapper.transcoder.encode(state).decode()
-            batch.tx.execute(f"DELETE FROM {self.table} WHERE item_id = ?", (str(item_id),))
-            batch.tx.execute(f"INSERT INTO {self.table} VALUES (?, ?, ?)", (str(item_id), template.digest, encoded))
-            saved.append(item)
+            rows.append((str(item_id), json.dumps(to_plain(state), ensure_ascii=False)))
+            saved.append(state)
+        batch.tx.executemany(f"INSERT INTO {self.table} VALUES (?, ?) ON CONFLICT (item_id) DO UPDATE "
+                             "SET state = excluded.state", rows)
+        batch.cache.pop(("dirty", self.table), None)
         return saved
-

@@ -51,19 +51,6 @@ ITEM_EVENTS = (Registered, InspectionRecorded, DefectRaised, RectificationReport
                ResidentSigned, AcceptanceGranted, AcceptanceRejected, AcceptanceRoundCancelled, ClosedOut, Reopened)
 
 
-def next_state(state: str, event: Any) -> str:
-    """The item's state after `event`, as the events' own `apply` moves it (domain/works_item_events.py)."""
-    if isinstance(event, InspectionRecorded):
-        return "in_progress" if state == "registered" else state
-    if isinstance(event, DefectRaised):
-        return "in_progress" if state in UNDONE_BY_A_DEFECT else state
-    if isinstance(event, (AcceptanceRejected, Reopened)):
-        return "in_progress"
-    moves = {WorksCompleted: "completed", AcceptanceRequested: "awaiting_acceptance",
-             AcceptanceGranted: "accepted", ClosedOut: "closed_out"}
-    return moves.get(type(event), state)
-
-
 class Listing:
     """The read model behind every list and `?q=`; `postgres` picks the search index's form."""
 
@@ -213,7 +200,7 @@ class Listing:
     def _item_event(self, event: Any, position: int, batch: Batch) -> None:
         tx, at, item_id = batch.tx, event.timestamp.isoformat(), str(event.originator_id)
         project_id, state = self._item(batch, item_id)
-        state = next_state(state, event)
+        state = event.next_state(state)  # as the event moves the item itself (domain/works_item_events.py)
         batch.cache[("item", item_id)] = (project_id, state)
         tx.execute("UPDATE lst_items SET version = ?, state = ? WHERE item_id = ?",
                    (event.originator_version, state, item_id))

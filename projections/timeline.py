@@ -9,9 +9,9 @@ from typing import Any
 from domain.canonical import to_plain
 from domain.chain import EVENT_METADATA, ChainedEvent, at_site, device_time_of
 from domain.inspection import PASSING
+from domain.item_state import ItemState
 from domain.photo import Photo
 from domain.project import ProjectEvent
-from domain.works_item import WorksItem
 from domain.works_item_events import InspectionRecorded, RectificationReported, WorksCompleted, WorksItemEvent
 from projections.driver import Batch
 from projections.item_states import ItemStates
@@ -83,7 +83,7 @@ class Timeline:
             return None
         return at_site(datetime.fromisoformat(row[0]), self.site_tz)
 
-    def _flags(self, batch: Batch, event: WorksItemEvent, item: WorksItem) -> list[str]:
+    def _flags(self, batch: Batch, event: WorksItemEvent, item: ItemState) -> list[str]:
         flags = []
         device_time = device_time_of(event, self.site_tz)
         recorded = device_time or event.timestamp
@@ -109,7 +109,7 @@ class Timeline:
                 flags.append("concealed_photo_after_backfill")
         return flags
 
-    def _insert(self, batch: Batch, position: int, event: ChainedEvent, item: WorksItem | None, project_id: str,
+    def _insert(self, batch: Batch, position: int, event: ChainedEvent, item: ItemState | None, project_id: str,
                 flags: list[str]) -> None:
         data = {k: v for k, v in vars(event).items() if k not in META}
         device_time = device_time_of(event, self.site_tz)

@@ -2,8 +2,10 @@
 
 Users, tokens, photo grants and facts, resumable uploads, relay status and projection positions hold
 facts that exist nowhere else, so a change to their columns must reach databases that already exist:
-`CREATE TABLE IF NOT EXISTS` would silently keep the old shape. Read models are not here: they are
-dropped and rebuilt from the log by their projectors.
+`CREATE TABLE IF NOT EXISTS` would silently keep the old shape. Read models' tables are not defined here:
+they are rebuilt from the log by their projectors. When a read model's stored form changes so that its rows
+cannot be read on, a revision drops its tables and resets its position, and its projector rebuilds it on start
+(0007: per-item state as plain fields).
 """
 
 from __future__ import annotations

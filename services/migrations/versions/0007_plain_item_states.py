@@ -1,0 +1,43 @@
+"""The read models that keep per-item state store it as named plain fields (domain/item_state.py), not the
+aggregate's encoded `__dict__`: their old rows cannot be read, so their tables are dropped and their positions
+reset, and each is rebuilt from the event log by its runner on the next start (the log is the record; a read
+model is always rebuildable from it).
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-23
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+# The tables these read models had at revision 0006, by read model (frozen here: later code may rename them).
+REBUILT = {
+    "dashboard": ("dash_projects", "dash_items", "dash_defects", "dash_rounds", "dash_quantities",
+                  "dash_item_states", "dash_item_states_templates"),
+    "timeline": ("timeline_events", "timeline_photos", "timeline_item_states", "timeline_item_states_templates"),
+    "deadlines": ("dl_deadlines", "dl_projects", "dl_item_states", "dl_item_states_templates"),
+}
+
+
+def upgrade() -> None:
+    bind = op.get_bind()
+    existing = set(sa.inspect(bind).get_table_names())
+    for name, tables in REBUILT.items():
+        for table in tables:
+            if table in existing:
+                op.drop_table(table)
+        for bookkeeping in ("projection_tracking", "projection_versions"):  # from the log, or from Kafka
+            if bookkeeping in existing:
+                bind.execute(sa.text(f"DELETE FROM {bookkeeping} WHERE name = :name"), {"name": name})
+
+
+def downgrade() -> None:
+    upgrade()  # the old code rebuilds the same way from an empty read model

@@ -1,0 +1,39 @@
+"""Upgrading to revision 0007: read models whose stored item states had the old (encoded aggregate) form are
+dropped and rebuilt from the log, and end equal to what they were before, on each store."""
+
+from __future__ import annotations
+
+from alembic import command
+
+from services import migrations
+from services.bootstrap import Container, build
+from tests.integration.projections.test_rebuild_property import dump
+from tests.support import World
+
+REBUILT = ("dashboard", "timeline", "deadlines")
+
+
+def test_an_upgrade_rebuilds_the_read_models_with_per_item_state(container: Container) -> None:
+    world = World(container.ledger)
+    item_id = world.completed_item()
+    world.new_item("flying_wire_burial", planned_end="2026-12-31")
+    container.projections.run_once()
+    before = {name: dump(container, name) for name in REBUILT}
+    assert before["dashboard"]["dash_items"] and before["timeline"]["timeline_events"]
+
+    url, settings = container.settings.database_url(), container.settings
+    with container.db.transaction() as tx:  # the shape revision 0006's code wrote: unreadable by this code
+        tx.execute("DROP TABLE dash_item_states")
+        tx.execute("CREATE TABLE dash_item_states (item_id TEXT PRIMARY KEY, template TEXT NOT NULL, "
+                   "state TEXT NOT NULL)")
+        tx.execute("INSERT INTO dash_item_states VALUES (?, 'digest', '{\"_id\": \"encoded\"}')", (str(item_id),))
+    container.close()
+    command.stamp(migrations.config(url), "0006")
+
+    migrations.upgrade(url)
+    assert migrations.current(url) == "0007"
+    with build(settings) as again:
+        assert all(again.projections.drivers[name].position() == 0 for name in REBUILT)
+        again.projections.run_once()
+        assert {name: dump(again, name) for name in REBUILT} == before
+        assert not again.projections.failing
