@@ -7,13 +7,16 @@ Real parts: the app on SQLite, workbooks written and read by openpyxl, the comma
 from __future__ import annotations
 
 import io
+import os
 from typing import Any
 
 import httpx
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from services.spreadsheet_import import ITEM_COLUMNS, PROJECT_COLUMNS
+from domain.commands import RegisterProject
+from services.commands.bus import Envelope
+from services.spreadsheet_import import ITEM_COLUMNS, PROJECT_COLUMNS, Importer, apply
 from tests.http_support import ApiWorld
 from tests.integration.api.test_users_and_projects import problem
 
@@ -63,7 +66,7 @@ def test_the_same_file_twice_changes_nothing_the_second_time(api: ApiWorld) -> N
     checked = upload(api, content, dry_run=True)
     assert checked.status_code == 200, checked.text
     assert checked.json() == {"dry_run": True, "projects": 2, "works_items": 3, "unchanged": 0, "commands": 9,
-                              "recorded": 0, "replayed": 0, "errors": []}
+                              "recorded": 0, "replayed": 0, "transactions": 0, "errors": []}
     assert log_head(api) == before  # a dry run writes nothing
 
     first = upload(api, content)
@@ -133,3 +136,48 @@ def test_the_template_reads_back_and_only_an_admin_imports(api: ApiWorld) -> Non
                      headers={"Content-Type": "text/csv"}), 415, "unsupported_media_type")
     assert api.call("POST", "/api/v1/imports/projects", "bad-token", content=response.content,
                     headers={"Content-Type": XLSX}).status_code == 401
+
+
+def test_a_workbook_past_the_json_limit_imports_and_one_past_twenty_mib_is_refused_in_chinese(api: ApiWorld) -> None:
+    """A district's year is megabytes (40,000 item rows are about 2 MB): more than the 1 MiB a JSON body may be.
+    Here the bulk is a sheet of notes the import ignores (incompressible, so the file is really that big)."""
+    book = load_workbook(io.BytesIO(workbook(PROJECT_ROWS, ITEM_ROWS)))
+    notes = book.create_sheet("备注")
+    for _ in range(2200):
+        notes.append([os.urandom(700).hex()])
+    out = io.BytesIO()
+    book.save(out)
+    content = out.getvalue()
+    assert 1024 * 1024 * 1.2 < len(content) < 20 * 1024 * 1024
+    imported = upload(api, content)
+    assert imported.status_code == 200, imported.text
+    assert imported.json()["recorded"] == 9 and imported.json()["transactions"] >= 1
+
+    huge = b"PK" + os.urandom(20 * 1024 * 1024)
+    refused = problem(upload(api, huge), 413, "body_too_large")
+    assert "超过上限" in refused["detail"]
+
+
+def test_rows_refused_while_applying_stop_their_own_project_only_and_are_named_in_chinese(api: ApiWorld) -> None:
+    """What the dry run cannot know (another writer registered the project differently in between): the row is
+    refused with the domain's Chinese reason, that project's later rows wait, the other projects import."""
+    user = api.container.users.by_token(api.admin)
+    assert user is not None
+    plan = Importer(api.container.ledger).read(workbook(PROJECT_ROWS, ITEM_ROWS), user)
+    assert plan.errors == []
+    first = plan.commands[0][2]
+    assert isinstance(first, RegisterProject)
+    api.container.commands.handle(user, RegisterProject(project_id=first.project_id, name="田林十二村",
+                                                        district="徐汇区"), Envelope())  # registered meanwhile
+    done = apply(plan, api.container.commands, user, batch=2)
+    assert [(e.sheet, e.row) for e in done.errors] == [("项目", 2)]
+    assert done.errors[0].detail_zh and any("\u4e00" <= ch <= "\u9fff" for ch in done.errors[0].detail_zh)
+    assert done.skipped == 4  # 田林十二村's funding and its two items with their funding… less the refused one
+    assert done.recorded == 4  # 康健新村: registered, funding, its item, the item's funding
+
+
+def test_the_same_item_twice_in_a_file_is_an_error_of_the_second_row(api: ApiWorld) -> None:
+    checked = upload(api, workbook(PROJECT_ROWS, [*ITEM_ROWS, ITEM_ROWS[0]]), dry_run=True)
+    assert checked.status_code == 200, checked.text
+    assert checked.json()["errors"] == [{"sheet": "工程事项", "row": 5,
+                                         "detail_zh": "与第 2 行是同一工程事项（项目、工程类型、位置和标题都相同）"}]
