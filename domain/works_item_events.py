@@ -54,7 +54,7 @@ class Registered(WorksItemEvent, Aggregate.Created):
     def change(self, item: Any) -> None:
         item.project_id = self.project_id
         item.kind = self.kind
-        item.template = FrozenTemplate(self.template)
+        item.template = FrozenTemplate.of(self.template)
         item.title = self.title
         item.location = self.location
         item.contractor_id = self.contractor_id

@@ -30,7 +30,7 @@ class ItemStates:
     def _template(self, batch: Batch, digest: str) -> FrozenTemplate:
         if digest not in self._known:
             row = batch.tx.execute(f"SELECT data FROM {self.templates} WHERE digest = ?", (digest,)).fetchone()
-            self._known[digest] = FrozenTemplate(json.loads(row[0]))
+            self._known[digest] = FrozenTemplate.of(json.loads(row[0]))
         return self._known[digest]
 
     def get(self, batch: Batch, item_id: UUID) -> ItemState | None:

@@ -185,7 +185,7 @@ class Listing:
     def _register_item(self, event: Registered, position: int, batch: Batch) -> None:
         item_id, project_id = str(event.originator_id), str(event.project_id)
         district, street = self._project(batch, project_id)
-        template = FrozenTemplate(event.template)
+        template = FrozenTemplate.of(event.template)
         text = f"{event.title} {event.location}"
         self._forget_text(batch, "lst_items", "item_id = ?", (item_id,))
         batch.tx.execute("INSERT INTO lst_items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'registered', ?, ?, ?, 0, NULL, "

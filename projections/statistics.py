@@ -33,7 +33,7 @@ def milli(amount: Decimal) -> int | None:
 
 def quantity_spec(template: dict[str, Any]) -> dict[str, dict[str, str]]:
     """hold point → {measurement code: quantity} for the measurements the dashboards add up."""
-    parsed = FrozenTemplate(template).parsed
+    parsed = FrozenTemplate.of(template).parsed
     spec = {hp.code: {m.code: m.quantity for m in hp.measurements if m.quantity} for hp in parsed.hold_points}
     return {code: found for code, found in spec.items() if found}
 
