@@ -43,10 +43,16 @@ class Problem(BaseModel):
 
 
 class Page(Model, Generic[T]):
-    """The one list envelope: a page of `items` out of `total`, starting at `offset`."""
+    """The one list envelope: a page of `items` out of `total`, starting at `offset`.
+
+    A list counts at most 1,000 matching rows (a broad search would otherwise cost more to count than to
+    page). Past that, `total_exact` is false and `total` is a lower bound: at least that many rows match
+    (more than 1,000, and always more than the rows up to the end of this page while a next page exists),
+    so a client paging by `offset` until it holds `total` rows still reaches the last row."""
 
     items: list[T]
-    total: int = Field(ge=0)
+    total: int = Field(ge=0, description="how many rows match; a lower bound when `total_exact` is false")
+    total_exact: bool = Field(default=True, description="false: the count stopped at its cap (show “1000+”)")
     offset: int = Field(ge=0)
     limit: int = Field(ge=0)
 
