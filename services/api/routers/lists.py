@@ -2,7 +2,10 @@
 
 Each answers from `lst_*` rows with the caller's scope, the filters and the page in SQL (projections/
 listing_queries.py): no aggregate is loaded. The next page is named by a `Link: <…>; rel="next"` header
-whose `cursor` is opaque; `offset` still works for clients that page by position.
+whose `cursor` is opaque; `offset` still works for clients that page by position. `total` counts at most
+1,000 matching rows: past that `total_exact` is false and `total` says "at least" (m.Page), so a broad
+search costs its page, not a count of every match. A search (`q`) walks its text index's matches on SQLite
+(registration order); text shorter than a trigram is tested on the rows in scope.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from domain.wording import DEFECT_STATUS_ZH, ROUND_STATUS_ZH, word
 from domain.works_item_events import STATE_NAMES_ZH
-from projections.listing_queries import BadCursor, ListQuery, scope, search
+from projections.listing_queries import BadCursor, ListQuery, scope
 from services.api import models as m
 from services.api.deps import MAX_POSITION, ContainerDep, CurrentUser
 from services.api.errors import ApiError
@@ -37,7 +40,7 @@ ITEM_COLUMNS = ("lst_items.item_id, lst_items.version, lst_items.project_id, lst
                 "lst_items.state, lst_items.contractor_id, lst_items.planned_start, lst_items.planned_end, "
                 "lst_items.open_defects, lst_items.stop_since, lst_items.template_digest, lst_items.registered_at, "
                 "lst_items.category, COALESCE(lst_items.funding_sources, (SELECT p.funding_sources FROM lst_projects p "
-                "WHERE p.project_id = lst_items.project_id)), lst_items.registered_at, lst_items.item_id")
+                "WHERE p.project_id = lst_items.project_id))")  # the sort key follows (ListQuery.page)
 # an item without funding of its own has its project's
 ITEM_FUNDING = ("COALESCE(lst_items.funding_sources, (SELECT p.funding_sources FROM lst_projects p "
                 "WHERE p.project_id = lst_items.project_id)) LIKE ?")
@@ -75,24 +78,23 @@ def funded(query: ListQuery, category: str | None, funding_source: str | None) -
 
 
 def searching(query: ListQuery, container: Container, q: str | None) -> ListQuery:
-    if q and q.strip():
-        condition, params = search(container.db, query.table, q.strip())
-        query.when(condition, *params)
-    return query
+    """Rows whose text holds `q` (on SQLite a page walks the text index's matches: see `ListQuery.matching`)."""
+    return query.matching(container.db, q.strip()) if q and q.strip() else query
 
 
 def answer(query: ListQuery, container: Container, request: Request, response: Response, limit: int,
            offset: int, cursor: str | None, view: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
     """One page in the shared envelope; the next page's address in the `Link` header."""
     try:
-        rows, total, next_cursor = query.page(container.db, limit, offset, cursor)
+        found = query.page(container.db, limit, offset, cursor)
     except BadCursor:
         raise ApiError(422, "invalid_cursor", "This cursor was not issued for this list",
                        "分页游标无效：请使用上一页响应头 Link 中给出的地址") from None
-    if next_cursor:
-        url = request.url.remove_query_params(["offset"]).include_query_params(cursor=next_cursor)
+    if found.next_cursor:
+        url = request.url.remove_query_params(["offset"]).include_query_params(cursor=found.next_cursor)
         response.headers["Link"] = f'<{url.path}?{url.query}>; rel="next"'
-    return {"items": [view(row) for row in rows], "total": total, "offset": 0 if cursor else offset, "limit": limit}
+    return {"items": [view(row) for row in found.rows], "total": found.total, "total_exact": found.exact,
+            "offset": 0 if cursor else offset, "limit": limit}
 
 
 def item_entry(row: Any) -> dict[str, Any]:
@@ -142,8 +144,7 @@ def list_defects(request: Request, response: Response, user: CurrentUser, contai
                  cursor: str | None = Cursor) -> dict[str, Any]:
     """Defects (整改通知) the caller may see, oldest first; `q` searches their descriptions."""
     columns = ("d.item_id, d.defect_id, d.project_id, d.district, d.street_office, d.severity, d.status, "
-               "d.description, d.hold_point, d.due_date, d.raised_at, d.closed_at, d.raised_at, d.item_id, "
-               "d.defect_id").replace("d.", "lst_defects.")
+               "d.description, d.hold_point, d.due_date, d.raised_at, d.closed_at").replace("d.", "lst_defects.")
     query = scoped(user, container, "defects", "lst_defects", columns, ("raised_at", "item_id", "defect_id"))
     for column, value in (("status", status), ("severity", severity), ("district", district),
                           ("street_office", street_office), ("project_id", project_id)):
@@ -164,7 +165,7 @@ def list_stop_work_orders(request: Request, response: Response, user: CurrentUse
                           cursor: str | None = Cursor) -> dict[str, Any]:
     """Stop-work orders (停工令) the caller may see, oldest first."""
     columns = ("s.item_id, s.order_id, s.project_id, s.district, s.street_office, s.reason, s.ordered_at, "
-               "s.lifted_at, s.ordered_at, s.item_id, s.order_id").replace("s.", "lst_stops.")
+               "s.lifted_at").replace("s.", "lst_stops.")
     query = scoped(user, container, "stop_work_orders", "lst_stops", columns, ("ordered_at", "item_id", "order_id"))
     for column, value in (("district", district), ("street_office", street_office), ("project_id", project_id)):
         query.equal(column, value)
@@ -192,7 +193,7 @@ def list_acceptance_rounds(request: Request, response: Response, user: CurrentUs
                            limit: int = Limit, offset: int = Offset, cursor: str | None = Cursor) -> dict[str, Any]:
     """Residents' acceptance rounds (居民验收) the caller may see, oldest first."""
     columns = ("r.item_id, r.round_no, r.project_id, r.district, r.street_office, r.status, r.electorate, "
-               "r.signed, r.opened_at, r.ended_at, r.opened_at, r.item_id, r.round_no").replace("r.", "lst_rounds.")
+               "r.signed, r.opened_at, r.ended_at").replace("r.", "lst_rounds.")
     query = scoped(user, container, "acceptance_rounds", "lst_rounds", columns, ("opened_at", "item_id", "round_no"))
     for column, value in (("status", status), ("district", district), ("street_office", street_office),
                           ("project_id", project_id)):

@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from domain.permissions import may_see
+from projections import listing_queries
 from services.api.app import create_app
 from services.bootstrap import build
 from services.seaweed import SeaweedS3
@@ -242,3 +243,26 @@ def test_category_and_funding_source_filters_fall_back_from_item_to_project(api:
     assert (listed[own]["category"], listed[own]["funding_sources"]) == ("basic", ["resident_contributions"])
     assert (listed[inherits]["category"], listed[inherits]["funding_sources"]) == (None, ["central_budget"])
     problem(api.call("GET", "/api/v1/works-items?funding_source=gold", api.admin), 422, "validation_error")
+
+
+def test_a_count_stops_at_its_cap_and_says_so_and_every_row_is_still_reached(
+        api: ApiWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(listing_queries, "COUNT_CAP", 3)  # 1,000 in service: six rows are "many" here
+    made = [api.item(title=f"雨污分流第{n}段") for n in range(6)]
+    api.item(title="燃气管道")
+    for path in ("/api/v1/works-items?q=雨污分流", f"/api/v1/projects/{api.project_id}/works-items?q=雨污分流",
+                 "/api/v1/works-items?q=分流"):  # a trigram walk on SQLite; two characters: the list's own order
+        first = api.ok("GET", f"{path}&limit=2", api.station)
+        assert (first["total"], first["total_exact"]) == (4, False), path  # at least the cap + 1
+        assert [r["id"] for r in every_page(api, path, api.station, limit=2)] == made, path  # registration order
+        held: list[dict[str, Any]] = []
+        while True:  # an old client paging by offset until it holds `total` (field_client/api.py `paged`)
+            page = api.ok("GET", f"{path}&limit=4&offset={len(held)}", api.station)
+            held += page["items"]
+            if not page["items"] or len(held) >= page["total"]:
+                break
+        assert [r["id"] for r in held] == made and (page["total"], page["total_exact"]) == (6, True), path
+    few = api.ok("GET", "/api/v1/works-items?q=第4段", api.admin)
+    assert ([r["id"] for r in few["items"]], few["total"], few["total_exact"]) == ([made[4]], 1, True)
+    under = api.ok("GET", "/api/v1/works-items?q=燃气管道&limit=1", api.admin)
+    assert (under["total"], under["total_exact"]) == (1, True)
