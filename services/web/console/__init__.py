@@ -9,11 +9,20 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from services.web.console import actions, item_routes, kinds, overview, project_page
+from services.web.console import (
+    actions,
+    import_page,
+    item_routes,
+    kinds,
+    overview,
+    project_page,
+    statistics_page,
+)
 from services.web.console.access import HERE
 
 router = APIRouter(include_in_schema=False)
-for _part in (overview.router, project_page.router, item_routes.router, actions.router, kinds.router):
+for _part in (overview.router, project_page.router, item_routes.router, actions.router, kinds.router,
+              statistics_page.router, import_page.router):
     router.include_router(_part)
 
 

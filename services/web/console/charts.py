@@ -72,3 +72,28 @@ def quantities(totals: dict[str, str], names: dict[str, tuple[str, str]]) -> dic
                          "data": [float(Decimal(totals[q])) for q in codes]}]
     option["grid"]["top"] = 8
     return chart("完成工程量", option, None if codes else "还没有完成的工程量")
+
+
+def completion(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The year's plan, measure by measure: what share of each planned figure is done (%)."""
+    rated = [r for r in rows if r["ratio"] is not None]
+    option = _base("年度计划完成率")
+    option["xAxis"] = {"type": "value", "axisLabel": {"formatter": "{value}%"}}
+    option["yAxis"] = {"type": "category", "inverse": True, "data": [r["name_zh"] for r in rated]}
+    option["series"] = [{"type": "bar", "name": "完成率（%）",
+                         "label": {"show": True, "position": "right", "formatter": "{c}%"},
+                         "data": [float((Decimal(r["ratio"]) * 100).quantize(Decimal("0.1"))) for r in rated]}]
+    option["grid"]["top"] = 8
+    return chart("年度计划完成率（%）", option, None if rated else "尚未设定年度计划，无法计算完成率")
+
+
+def kinds_planned(kinds: list[dict[str, Any]]) -> dict[str, Any]:
+    """Works items by kind: the plan's number beside those started (first inspected) in the year."""
+    option = _base("各类工程事项：年度计划与已开工")
+    option["legend"] = {"top": 0, "left": 0}
+    option["xAxis"] = {"type": "category", "data": [k["name_zh"] for k in kinds]}
+    option["yAxis"] = {"type": "value", "minInterval": 1}
+    option["series"] = [{"name": "年度计划", "type": "bar", "color": "#adb5bd",
+                         "data": [k["plan"] or 0 for k in kinds]},
+                        {"name": "已开工", "type": "bar", "color": "#0b5cab", "data": [k["actual"] for k in kinds]}]
+    return chart("各类工程事项：年度计划与已开工（项）", option, None if kinds else "本年度还没有计划或开工的工程事项")

@@ -23,7 +23,8 @@ from services.users import ERASED_NAME, UserDirectory
 
 EVENTS_ZH = EVENT_NAMES_ZH
 STATES_ZH = STATE_NAMES_ZH
-DEVICE_NAMES_ZH = {"web-console": "监管台网页"}  # the device id the console's own forms record
+# The device ids the console's own forms and the spreadsheet import record
+DEVICE_NAMES_ZH = {"web-console": "监管台网页", "spreadsheet-import": "表格导入"}
 FLAG_NAMES_ZH = FLAGS_ZH
 
 
