@@ -8,10 +8,11 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID, uuid4
 
-from domain.actors import Actor, Role
+from domain.actors import ROLE_NAMES_ZH, Actor, Role
+from projections.listing_queries import ListQuery, like_pattern
 from services.db import Database
 
 ERASED_NAME = "已删除"
@@ -37,6 +38,24 @@ def normalize_phone(raw: str | None) -> str | None:
     elif digits.startswith("86") and len(digits) == 13:
         digits = digits[2:]
     return digits if digits.isascii() and digits.isdigit() and 3 <= len(digits) <= 20 else None
+
+
+def mask_phone(phone: str) -> str:
+    """138****1234: a mobile number's first three and last four digits; a shorter number keeps its last two."""
+    if len(phone) >= 8:
+        return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+    return "*" * max(0, len(phone) - 2) + phone[-2:]
+
+
+def sees_phone(viewer: Actor, district: str | None, user_id: str) -> bool:
+    """Whether `viewer` sees a person's whole phone number in a list: their own, and the people whose accounts
+    the viewer administers as that district's admin (a city-wide admin: the people of no district). The
+    admin who hands a person their set-password link and calls them needs the number; a city-wide view of
+    every district's people does not, and a list is the easiest way to copy many numbers at once (PIPL:
+    no more personal data than the purpose needs), so there they are masked."""
+    if user_id == str(viewer.user_id):
+        return True
+    return viewer.role == Role.ADMIN and district == viewer.district
 
 
 def utc_now() -> datetime:
@@ -185,6 +204,42 @@ class UserDirectory:
                 tx.execute(f"DELETE FROM {table} WHERE user_id = ?", (str(user_id),))
             cursor = tx.execute("DELETE FROM user_tokens WHERE user_id = ?", (str(user_id),))
             return int(cursor.rowcount or 0)
+
+    def people(self, viewer: Actor, role: Role | None = None, district: str | None = None,
+               q: str | None = None) -> ListQuery:
+        """The people `viewer` may list, oldest account first, as one query (scope and filters in SQL): a
+        city-wide admin everyone, a district admin the people of its district (whom it administers, as
+        `_target` in the users routes says), anyone else only themselves. `q` is part of a name, or digits of
+        a phone number. Read the rows with `ListQuery.page` and show each with `person`."""
+        query = ListQuery("people", "users", "users.user_id, users.role, users.district, users.name, users.phone, "
+                          "users.created_at", ("created_at", "user_id"))
+        if viewer.role != Role.ADMIN:
+            query.when("users.user_id = ?", str(viewer.user_id))
+        elif viewer.district is not None:
+            query.when("users.district = ?", viewer.district)
+        query.equal("role", str(role) if role else None).equal("district", district)
+        text = (q or "").strip()
+        if text:
+            like = "ILIKE" if self.db.is_postgres else "LIKE"  # SQLite's LIKE ignores ASCII case already
+            name = f"COALESCE(users.name, ?) {like} ? ESCAPE '\\'"
+            digits = re.sub(r"[\s\-()+]", "", text)
+            if digits.isascii() and digits.isdigit():
+                query.when(f"({name} OR users.phone LIKE ? ESCAPE '\\')", ERASED_NAME, like_pattern(text),
+                           like_pattern(digits))
+            else:
+                query.when(name, ERASED_NAME, like_pattern(text))
+        return query
+
+    @staticmethod
+    def person(viewer: Actor, row: Any) -> dict[str, Any]:
+        """One row of `people` as listed: an erased person as 已删除 without a phone; a phone masked unless
+        `sees_phone`."""
+        user_id, role, district, name, phone, created_at = row[:6]
+        whole = phone is not None and sees_phone(viewer, district, user_id)
+        return {"id": user_id, "role": role, "role_zh": ROLE_NAMES_ZH[Role(role)], "district": district,
+                "name": name if name is not None else ERASED_NAME, "erased": name is None,
+                "phone": None if name is None or phone is None else phone if whole else mask_phone(phone),
+                "phone_masked": phone is not None and name is not None and not whole, "created_at": created_at}
 
     def _info(self, token_id: str, created_at: str, expires_at: str | None, last_used_at: str | None,
               device: str | None) -> TokenInfo:

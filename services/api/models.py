@@ -507,6 +507,21 @@ class Me(UserPublic):
     phone: str | None
 
 
+class PersonListEntry(Model):
+    """A person as the people list shows them to an admin."""
+
+    id: UUID
+    role: RoleName
+    role_zh: str
+    district: str | None
+    name: str = Field(description="已删除 once the person's data is erased")
+    erased: bool
+    phone: str | None = Field(description="whole only to the admin of the person's district (a city-wide admin: "
+                                          "of the people of no district) and to the person; else 138****1234")
+    phone_masked: bool
+    created_at: str
+
+
 class UserCreated(Model):
     user: UserPublic
     token: str = Field(description="shown this once")

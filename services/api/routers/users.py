@@ -1,11 +1,12 @@
-"""Users: created by an admin (the token is shown once), each sees themselves; tokens listed and revoked."""
+"""Users: created by an admin (the token is shown once), listed to admins, each sees themselves; tokens listed
+and revoked."""
 
 from __future__ import annotations
 
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain import commands as c
@@ -16,11 +17,13 @@ from services.api.authentication import credentials
 from services.api.deps import ContainerDep, CurrentUser, Headers, as_uuid, require_role
 from services.api.errors import ApiError
 from services.api.responses import AUTH, BODY, HEADER_CODES, SCOPED, problems
+from services.api.routers import lists
 from services.api.schemas import UserCreate
 from services.commands.bus import Envelope
 from services.users import IssuedToken, User
 
 router = APIRouter(prefix="/users", tags=["users"])
+PeopleSearch = Query(None, min_length=1, max_length=100, description="part of a name, or digits of a phone number")
 mine = APIRouter(prefix="/me", tags=["users"])
 
 
@@ -60,6 +63,22 @@ def create_user(body: UserCreate, user: CurrentUser, container: ContainerDep, he
     token = container.users.issue_token(created.user_id)
     return {"user": created.public(), "token": token,
             "note_zh": "令牌只显示这一次，请妥善保存", "project_ids": [str(p) for p in project_ids]}
+
+
+@router.get("", response_model=m.Page[m.PersonListEntry], responses=problems(
+    SCOPED, {422: ("validation_error", "invalid_cursor")}))
+def list_people(request: Request, response: Response, user: CurrentUser, container: ContainerDep,
+                role: Role | None = None, district: str | None = Query(None, max_length=100),
+                q: str | None = PeopleSearch,
+                limit: int = lists.Limit, offset: int = lists.Offset, cursor: str | None = lists.Cursor
+                ) -> dict[str, Any]:
+    """The people an admin administers, oldest account first: a city-wide admin everyone, a district admin its
+    district's. Others are refused (their own details: `GET /users/me`). Erased people are listed as 已删除;
+    phone numbers are masked except to the person's own district admin (see `services.users.sees_phone`)."""
+    require_role(user, Role.ADMIN)
+    query = container.users.people(user.actor, role, district, q)
+    return lists.answer(query, container, request, response, limit, offset, cursor,
+                        lambda row: container.users.person(user.actor, row))
 
 
 @router.get("/me", response_model=m.Me, responses=problems(AUTH))
