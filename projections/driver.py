@@ -26,6 +26,8 @@ class Batch:
     tx: Any
     app: Application
     cache: dict[Any, Any] = field(default_factory=dict)
+    # What the read models of one pass (`rebuild_together`) may share, being at the same position: None otherwise
+    shared: dict[Any, Any] | None = None
 
 
 class ReadModel(Protocol):
@@ -155,18 +157,91 @@ class EventStoreDriver:
 
     def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Drop the read model's tables and apply the whole log again, in bigger batches (fewer state reloads)."""
-        with self._lock, self.db.transaction() as tx:
-            for table in self.model.tables:
-                tx.execute(f"DROP TABLE IF EXISTS {table}")
-            tx.execute("DELETE FROM projection_tracking WHERE name = ?", (self.name,))
-        self.create()
-        usual, self.batch = self.batch, max(self.batch, 10_000)
+        with self._lock:
+            self.reset()
+        usual, self.batch = self.batch, max(self.batch, REBUILD_BATCH)
         try:
             applied = self.catch_up(progress)
         finally:
             self.batch = usual
         self.db.optimize(self.model.tables)  # the planner's statistics for the tables just filled
         return applied
+
+    def reset(self) -> None:
+        """The read model empty, at position 0."""
+        with self.db.transaction() as tx:
+            for table in self.model.tables:
+                tx.execute(f"DROP TABLE IF EXISTS {table}")
+            tx.execute("DELETE FROM projection_tracking WHERE name = ?", (self.name,))
+        self.create()
+
+
+REBUILD_BATCH = 10_000
+
+
+def rebuild_together(drivers: Sequence[EventStoreDriver], progress: Callable[[int, int], None] | None = None
+                     ) -> dict[str, Exception]:
+    """Rebuild read models in one pass over the log: each notification read and decoded once, applied to every
+    model that wants it, and every model's rows and position committed in one transaction per batch.
+
+    A read model that cannot apply an event fails the pass's batch; the pass then stops, and each model goes on
+    from its own position on its own (`catch_up`), so the failure is reported for the one model that has it
+    and the others still reach the head. The drivers must share one application and one database. Returns the
+    read models that could not reach the head, with why."""
+    if not drivers:
+        return {}
+    app, db = drivers[0].app, drivers[0].db
+    for driver in drivers:
+        driver.reset()
+    start = 0
+    while True:
+        notes = app.recorder.select_notifications(start, REBUILD_BATCH, inclusive_of_start=False)
+        if not notes:
+            break
+        try:
+            _apply_together(drivers, app, db, start, notes)
+        except Exception:  # which model, and why: each model's own catch-up below finds it and says so
+            break
+        start = notes[-1].id
+        if progress:
+            progress(start, drivers[0].head())
+    failed: dict[str, Exception] = {}
+    for driver in drivers:
+        usual, driver.batch = driver.batch, max(driver.batch, REBUILD_BATCH)
+        try:
+            driver.catch_up()
+        except Exception as error:
+            failed[driver.name] = error
+        finally:
+            driver.batch = usual
+    db.optimize([table for driver in drivers for table in driver.model.tables])
+    return failed
+
+
+def _apply_together(drivers: Sequence[EventStoreDriver], app: Application, db: Database, start: int,
+                    notes: Sequence[Any]) -> None:
+    with db.transaction() as tx:
+        shared: dict[Any, Any] = {}
+        models = [(d.model, set(d.model.topics), Batch(tx, app, shared=shared)) for d in drivers]
+        for driver in drivers:
+            claimed = tx.execute("UPDATE projection_tracking SET position = ? WHERE name = ? AND position = ?",
+                                 (start, driver.name, start))
+            if claimed.rowcount != 1:
+                raise PositionMoved(driver.name)
+        for note in notes:
+            if note.topic.startswith(INTERNAL):
+                continue
+            event = None
+            for model, wanted, batch in models:
+                if wanted and note.topic not in wanted:
+                    continue
+                if event is None:
+                    event = app.mapper.to_domain_event(note)
+                model.apply(event, note.id, batch)
+        for model, _wanted, batch in models:
+            model.flush(batch)
+        for driver in drivers:
+            tx.execute("UPDATE projection_tracking SET position = ? WHERE name = ?", (notes[-1].id, driver.name))
 
 
 class _EventFailed(Exception):

@@ -47,13 +47,24 @@ class ItemStates:
 
     def fold(self, batch: Batch, event: WorksItemEvent) -> ItemState | None:
         """The item after the event. An event changes only what it is about, so a rule about other
-        hold points (order) or standing orders (stop-work) reads the same before and after it."""
+        hold points (order) or standing orders (stop-work) reads the same before and after it.
+
+        In one pass over the log every read model that keeps item states is at the same position, so the first
+        to fold an event hands the state to the others (`batch.shared`): each stores it in its own table."""
+        memo = ("item state after", event.originator_id, event.originator_version)
+        if batch.shared is not None and memo in batch.shared:
+            state = batch.shared[memo]
+            batch.cache[(self.table, event.originator_id)] = state
+            batch.cache.setdefault(("dirty", self.table), set()).add(event.originator_id)
+            return state
         before = self.get(batch, event.originator_id)
         version = before.version if before is not None else None
         state = fold(before, event)
         if state is not None and state.version != version:
             batch.cache[(self.table, event.originator_id)] = state
             batch.cache.setdefault(("dirty", self.table), set()).add(event.originator_id)
+            if batch.shared is not None:
+                batch.shared[memo] = state
         return state
 
     def save(self, batch: Batch) -> list[ItemState]:

@@ -155,7 +155,9 @@ class Listing:
             self._item_event(event, position, batch)
 
     def flush(self, batch: Batch) -> None:
-        """Every change is written as it is applied."""
+        """Each item's version and state once per batch; every other change is written as it is applied."""
+        moved = batch.cache.pop(("moved",), {})
+        batch.tx.executemany("UPDATE lst_items SET version = ?, state = ? WHERE item_id = ?", list(moved.values()))
 
     def _fund(self, event: FundingSet, batch: Batch) -> None:
         """The newest funding counts: the project's, or an item's own (an item without one has its project's)."""
@@ -202,8 +204,7 @@ class Listing:
         project_id, state = self._item(batch, item_id)
         state = event.next_state(state)  # as the event moves the item itself (domain/works_item_events.py)
         batch.cache[("item", item_id)] = (project_id, state)
-        tx.execute("UPDATE lst_items SET version = ?, state = ? WHERE item_id = ?",
-                   (event.originator_version, state, item_id))
+        batch.cache.setdefault(("moved",), {})[item_id] = (event.originator_version, state, item_id)
         if isinstance(event, DefectRaised):
             self._raise(batch, item_id, project_id, event, position)
         elif type(event) in DEFECT_STATUS:

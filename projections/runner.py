@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from projections.driver import EventStoreDriver, Stuck, describe
+from projections.driver import EventStoreDriver, Stuck, describe, rebuild_together
 
 log = logging.getLogger("siteledger.projections")
 
@@ -177,6 +177,18 @@ class ProjectionRunner:
             with self._failing_lock:
                 self.failing.pop(name, None)
         return self.status([name])[0]
+
+    def rebuild_all(self, progress: Callable[[int, int], None] | None = None) -> list[dict[str, Any]]:
+        """Rebuild every read model in one pass over the log; their statuses after (failures recorded)."""
+        previous = dict(self.failing)
+        failed = rebuild_together(list(self.drivers.values()), progress)
+        for name, driver in self.drivers.items():
+            if name in failed:
+                self._failed(driver, previous.get(name), failed[name])
+            else:
+                with self._failing_lock:
+                    self.failing.pop(name, None)
+        return self.status()
 
     def status(self, names: list[str] | None = None) -> list[dict[str, Any]]:
         out = []

@@ -65,6 +65,7 @@ class Timeline:
         elif isinstance(event, Photo.Stored):  # before any record cites it: a photo is stored, then cited
             batch.tx.execute("INSERT INTO timeline_photos VALUES (?, ?) ON CONFLICT (photo_id) DO NOTHING",
                              (event.sha256, event.taken_at))
+            batch.cache.pop(("photo taken", event.sha256), None)
 
     def flush(self, batch: Batch) -> None:
         STATES.save(batch)
@@ -75,13 +76,17 @@ class Timeline:
 
     def _photo_time(self, batch: Batch, photo_id: str) -> datetime | None:
         """From the photo's own event, folded above. `photo_facts` (the photo service's table) answers only for a
-        photo stored before photos were logged, and for a Kafka-fed worker, which receives no photo events yet."""
+        photo stored before photos were logged, and for a Kafka-fed worker, which receives no photo events yet.
+        Kept for the batch (absent ones too): a photo is cited again by later records."""
+        key = ("photo taken", photo_id)
+        if key in batch.cache:
+            return batch.cache[key]
         row = batch.tx.execute("SELECT taken_at FROM timeline_photos WHERE photo_id = ?", (photo_id,)).fetchone()
         if row is None:
             row = batch.tx.execute("SELECT taken_at FROM photo_facts WHERE photo_id = ?", (photo_id,)).fetchone()
-        if not row or not row[0]:
-            return None
-        return at_site(datetime.fromisoformat(row[0]), self.site_tz)
+        taken = at_site(datetime.fromisoformat(row[0]), self.site_tz) if row and row[0] else None
+        batch.cache[key] = taken
+        return taken
 
     def _flags(self, batch: Batch, event: WorksItemEvent, item: ItemState) -> list[str]:
         flags = []

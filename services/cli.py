@@ -120,19 +120,26 @@ def projections_rebuild(args: argparse.Namespace, settings: Settings) -> int:
             print(f"unknown projection {', '.join(unknown)}; known: {', '.join(container.projections.drivers)}",
                   file=sys.stderr)
             return 2
+        started = time.monotonic()
+        if args.name:
+            reports = [container.projections.rebuild(args.name, progress_bar(args.name))]
+        else:  # one pass over the log for all of them: each event read and decoded once
+            reports = container.projections.rebuild_all(progress_bar("all read models"))
+        seconds = time.monotonic() - started
+        print(file=sys.stderr)
         failing = 0
-        for name in names:
-            started = time.monotonic()
-            report = container.projections.rebuild(name, progress_bar(name))
-            seconds, position = time.monotonic() - started, report["position"]
+        for report in reports:
+            name, position = report["name"], report["position"]
             if report["state"] == "failing":  # the same words as GET /api/v1/projections/status
                 failing += 1
                 failure = report["failure"]
-                print(f"\n{name}: failing at position {failure['position']} ({failure['event_type']}): "
+                print(f"{name}: failing at position {failure['position']} ({failure['event_type']}): "
                       f"{failure['error']}; rebuilt up to position {position} of {report['head']}", file=sys.stderr)
-                continue
-            print(f"\n{name}: rebuilt to position {position} in {seconds:.1f} s "
-                  f"({position / max(seconds, 1e-9):,.0f} events/s)", file=sys.stderr)
+            else:
+                print(f"{name}: rebuilt to position {position}", file=sys.stderr)
+        print(f"{len(reports) - failing} of {len(reports)} rebuilt in {seconds:.1f} s "
+              f"({max((r['head'] for r in reports), default=0) / max(seconds, 1e-9):,.0f} events/s)",
+              file=sys.stderr)
     return 1 if failing else 0
 
 

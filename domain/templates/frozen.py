@@ -20,6 +20,13 @@ def _parse(encoded: str) -> WorksKindTemplate:
 
 _SEEN: dict[tuple[Any, Any], list[FrozenTemplate]] = {}  # by (code, version): the few templates every item shares
 _SEEN_MAX = 512
+_LAST: list[Any] = [None, None]  # the dict last asked for, and its frozen template
+
+
+def _remember(data: dict[str, Any], frozen: FrozenTemplate) -> None:
+    """The read models of one pass each ask for the same event's template: answer them all by identity (the dict
+    is held here, so its identity cannot pass to another dict while it is the one remembered)."""
+    _LAST[:] = [data, frozen]
 
 
 class FrozenTemplate:
@@ -32,12 +39,17 @@ class FrozenTemplate:
         """The same template as one already frozen, found by comparing the dicts (far cheaper than the canonical
         JSON and SHA-256 that `__init__` computes): every registration event carries its template in full, and
         loading or rebuilding 100,000 items would otherwise digest a handful of templates 100,000 times."""
+        last, frozen_last = _LAST
+        if last is data:  # the same event's template, handed to another reader
+            return frozen_last
         key = (data.get("code"), data.get("version"))
         known = _SEEN.get(key, [])
         for frozen in known:
             if frozen.data == data:
+                _remember(data, frozen)
                 return frozen
         frozen = cls(data)
+        _remember(data, frozen)
         if len(_SEEN) < _SEEN_MAX and len(known) < 8:
             _SEEN[key] = [*known, frozen]
         return frozen

@@ -1,0 +1,72 @@
+"""Rebuilding every read model in one pass over the log ends where rebuilding each on its own ends; a read model
+that cannot apply an event is reported and holds back no other."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain import commands as c
+from projections.driver import EventStoreDriver
+from services.bootstrap import Container
+from services.cli import main
+from tests.integration.projections.test_failing_projection import Poisoned
+from tests.integration.projections.test_rebuild_property import dump
+from tests.support import World, inspection
+
+pytestmark = pytest.mark.integration
+
+
+def fill(container: Container) -> int:
+    world = World(container.ledger)
+    done = world.completed_item()
+    round_no, subject = world.open_round(done)
+    world.sign(world.residents[0], done, round_no, subject)
+    other = world.new_item("flying_wire_burial", planned_end="2026-12-31")
+    world.run(world.supervisor, inspection(other, "route_survey", "fail", defects=[
+        {"severity": "major", "description": "埋深不足", "photos": [], "due_date": "2026-12-01"}]))
+    raised = world.run(world.station, c.RaiseDefect(item_id=other, severity="minor", description="警示带缺失"))
+    assert raised.position is not None
+    return raised.position
+
+
+def test_one_pass_equals_each_read_model_rebuilt_alone(container: Container) -> None:
+    fill(container)
+    runner = container.projections
+    runner.run_once()
+    live = {name: dump(container, name) for name in runner.drivers}
+    statuses = runner.rebuild_all()
+    assert all(s["state"] == "caught_up" and s["position"] == s["head"] for s in statuses)
+    assert {name: dump(container, name) for name in runner.drivers} == live
+    for name, driver in runner.drivers.items():
+        driver.rebuild()
+        assert dump(container, name) == live[name], name
+
+
+def test_a_read_model_failing_in_the_pass_is_reported_and_the_others_reach_the_head(container: Container) -> None:
+    raised_at = fill(container)
+    poisoned = Poisoned()
+    container.projections.drivers["poisoned"] = EventStoreDriver(poisoned, container.ledger, container.db)
+    statuses = {s["name"]: s for s in container.projections.rebuild_all()}
+    assert statuses["poisoned"]["state"] == "failing"
+    assert statuses["poisoned"]["failure"]["error"] == "ValueError: no column for a defect"
+    first_defect = min(int(r[0]) for r in container.db.query(
+        "SELECT position FROM timeline_events WHERE type = 'DefectRaised'"))
+    assert statuses["poisoned"]["position"] == first_defect - 1 < raised_at
+    assert all(s["state"] == "caught_up" for n, s in statuses.items() if n != "poisoned")
+    poisoned.fixed = True
+    assert container.projections.rebuild_all()[-1]["state"] == "caught_up"
+
+
+def test_the_command_rebuilds_every_read_model_in_one_pass(
+        container: Container, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    fill(container)
+    for name, value in container.settings.model_dump().items():
+        if value is not None:
+            monkeypatch.setenv(f"SITELEDGER_{name.upper()}", str(value))
+    head, names = container.ledger.recorder.max_notification_id(), list(container.projections.drivers)
+    container.close()
+    assert main(["projections", "rebuild"]) == 0
+    err = capsys.readouterr().err
+    for name in names:
+        assert f"{name}: rebuilt to position {head}" in err
+    assert f"{len(names)} of {len(names)} rebuilt in " in err
