@@ -88,6 +88,7 @@ class Statistics:
             tx.execute("UPDATE stat_projects SET completed_on = ? WHERE project_id = ?",
                        (event.held_on, str(event.originator_id)))
         elif isinstance(event, Registered):
+            batch.cache.pop(("stat item", str(event.originator_id)), None)
             tx.execute("DELETE FROM stat_items WHERE item_id = ?", (str(event.originator_id),))
             tx.execute("INSERT INTO stat_items VALUES (?, ?, ?, ?, ?, NULL, ?)",
                        (str(event.originator_id), str(event.project_id), event.kind, event.planned_end, day,
@@ -97,12 +98,16 @@ class Statistics:
 
     def _inspected(self, batch: Batch, event: InspectionRecorded, day: str) -> None:
         tx, item_id = batch.tx, str(event.originator_id)
-        row = tx.execute("SELECT project_id, quantity_spec, first_inspected_on FROM stat_items WHERE item_id = ?",
-                         (item_id,)).fetchone()
-        if row is None:
+        key = ("stat item", item_id)  # an item's inspections come many to a batch: read its row once
+        if key not in batch.cache:
+            row = tx.execute("SELECT project_id, quantity_spec, first_inspected_on FROM stat_items "
+                             "WHERE item_id = ?", (item_id,)).fetchone()
+            batch.cache[key] = None if row is None else (row[0], json.loads(row[1]), row[2])
+        if batch.cache[key] is None:
             return
-        project_id, spec, first = row[0], json.loads(row[1]), row[2]
+        project_id, spec, first = batch.cache[key]
         if first is None:
+            batch.cache[key] = (project_id, spec, day)
             tx.execute("UPDATE stat_items SET first_inspected_on = ? WHERE item_id = ?", (day, item_id))
             tx.execute("UPDATE stat_projects SET started_on = ? WHERE project_id = ? "
                        "AND (started_on IS NULL OR started_on > ?)", (day, project_id, day))
