@@ -17,6 +17,7 @@ from pydantic import Field
 
 from domain.actors import Role
 from domain.permissions import may_see
+from projections.listing_queries import scope
 from services.api import models as m
 from services.api.deps import ContainerDep, CurrentUser, require_role
 from services.api.responses import SCOPED, problems
@@ -40,15 +41,16 @@ class FieldSnapshot(m.Model):
 def snapshot(user: CurrentUser, container: ContainerDep, response: Response) -> dict[str, Any]:
     """Everything the tablet needs to work offline; `Cache-Control: no-store` (the app keeps its own copy)."""
     require_role(user, *FIELD_ROLES)
-    container.projections.refresh("catalog")
+    container.projections.refresh("listing")  # projects and items below come from its rows, scoped in SQL
     projects, items, templates = [], [], {}
-    for (project_id,) in container.db.query("SELECT project_id FROM catalog_projects "
-                                            "ORDER BY registered_at, project_id"):
+    where, params = scope(user.actor, "lst_projects")  # the caller's projects, not every project loaded to ask
+    for (project_id,) in container.db.query(f"SELECT project_id FROM lst_projects WHERE {where} "
+                                            "ORDER BY registered_at, project_id", params):
         project = container.ledger.get_project(project_id)
-        if not may_see(user.actor, project):
+        if not may_see(user.actor, project):  # the aggregate has the last word (the read model may lag it)
             continue
         projects.append(project_view(project))
-        rows = container.db.query("SELECT item_id FROM catalog_items WHERE project_id = ? "
+        rows = container.db.query("SELECT item_id FROM lst_items WHERE project_id = ? "
                                   "ORDER BY registered_at, item_id", [str(project.id)])
         for (item_id,) in rows:
             item = container.ledger.get_item(item_id)
