@@ -68,11 +68,18 @@ def search(db: Database, table: str, text: str) -> tuple[str, list[Any]]:
     As a condition among others (the planner picks its index); `ListQuery.matching` instead walks the matches
     themselves in their index's order, which is what a list with a search does."""
     if db.is_postgres:
-        return f"{table}.search_text ILIKE ? ESCAPE '\\'", [like_pattern(text)]
+        return f"{table}.search_text {like_operator(db, text)} ? ESCAPE '\\'", [like_pattern(text)]
     if len(text) >= MIN_TRIGRAM:
         return f"{table}.doc_id IN (SELECT rowid FROM lst_text WHERE lst_text MATCH ?)", [fts_phrase(text)]
     # below a trigram no index helps: test the rows in scope (their index narrowed them) rather than all text
     return f"{table}.search_text LIKE ? ESCAPE '\\'", [like_pattern(text)]
+
+
+def like_operator(db: Database, text: str) -> str:
+    """The operator that finds `text` ignoring case as FTS5's trigram tokenizer does: SQLite's LIKE already
+    ignores ASCII case; on PostgreSQL ILIKE, or LIKE when `text` has no letter with a case (Chinese, digits),
+    where the two find the same rows and ILIKE costs 3-4 times as much (it lowers every row's text)."""
+    return "ILIKE" if db.is_postgres and text.lower() != text.upper() else "LIKE"
 
 
 def fts_phrase(text: str) -> str:

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from uuid import UUID, uuid4
 
 from domain.actors import ROLE_NAMES_ZH, Actor, Role
-from projections.listing_queries import ListQuery, like_pattern
+from projections.listing_queries import ListQuery, like_operator, like_pattern
 from services.db import Database
 
 ERASED_NAME = "已删除"
@@ -220,8 +220,7 @@ class UserDirectory:
         query.equal("role", str(role) if role else None).equal("district", district)
         text = (q or "").strip()
         if text:
-            like = "ILIKE" if self.db.is_postgres else "LIKE"  # SQLite's LIKE ignores ASCII case already
-            name = f"COALESCE(users.name, ?) {like} ? ESCAPE '\\'"
+            name = f"COALESCE(users.name, ?) {like_operator(self.db, text)} ? ESCAPE '\\'"
             digits = re.sub(r"[\s\-()+]", "", text)
             if digits.isascii() and digits.isdigit():
                 query.when(f"({name} OR users.phone LIKE ? ESCAPE '\\')", ERASED_NAME, like_pattern(text),

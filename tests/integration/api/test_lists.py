@@ -164,6 +164,10 @@ def test_search_finds_chinese_names_titles_and_descriptions_in_scope(api: ApiWor
     assert found("/api/v1/defects?q=夯实", api.residents[0]) == {mine}
     assert found("/api/v1/defects?q=夯实", api.user("resident")) == set()
     assert found("/api/v1/works-items?q=不存在的字") == set()
+    latin = project(api, "Sunny花园")
+    assert found("/api/v1/projects?q=sUNNY花") == {latin}  # letters' case is ignored on both stores
+    assert found("/api/v1/projects?q=NY") == {latin}
+    assert found("/api/v1/projects?q=ny花园") == {latin}
 
 
 def test_filters_narrow_each_list(api: ApiWorld) -> None:
