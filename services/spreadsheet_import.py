@@ -368,7 +368,7 @@ def _by_project(plan: Plan) -> Iterator[list[tuple[str, int, c.Command]]]:
         queues = {key: queue for key, queue in queues.items() if queue}
 
 
-def apply(plan: Plan, bus: CommandBus, user: User, batch: int = BATCH) -> Applied:
+def apply(plan: Plan, bus: CommandBus, user: User, batch: int | None = None) -> Applied:
     """Run the commands, each under the key its content makes, in batches through `CommandBus.handle_many`.
 
     A refused command stops its own project's later rows (they would build on it), not the other projects';
@@ -376,6 +376,7 @@ def apply(plan: Plan, bus: CommandBus, user: User, batch: int = BATCH) -> Applie
     already, and a command it still makes answers from its receipt, so a partly applied file is finished by
     applying it again."""
     done = Applied()
+    batch = batch or BATCH
     stopped: set[Any] = set()
     for round_ in _by_project(plan):
         runnable = [entry for entry in round_ if getattr(entry[2], "project_id", None) not in stopped]
