@@ -382,6 +382,7 @@ class OpenRound(Model):
     electorate: int
     accepts: int
     rejects: int
+    opened_at: str | None = Field(default=None, description="when the round was opened (its request's time)")
 
 
 class Dashboard(Model):
@@ -393,7 +394,8 @@ class Dashboard(Model):
     hold_points: Progress
     open_defects: OpenDefects
     stop_work_in_force: int
-    acceptance_rounds_open: list[OpenRound]
+    acceptance_rounds_open: list[OpenRound] = Field(description="the newest open rounds, at most 50")
+    acceptance_rounds_open_total: int = Field(default=0, ge=0, description="every open round in scope")
     quantities: dict[str, float]
     last_activity: str | None
 
