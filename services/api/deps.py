@@ -23,7 +23,8 @@ from services.commands.unit_of_work import Outcome
 from services.users import User
 
 
-def get_container(request: Request) -> Container:
+async def get_container(request: Request) -> Container:
+    """Async on purpose: FastAPI runs a sync dependency in the threadpool, a hop per request for a lookup."""
     return request.app.state.container
 
 
@@ -83,7 +84,18 @@ class CommandHeaders:
                         expected_version=self.expected_version, request_id=self.request_id)
 
 
-Headers = Annotated[CommandHeaders, Depends()]
+async def command_headers(
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    device_id: Annotated[str | None, Header(alias="X-Device-Id", max_length=128)] = None,
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+    request_id: Annotated[str | None, Header(alias="X-Request-Id", max_length=128)] = None,
+) -> CommandHeaders:
+    """The headers as a dependency. Async on purpose: it only checks strings, and FastAPI would run a sync one
+    (a class used as `Depends()` included) in the threadpool, a thread hop per command request."""
+    return CommandHeaders(idempotency_key, device_id, if_match, request_id)
+
+
+Headers = Annotated[CommandHeaders, Depends(command_headers)]
 
 
 def command_response(container: Container, user: User, headers: CommandHeaders, command: Command,
