@@ -13,7 +13,22 @@ GENESIS_HASH = "0" * 64
 
 
 def to_plain(value: Any) -> Any:
-    """Reduce a value to JSON types the same way before and after a round trip through the store."""
+    """Reduce a value to JSON types the same way before and after a round trip through the store.
+
+    Exact built-in types are recognised by `type(...) is` first (most of an event is strings and plain
+    containers: this is on every command's path, twice); anything else, subclasses included, takes the
+    general path below, which is what this function always did."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is dict:
+        return {k if type(k) is str else str(k): to_plain(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [to_plain(v) for v in value]
+    return _to_plain_general(value)
+
+
+def _to_plain_general(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): to_plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -31,11 +46,13 @@ def to_plain(value: Any) -> Any:
     return value
 
 
+# What `json.dumps(..., sort_keys=True, separators=(",", ":"), ensure_ascii=False)` builds on every call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_bytes(value: Any) -> bytes:
     """Sorted keys, no whitespace, UTF-8: two equal values always give the same bytes."""
-    return json.dumps(
-        to_plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    ).encode("utf-8")
+    return _CANONICAL.encode(to_plain(value)).encode("utf-8")
 
 
 def sha256_hex(data: bytes) -> str:
