@@ -7,12 +7,13 @@ a batch together are the services' unit of work (`services/commands/unit_of_work
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from typing import Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
 from domain.acceptance import CITY_FLOOR, AcceptanceRule
 from domain.actors import Actor
@@ -31,12 +32,21 @@ from domain.works_item import WorksItem
 LOAD_STRIPES = 64
 
 
+def mutate_all(aggregate: Any, events: Iterable[Any]) -> Any:
+    """The library's `project_aggregate` less its per-event `isinstance` against a runtime-checkable Protocol
+    (typing's slow path, most of the cost of applying one event): every event and snapshot we store has `mutate`."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
 class SiteLedger(Application):
     """Snapshots every 100 events and a cache keep a command's cost flat however long the item's log."""
 
     name = "SiteLedger"
     env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "2000"}
     snapshotting_intervals: ClassVar[dict[type, int]] = {WorksItem: 100, Project: 100}
+    snapshotting_projectors: ClassVar[dict[type, Any]] = {WorksItem: mutate_all, Project: mutate_all}
 
     def __init__(self, env: dict[str, str] | None = None,
                  catalog: TemplateCatalog | None = None, acceptance_floor: AcceptanceRule = CITY_FLOOR,
@@ -50,6 +60,62 @@ class SiteLedger(Application):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(FrozenTemplateAsDict())
+
+    # --- saving ---------------------------------------------------------------------------------
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """The library's `save` (collect, record, snapshot, notify), collecting an aggregate's pending events
+        directly: the library tests each object against runtime-checkable Protocols first (typing's slow path)."""
+        processing = ProcessingEvent[UUID]()
+        for obj in objs:
+            if isinstance(obj, Aggregate):
+                processing.events.extend(obj.collect_events())
+                processing.aggregates[obj.id] = obj
+            else:
+                processing.collect_events(obj)
+        processing.saved_kwargs.update(kwargs)
+        recordings = self._record(processing)
+        self._take_snapshots(processing)
+        self._notify(recordings)
+        self.notify(processing.events)  # the library's deprecated hook, kept as its save calls it
+        return recordings
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        """A snapshot at each interval, taken from the aggregate just saved when it stands at the snapshot's
+        version (it is the recorded state: every change to it was an event, now stored); else as the library
+        does, from the store. The library always reloads it: the last 100 events read, decoded and applied."""
+        rest = ProcessingEvent[UUID]()
+        rest.aggregates = processing_event.aggregates
+        for event in processing_event.events:
+            aggregate = processing_event.aggregates.get(event.originator_id)
+            interval = self.snapshotting_intervals.get(type(aggregate)) if aggregate is not None else None
+            if interval is None or event.originator_version % interval != 0:
+                continue
+            snapshot_class = getattr(type(aggregate), "Snapshot", type(self).snapshot_class)
+            if self.snapshots is not None and snapshot_class is not None and aggregate is not None \
+                    and aggregate.version == event.originator_version:
+                self.snapshots.put([snapshot_class.take(aggregate)])
+            else:
+                rest.events.append(event)
+        if rest.events:
+            super()._take_snapshots(rest)
+
+    def remember(self, *aggregates: Aggregate) -> None:
+        """Aggregates a command has just saved become the cached copies, so the next load of each does not read,
+        decode and apply again the events this process has just written. The cache stays a hint: every load still
+        asks the store for newer events (another process may write), and an older copy never replaces a newer one.
+        The caller hands the objects over and must not change them after."""
+        cache = self.repository.cache
+        if cache is None:
+            return
+        for aggregate in aggregates:
+            with self._load_stripes[hash(aggregate.id) % LOAD_STRIPES]:
+                try:
+                    cached = cache.get(aggregate.id)
+                except KeyError:
+                    cached = None
+                if cached is None or cached.version < aggregate.version:
+                    cache.put(aggregate.id, aggregate)
 
     # --- photos ---------------------------------------------------------------------------------
 
@@ -73,7 +139,8 @@ class SiteLedger(Application):
         after letting go; and a shared (uncopied) object changes under a reader whenever another thread
         loads it. Every load in this process passes this stripe, so no fast-forward runs during a copy."""
         with self._load_stripes[hash(aggregate_id) % LOAD_STRIPES]:
-            return self.repository.get(aggregate_id)  # copies (deepcopy_from_cache) inside the stripe
+            # copies (deepcopy_from_cache) inside the stripe
+            return self.repository.get(aggregate_id, projector_func=mutate_all)
 
     def current_version(self, aggregate_id: UUID) -> int:
         """The stored version now (what a stale If-Match is told), read like every other load."""

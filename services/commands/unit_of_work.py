@@ -142,6 +142,7 @@ class UnitOfWork:
                     raise ConcurrencyConflict(current=current, expected=ctx.expected_version) from None
                 time.sleep(random.uniform(0, 0.005 * 2**attempt))  # another process won: back off, retry
                 continue
+            self.app.remember(change.target, *change.also)  # ours now: nothing reads or changes them after
             return _with_position(outcome, recordings, _touched(change))
         raise ConcurrencyConflict(current="?", expected="?")
 
@@ -161,6 +162,7 @@ class UnitOfWork:
                 recordings = self.app.save(*[a for _, change, _, receipt in pending
                                              for a in (change.target, *change.also, receipt)])
                 for index, change, outcome, _ in pending:
+                    self.app.remember(change.target, *change.also)
                     results[index] = _with_position(outcome, recordings, _touched(change))
             except IntegrityError:
                 for index, *_ in pending:
