@@ -1,21 +1,28 @@
-"""Lists and search at city scale, through HTTP (FastAPI's TestClient, real auth): first and last page p99 and
-search p99 for each list and role. Prints JSON.
+"""Lists and search at city scale, through HTTP (FastAPI's TestClient, real auth): first and last page p50/p99
+and search p50/p99 for each list and role, on each store of `--stores`. Prints JSON.
 
-One SQLite store holds works items in `--projects` projects over three districts, a defect on one item in four
-and a stop-work order on one in twenty. By default the listing's rows are written straight into its tables
-(`--items 100000` in seconds; the lists read only these rows); `--through-commands` makes them by real commands
-through the application instead (about 50 items/s on a busy machine) and prints the listing's catch-up rate.
-Every other read model is caught up before measuring, so no runner competes with the requests, and SQLite's
-statistics are gathered (`ANALYZE`, what `PRAGMA optimize` keeps current). Then for each list and caller:
+A store (SQLite files, or a throw-away PostgreSQL database) holds works items in `--projects` projects over
+three districts, a defect on one item in four and a stop-work order on one in twenty, and `--people` accounts.
+By default the listing's rows are written straight into its tables (`--items 100000` in seconds; the lists
+read only these rows); `--through-commands` makes them by real commands through the application instead
+(about 50 items/s on a busy machine) and prints the listing's catch-up rate. Every other read model is caught
+up before measuring, so no runner competes with the requests, and the planner's statistics are gathered
+(what a rebuild and SQLite's `PRAGMA optimize` keep current). Then for each list and caller:
 
 * first page: `GET …?limit=50`;
 * last page: by keyset, the cursor the server would hand out for the page before the end (the same index
   walk as any other page), and by `offset` for comparison (what old clients pay);
-* search: `?q=` with three or more characters (FTS5 trigram; one that hits a handful of rows, others that hit
-  an eighth of the city) and with two (below a trigram: the rows in scope are tested), city-wide for the admin
-  and in a district for the station.
+* search: `?q=` with three or more characters (SQLite: FTS5 trigram; PostgreSQL: pg_trgm; one that hits a
+  handful of rows, others that hit an eighth of the city) and with two (below a trigram: the rows in scope
+  are tested; one broad, one rare), city-wide for the admin and in a district for the station;
+* the people list (`/api/v1/users`) for a city-wide and a district admin, and its search by name and phone.
 
-    python -m benchmarks.lists [--items 10000] [--projects 200] [--samples 100] [--through-commands]
+A list counts at most 1,000 rows: `rows` is then 1001 with `exact` false ("at least"). `baseline_users_me`
+is the same HTTP and auth path with no list: the floor every figure stands on (compare p50s on a busy
+machine, whose p99s are mostly other processes').
+
+    python -m benchmarks.lists [--items 10000] [--projects 200] [--people 10000] [--samples 100]
+                               [--stores sqlite,postgres] [--through-commands]
 """
 
 from __future__ import annotations
@@ -27,7 +34,8 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -40,6 +48,7 @@ from projections.listing_queries import encode_cursor
 from services.api.app import create_app
 from services.bootstrap import Container, build
 from services.settings import Settings
+from tests.pg import postgres_env
 from tests.support import World
 
 DISTRICTS = ("徐汇区", "黄浦区", "静安区")
@@ -60,6 +69,11 @@ def percentiles(timings: list[float]) -> dict[str, float]:
             "p99_ms": round(timings[max(0, math.ceil(len(timings) * 0.99) - 1)], 3)}
 
 
+def location(n: int) -> str:
+    """Where item n is; one in 5,000 is by the old well (古井), for a rare two-character search."""
+    return f"{n % 12 + 1}{PLACES[n % len(PLACES)]}{'古井旁' if n % 5000 == 7 else ''}"
+
+
 def fill(container: Container, items: int, projects: int, supervisor: Actor) -> None:
     world = World(container.ledger)
     stations = {d: Actor(world.station.user_id, Role.STATION, district=d) for d in DISTRICTS}
@@ -77,7 +91,7 @@ def fill(container: Container, items: int, projects: int, supervisor: Actor) -> 
         project_id, district = project_ids[n % projects]
         out = world.run(world.admin, c.RegisterWorksItem(
             project_id=project_id, kind="pipe_relocation", title=f"{WORDS[n % len(WORDS)]}第{n}段",
-            location=f"{n % 12 + 1}{PLACES[n % len(PLACES)]}"))
+            location=location(n)))
         item_id = UUID(out.aggregate_id)
         if n % 4 == 0:
             world.run(stations[district], c.RaiseDefect(item_id=item_id, severity="minor",
@@ -101,12 +115,12 @@ def fill_rows(container: Container, items: int, projects: int, supervisor: Actor
     for n in range(items):
         p = n % projects
         doc = projects + 1 + 2 * n
-        title, location = f"{WORDS[n % len(WORDS)]}第{n}段", f"{n % 12 + 1}{PLACES[n % len(PLACES)]}"
+        title, place = f"{WORDS[n % len(WORDS)]}第{n}段", location(n)
         item_rows.append((iid(n), 1, pid(p), DISTRICTS[p % 3], STREETS[p % 3], "pipe_relocation", "管线迁移",
-                          title, location, "registered", None, None, None, int(n % 4 == 0),
-                          at(n) if n % 20 == 0 else None, "0" * 64, at(n), f"{title} {location}", doc, None,
+                          title, place, "registered", None, None, None, int(n % 4 == 0),
+                          at(n) if n % 20 == 0 else None, "0" * 64, at(n), f"{title} {place}", doc, None,
                           None))
-        texts.append((doc, f"{title} {location}"))
+        texts.append((doc, f"{title} {place}"))
         if n % 4 == 0:
             description = DEFECTS[n % len(DEFECTS)]
             defect_rows.append((iid(n), "d1", pid(p), DISTRICTS[p % 3], STREETS[p % 3], "minor", "open",
@@ -119,8 +133,28 @@ def fill_rows(container: Container, items: int, projects: int, supervisor: Actor
     with container.db.transaction() as tx:
         for table, rows in (("lst_projects", project_rows), ("lst_items", item_rows), ("lst_defects", defect_rows),
                             ("lst_stops", stop_rows), ("lst_text (rowid, body)", texts)):
+            if container.db.is_postgres and table.startswith("lst_text"):
+                continue  # PostgreSQL searches each table's search_text through its pg_trgm index
             tx.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' for _ in rows[0])})", rows)
         tx.execute("INSERT INTO lst_assignments VALUES (?, ?, 'supervisor')", (pid(0), str(supervisor.user_id)))
+
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+ROLES = ("station", "supervisor", "contractor", "resident", "resident", "resident")
+
+
+def fill_people(container: Container, people: int) -> None:
+    """`people` accounts written straight into the directory's table: residents, site staff and inspectors over
+    the three districts (a resident or contractor of no district one time in two), each with a phone number."""
+    at = "2026-01-01T08:00:00.{:06d}+00:00".format
+    rows = []
+    for n in range(people):
+        role = ROLES[n % len(ROLES)]
+        district = DISTRICTS[n % 3] if role == "station" or n % 2 else None
+        rows.append((str(UUID(int=(2 << 64) + n)), role, district, f"{SURNAMES[n % 20]}{'伟芳娜敏静'[n % 5]}{n}",
+                     f"139{n:08d}", at(n)))
+    with container.db.transaction() as tx:
+        tx.executemany("INSERT INTO users VALUES (?, ?, ?, ?, ?, ?)", rows)
 
 
 def timed(client: TestClient, token: str, path: str, samples: int) -> dict[str, Any]:
@@ -133,8 +167,8 @@ def timed(client: TestClient, token: str, path: str, samples: int) -> dict[str, 
         response = client.get(path, headers=headers)
         timings.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200, response.text
-        total = response.json().get("total", 0)
-    return {"path": path, "rows": total, **percentiles(timings)}
+        total, exact = response.json().get("total", 0), response.json().get("total_exact", True)
+    return {"path": path, "rows": total, "exact": exact, **percentiles(timings)}  # exact false: rows is "at least"
 
 
 def last_cursor(container: Container, name: str, table: str, order: tuple[str, ...], where: str,
@@ -165,8 +199,23 @@ def measure(container: Container, client: TestClient, tokens: dict[str, str], sa
                 row["last_page_cursor"] = timed(client, tokens[who], f"{path}?limit={PAGE}&cursor={cursor}", samples)
                 row["last_page_offset"] = timed(client, tokens[who], f"{path}?limit={PAGE}&offset={offset}", samples)
             results.append(row)
+    people = int(container.db.query("SELECT COUNT(*) FROM users")[0][0])
+    for who in ("admin", "district_admin"):
+        where, params = ("1 = 1", []) if who == "admin" else ("district = ?", [DISTRICTS[0]])
+        cursor, offset = last_cursor(container, "people", "users", ("created_at", "user_id"), where, params)
+        results.append({"list": "/api/v1/users", "caller": who, "people": people,
+                        "first_page": timed(client, tokens[who], f"/api/v1/users?limit={PAGE}", samples),
+                        "last_page_cursor": timed(client, tokens[who], f"/api/v1/users?limit={PAGE}&cursor={cursor}",
+                                                  samples),
+                        "last_page_offset": timed(client, tokens[who], f"/api/v1/users?limit={PAGE}&offset={offset}",
+                                                  samples)})
+        for path in ("/api/v1/users?q=王伟", "/api/v1/users?q=王伟12", "/api/v1/users?q=13900004242",
+                     "/api/v1/users?q=4242", "/api/v1/users?role=station&q=陈"):
+            results.append({"search": path, "caller": who,
+                            "timing": timed(client, tokens[who], f"{path}&limit={PAGE}", samples)})
     for path in ("/api/v1/works-items?q=第4242段",  # what a person types most: a name that hits a few rows
                  "/api/v1/works-items?q=雨污分流", "/api/v1/works-items?q=号楼东侧", "/api/v1/works-items?q=管线",
+                 "/api/v1/works-items?q=古井",  # two characters that hit a few rows: below a trigram, and rare
                  "/api/v1/defects?q=分层夯实", "/api/v1/projects?q=龙川北路1", "/api/v1/projects?q=花苑"):
         for who in ("admin", "station"):
             results.append({"search": path, "caller": who,
@@ -174,15 +223,28 @@ def measure(container: Container, client: TestClient, tokens: dict[str, str], sa
     return results
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--items", type=int, default=10_000)
-    parser.add_argument("--projects", type=int, default=200)
-    parser.add_argument("--samples", type=int, default=100)
-    parser.add_argument("--through-commands", action="store_true", help="fill by real commands (slow)")
-    args = parser.parse_args(argv)
+@contextmanager
+def settings_for(store: str) -> Iterator[Settings]:
+    """A throw-away store: SQLite files in a temporary folder, or a fresh PostgreSQL database (dropped after)."""
     with tempfile.TemporaryDirectory() as tmp:
-        container = build(Settings(data_dir=Path(tmp) / "data", projection_interval_s=3600))
+        common: dict[str, Any] = {"data_dir": Path(tmp) / "data", "projection_interval_s": 3600}
+        if store == "sqlite":
+            yield Settings(event_store="sqlite", **common)
+            return
+        gen = postgres_env()
+        env = next(gen)
+        try:
+            yield Settings(event_store="postgres", postgres_db=env["POSTGRES_DBNAME"],
+                           postgres_user=env["POSTGRES_USER"], postgres_host=env["POSTGRES_HOST"],
+                           postgres_port=int(env["POSTGRES_PORT"]), postgres_password=env["POSTGRES_PASSWORD"],
+                           **common)
+        finally:
+            gen.close()
+
+
+def run(store: str, args: argparse.Namespace) -> dict[str, Any]:
+    with settings_for(store) as settings:
+        container = build(settings)
         try:
             supervisor_user = container.users.create(Role.SUPERVISOR, "监理")
             started = time.perf_counter()
@@ -195,31 +257,50 @@ def main(argv: list[str] | None = None) -> None:
             catch_up_s = time.perf_counter() - started
             for name in container.projections.drivers:
                 container.projections.refresh(name)
-            # SQLite's planner needs statistics to prefer a rare search's matches over a district's rows (a rare
-            # term in a district: 32 → 0.1 ms at 100,000 items); a deployment runs `PRAGMA optimize` for them
-            container.db.query("ANALYZE")
+            # the planner needs statistics to prefer a rare search's matches over a district's rows (a rare
+            # term in a district on SQLite: 32 → 0.1 ms at 100,000 items); a rebuild gathers them, and SQLite's
+            # `PRAGMA optimize` keeps them current
+            container.db.optimize(container.projections.drivers["listing"].model.tables)
             tokens = {"admin": container.users.issue_token(container.users.create(Role.ADMIN, "管理员").user_id),
                       "station": container.users.issue_token(
                           container.users.create(Role.STATION, "安质监站", district=DISTRICTS[0]).user_id),
-                      "supervisor": container.users.issue_token(supervisor_user.user_id)}
-            say("measuring")
+                      "supervisor": container.users.issue_token(supervisor_user.user_id),
+                      "district_admin": container.users.issue_token(
+                          container.users.create(Role.ADMIN, "区管理员", district=DISTRICTS[0]).user_id)}
+            fill_people(container, args.people)
+            container.db.optimize(("users",))
+            say(f"measuring on {store}")
             with TestClient(create_app(container)) as client:
                 baseline = timed(client, tokens["station"], "/api/v1/users/me", args.samples)
                 results = measure(container, client, tokens, args.samples)
             p99: Callable[[str], float] = lambda key: max(  # noqa: E731
                 r[key]["p99_ms"] for r in results if key in r)
-            print(json.dumps({
-                "items": args.items, "projects": args.projects, "notifications": head, "samples": args.samples,
-                "fill_s": round(fill_s, 1),
+            return {
+                "store": store, "items": args.items, "projects": args.projects, "people": args.people,
+                "notifications": head,
+                "samples": args.samples, "fill_s": round(fill_s, 1),
                 "filled": "commands" if args.through_commands else "rows",
                 "listing_catch_up_events_per_s": round(head / catch_up_s) if args.through_commands else None,
                 "worst_p99_ms": {"first_page": p99("first_page"), "last_page_cursor": p99("last_page_cursor"),
                                  "last_page_offset": p99("last_page_offset"), "search": p99("timing")},
                 "baseline_users_me": baseline,  # the same auth and HTTP path with no list: the floor
                 "results": results,
-            }, ensure_ascii=False, indent=1))
+            }
         finally:
             container.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--items", type=int, default=10_000)
+    parser.add_argument("--projects", type=int, default=200)
+    parser.add_argument("--samples", type=int, default=100)
+    parser.add_argument("--people", type=int, default=10_000, help="accounts in the people list")
+    parser.add_argument("--stores", default="sqlite", help="comma-separated: sqlite, postgres")
+    parser.add_argument("--through-commands", action="store_true", help="fill by real commands (slow)")
+    args = parser.parse_args(argv)
+    runs = [run(store.strip(), args) for store in args.stores.split(",") if store.strip()]
+    print(json.dumps(runs[0] if len(runs) == 1 else {"stores": runs}, ensure_ascii=False, indent=1))
 
 
 if __name__ == "__main__":
