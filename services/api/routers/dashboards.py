@@ -44,6 +44,7 @@ def project_dashboard(project_id: str, user: CurrentUser, container: ContainerDe
 @router.get("/dashboards/districts/{district}", response_model=m.Dashboard, responses=problems(SCOPED, AFTER))
 def district_dashboard(district: str, user: CurrentUser, container: ContainerDep,
                        after: AfterQuery = None) -> dict[str, Any]:
+    """A district's figures, from its running totals; open rounds: the newest 50, and how many there are."""
     require_role(user, Role.STATION, Role.ADMIN)
     if user.district is not None and user.district != district:
         raise ApiError(403, "out_of_scope", "This district is outside your scope", "该区不在您的管辖范围内")
@@ -53,6 +54,7 @@ def district_dashboard(district: str, user: CurrentUser, container: ContainerDep
 
 @router.get("/dashboards/city", response_model=m.Dashboard, responses=problems(SCOPED, AFTER))
 def city_dashboard(user: CurrentUser, container: ContainerDep, after: AfterQuery = None) -> dict[str, Any]:
+    """The city's figures, the sum of its districts' running totals; open rounds: the newest 50, and how many."""
     require_role(user, Role.ADMIN)
     if user.district is not None:
         raise ApiError(403, "out_of_scope", "Only a city-wide admin sees the city", "只有市级管理员可以查看全市统计")

@@ -43,6 +43,24 @@ def test_dashboards_in_scope(api: ApiWorld) -> None:
     problem(api.call("GET", f"/api/v1/dashboards/projects/{api.project_id}", outsider), 403, "out_of_scope")
 
 
+def test_dashboards_list_open_rounds_with_when_they_were_opened_and_count_them(api: ApiWorld) -> None:
+    item_id = api.item()
+    api.pass_all(item_id)
+    api.ok("POST", f"/api/v1/works-items/{item_id}/completion", api.supervisor)
+    opened = api.call("POST", f"/api/v1/works-items/{item_id}/acceptance-rounds", api.supervisor)
+    board = api.ok("GET", f"/api/v1/dashboards/projects/{api.project_id}?after={after(opened)}", api.supervisor)
+    city = api.ok("GET", "/api/v1/dashboards/city", api.admin)
+    district = api.ok("GET", "/api/v1/dashboards/districts/徐汇区", api.station)
+    for figures in (board, city, district):
+        assert figures["acceptance_rounds_open_total"] == 1
+        (listed,) = figures["acceptance_rounds_open"]
+        assert listed["item_id"] == item_id and listed["round_no"] == 1 and listed["electorate"] == 3
+        assert abs(datetime.fromisoformat(listed["opened_at"]) - datetime.now(UTC)).total_seconds() < 600
+        assert figures["by_kind"]["pipe_relocation"]["by_state"] == {"awaiting_acceptance": 1}
+        assert figures["quantities"] == {"pipe_laid_m": 42.5}
+    assert api.ok("GET", "/api/v1/dashboards/districts/黄浦区", api.admin)["acceptance_rounds_open_total"] == 0
+
+
 def test_timeline_with_flags_filters_and_paging(api: ApiWorld) -> None:
     item_id = api.item()
     # recorded on the tablet two days before it reached the server
