@@ -6,14 +6,18 @@ a batch together are the services' unit of work (`services/commands/unit_of_work
 
 from __future__ import annotations
 
+import queue
+import sqlite3
 import threading
 from collections.abc import Iterable
+from copy import deepcopy
 from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
+from eventsourcing.sqlite import SQLiteAggregateRecorder
 
 from domain.acceptance import CITY_FLOOR, AcceptanceRule
 from domain.actors import Actor
@@ -30,6 +34,51 @@ from domain.working_days import ChineseCalendar, WorkingCalendar
 from domain.works_item import WorksItem
 
 LOAD_STRIPES = 64
+
+
+class NewestVersions:
+    """The newest stored version of an aggregate in an SQLite store, asked in one indexed statement on a read
+    connection of its own (autocommit: the statement reads the log as last committed, by any process).
+
+    A load whose cached copy is current (most are) then costs this look-up instead of the library's fast-forward
+    read (its pool, BEGIN, SELECT, ROLLBACK: some 25 µs more, and three more releases of the GIL)."""
+
+    def __init__(self, db_name: str, table: str, timeout_s: float) -> None:
+        self._db_name, self._timeout_s = db_name, timeout_s
+        self._statement = f"SELECT MAX(originator_version) FROM {table} WHERE originator_id = ?"
+        self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()  # one per concurrent loader
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, recorder: Any) -> NewestVersions | None:
+        """For a file-based SQLite store; None otherwise (then every load fast-forwards as the library does)."""
+        if not isinstance(recorder, SQLiteAggregateRecorder):
+            return None
+        pool = recorder.datastore.pool
+        if pool.is_sqlite_memory_mode:
+            return None
+        return cls(pool.db_name, recorder.events_table_name, float(pool.lock_timeout or 5))
+
+    def newest(self, aggregate_id: UUID) -> int | None:
+        try:
+            conn = self._idle.get_nowait()
+        except queue.Empty:
+            conn = sqlite3.connect(self._db_name, uri=True, check_same_thread=False, isolation_level=None,
+                                   timeout=self._timeout_s)
+            with self._lock:
+                self._all.append(conn)
+        try:
+            row = conn.execute(self._statement, (aggregate_id.hex,)).fetchone()
+        finally:
+            self._idle.put(conn)
+        return None if row is None or row[0] is None else int(row[0])
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
 
 
 def mutate_all(aggregate: Any, events: Iterable[Any]) -> Any:
@@ -56,6 +105,7 @@ class SiteLedger(Application):
         self.catalog = catalog or builtin_catalog()
         self.acceptance_floor = acceptance_floor  # the city's: no project's rule goes below it
         self._load_stripes = [threading.Lock() for _ in range(LOAD_STRIPES)]
+        self._newest = NewestVersions.of(self.recorder)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -66,7 +116,7 @@ class SiteLedger(Application):
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
         """The library's `save` (collect, record, snapshot, notify), collecting an aggregate's pending events
         directly: the library tests each object against runtime-checkable Protocols first (typing's slow path)."""
-        processing = ProcessingEvent[UUID]()
+        processing: ProcessingEvent[UUID] = ProcessingEvent()  # not ProcessingEvent[UUID](): typing's slow call
         for obj in objs:
             if isinstance(obj, Aggregate):
                 processing.events.extend(obj.collect_events())
@@ -84,7 +134,7 @@ class SiteLedger(Application):
         """A snapshot at each interval, taken from the aggregate just saved when it stands at the snapshot's
         version (it is the recorded state: every change to it was an event, now stored); else as the library
         does, from the store. The library always reloads it: the last 100 events read, decoded and applied."""
-        rest = ProcessingEvent[UUID]()
+        rest: ProcessingEvent[UUID] = ProcessingEvent()
         rest.aggregates = processing_event.aggregates
         for event in processing_event.events:
             aggregate = processing_event.aggregates.get(event.originator_id)
@@ -117,6 +167,11 @@ class SiteLedger(Application):
                 if cached is None or cached.version < aggregate.version:
                     cache.put(aggregate.id, aggregate)
 
+    def close(self) -> None:
+        super().close()
+        if self._newest is not None:
+            self._newest.close()
+
     # --- photos ---------------------------------------------------------------------------------
 
     def record_photo(self, sha256: str, taken_at: str | None, stored_by: str) -> bool:
@@ -139,6 +194,14 @@ class SiteLedger(Application):
         after letting go; and a shared (uncopied) object changes under a reader whenever another thread
         loads it. Every load in this process passes this stripe, so no fast-forward runs during a copy."""
         with self._load_stripes[hash(aggregate_id) % LOAD_STRIPES]:
+            cache = self.repository.cache
+            if self._newest is not None and cache is not None:
+                try:
+                    cached: Any = cache.get(aggregate_id)
+                except KeyError:
+                    cached = None
+                if cached is not None and self._newest.newest(aggregate_id) == cached.version:
+                    return deepcopy(cached)  # current: what the library's fast-forward would find
             # copies (deepcopy_from_cache) inside the stripe
             return self.repository.get(aggregate_id, projector_func=mutate_all)
 

@@ -25,6 +25,10 @@ def to_plain(value: Any) -> Any:
         return {k if type(k) is str else str(k): to_plain(v) for k, v in value.items()}
     if kind is list or kind is tuple:
         return [to_plain(v) for v in value]
+    if kind is UUID:
+        return str(value)
+    if kind is datetime:
+        return value.isoformat()
     return _to_plain_general(value)
 
 

@@ -6,6 +6,7 @@ a snapshot taken from the saved aggregate is the state the log replays to."""
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 from uuid import UUID
 
@@ -98,3 +99,22 @@ def test_a_snapshot_taken_from_the_saved_item_is_the_state_its_log_replays_to(st
         assert fresh.verify(UUID(str(item_id))).valid
     finally:
         fresh.close()
+
+
+def test_a_load_on_sqlite_checks_the_newest_version_and_closes_its_connections(tmp_path: Any) -> None:
+    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "events.db")}
+    world = World(SiteLedger(env=env))
+    item_id = world.new_item()
+    newest = world.app._newest
+    assert newest is not None and newest.newest(item_id) == 1
+    assert newest.newest(UUID(int=0)) is None  # nothing stored: the load goes to the library, which says so
+    other = _other(world, env)
+    other.run(other.supervisor, inspection(item_id, "survey_and_marking"))
+    other.app.close()
+    assert newest.newest(item_id) == 2 and world.app.get_item(item_id).version == 2
+    connections = list(newest._all)
+    assert connections
+    world.app.close()
+    for connection in connections:
+        with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+            connection.execute("SELECT 1")
