@@ -43,9 +43,6 @@ class Dashboard:
         "project_id TEXT NOT NULL, district TEXT NOT NULL, severity TEXT NOT NULL, status TEXT NOT NULL, "
         "due_date TEXT, PRIMARY KEY (item_id, defect_id))",
         "CREATE INDEX IF NOT EXISTS dash_defects_project ON dash_defects (project_id, status)",
-        # overdue depends on the day asked: the open defects of a district by due date, counted up to today
-        "CREATE INDEX IF NOT EXISTS dash_defects_open_due ON dash_defects (district, due_date) "
-        "WHERE status <> 'closed'",
         "CREATE TABLE IF NOT EXISTS dash_rounds (item_id TEXT NOT NULL, round_no INTEGER NOT NULL, "
         "project_id TEXT NOT NULL, district TEXT NOT NULL, status TEXT NOT NULL, electorate INTEGER NOT NULL, "
         "accepts INTEGER NOT NULL, rejects INTEGER NOT NULL, opened_at TEXT NOT NULL, "

@@ -48,19 +48,16 @@ def _project(project_id: str, today_iso: str) -> tuple[str, list[Any]]:
 
 
 def _totals(district: str | None, today_iso: str) -> tuple[str, list[Any]]:
-    """A district's totals are its rows of the running totals; the city's, every district's (a few hundred rows).
-    What depends on the day (overdue defects) and the newest rounds are index reads, district by district for the
-    city (one more index over the whole city would cost every write)."""
+    """A district's totals are its rows of the running totals; the city's, every district's (a few hundred rows;
+    overdue defects, a row per district and day they are due). The latest activity is an index read, district by
+    district for the city (one more index over the whole city would cost every write)."""
     where, p = ("district = ?", [district]) if district is not None else ("1 = 1", [])
     if district is not None:
         last = "SELECT MAX(last_activity) FROM dash_items WHERE district = ?"
-        overdue = "SELECT COUNT(*) FROM dash_defects WHERE district = ? AND status <> 'closed' AND due_date < ?"
     else:
         last = ("SELECT MAX((SELECT MAX(i.last_activity) FROM dash_items i WHERE i.district = r.district)) "
                 "FROM (SELECT DISTINCT district FROM dash_roll_items) r")
-        overdue = ("SELECT SUM((SELECT COUNT(*) FROM dash_defects d WHERE d.district = r.district "
-                   "AND d.status <> 'closed' AND d.due_date < ?)) "
-                   "FROM (SELECT DISTINCT district FROM dash_roll_defects) r")
+    overdue = f"SELECT SUM(open) FROM dash_roll_due WHERE {where} AND due_date < ?"
     parts = [
         "SELECT 'k', kind, state, SUM(items), SUM(hold_points_passed), SUM(hold_points_total), SUM(stop_work) "
         f"FROM dash_roll_items WHERE {where} GROUP BY kind, state",
@@ -71,7 +68,7 @@ def _totals(district: str | None, today_iso: str) -> tuple[str, list[Any]]:
         f"SELECT 'n', NULL, ({last}), (SELECT COUNT(*) FROM dash_projects WHERE {where}), ({overdue}), "
         f"(SELECT SUM(open) FROM dash_roll_rounds WHERE {where}), NULL",
     ]
-    return " UNION ALL ".join(parts), [*p * 4, *p, *p, *p, today_iso, *p]
+    return " UNION ALL ".join(parts), [*p * 4, *p, *p, *p, today_iso, *p]  # `last` for the city takes none
 
 
 def _assemble(scope: str, value: str | None, rows: list[Any]) -> dict[str, Any]:

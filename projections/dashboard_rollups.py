@@ -23,11 +23,14 @@ ROLLUP_DDL = (
     "stop_work INTEGER NOT NULL, PRIMARY KEY (district, kind, state))",
     "CREATE TABLE IF NOT EXISTS dash_roll_defects (district TEXT NOT NULL, severity TEXT NOT NULL, "
     "open INTEGER NOT NULL, PRIMARY KEY (district, severity))",
+    # open defects by the day they are due: "overdue" is asked with a day, and sums the days before it
+    "CREATE TABLE IF NOT EXISTS dash_roll_due (district TEXT NOT NULL, due_date TEXT NOT NULL, "
+    "open INTEGER NOT NULL, PRIMARY KEY (district, due_date))",
     "CREATE TABLE IF NOT EXISTS dash_roll_rounds (district TEXT PRIMARY KEY, open INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS dash_roll_quantities (district TEXT NOT NULL, quantity TEXT NOT NULL, "
     "items INTEGER NOT NULL, amount TEXT NOT NULL, PRIMARY KEY (district, quantity))",
 )
-ROLLUP_TABLES = ("dash_roll_items", "dash_roll_defects", "dash_roll_rounds", "dash_roll_quantities")
+ROLLUP_TABLES = ("dash_roll_items", "dash_roll_defects", "dash_roll_due", "dash_roll_rounds", "dash_roll_quantities")
 
 
 def exact(amount: Decimal) -> str:
@@ -68,6 +71,7 @@ class Deltas:
 
     items: dict[tuple[str, str, str], list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0, 0]))
     defects: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    due: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     rounds: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     quantities: dict[tuple[str, str], list[Any]] = field(
         default_factory=lambda: defaultdict(lambda: [0, Decimal(0)]))
@@ -79,9 +83,11 @@ class Deltas:
         totals = self.items[(district, rows.kind, rows.state)]
         for n, value in enumerate((1, rows.passed, rows.total, rows.stop_work)):
             totals[n] += sign * value
-        for severity, status, _ in rows.defects.values():
+        for severity, status, due_date in rows.defects.values():
             if status != "closed":
                 self.defects[(district, severity)] += sign
+                if due_date is not None:
+                    self.due[(district, due_date)] += sign
         self.rounds[district] += sign * sum(1 for r in rows.rounds.values() if r[0] == "open")
         for quantity, amount in rows.quantities.items():
             running = self.quantities[(district, quantity)]
@@ -96,6 +102,8 @@ class Deltas:
                 totals[n] += sign * int(value or 0)
         for district, severity, n in rows["defects"]:
             self.defects[(district, severity)] += sign * int(n)
+        for district, due_date, n in rows["due"]:
+            self.due[(district, due_date)] += sign * int(n)
         for district, n in rows["rounds"]:
             self.rounds[district] += sign * int(n)
         for district, quantity, amount in rows["quantities"]:
@@ -119,6 +127,11 @@ class Deltas:
             tx.executemany("INSERT INTO dash_roll_defects VALUES (?, ?, ?) ON CONFLICT (district, severity) "
                            "DO UPDATE SET open = dash_roll_defects.open + excluded.open", defects)
             tx.execute("DELETE FROM dash_roll_defects WHERE open = 0")
+        due = [(*key, n) for key, n in sorted(self.due.items()) if n]
+        if due:
+            tx.executemany("INSERT INTO dash_roll_due VALUES (?, ?, ?) ON CONFLICT (district, due_date) "
+                           "DO UPDATE SET open = dash_roll_due.open + excluded.open", due)
+            tx.execute("DELETE FROM dash_roll_due WHERE open = 0")
         rounds = [(district, n) for district, n in sorted(self.rounds.items()) if n]
         if rounds:
             tx.executemany("INSERT INTO dash_roll_rounds VALUES (?, ?) ON CONFLICT (district) "
@@ -154,6 +167,9 @@ def contribution(tx: Any, project_id: str, other_than: str) -> dict[str, list[An
                             "GROUP BY district, kind, state", params).fetchall(),
         "defects": tx.execute(f"SELECT district, severity, COUNT(*) FROM dash_defects WHERE {where} "
                               "AND status <> 'closed' GROUP BY district, severity", params).fetchall(),
+        "due": tx.execute(f"SELECT district, due_date, COUNT(*) FROM dash_defects WHERE {where} "
+                          "AND status <> 'closed' AND due_date IS NOT NULL GROUP BY district, due_date",
+                          params).fetchall(),
         "rounds": tx.execute(f"SELECT district, COUNT(*) FROM dash_rounds WHERE {where} AND status = 'open' "
                              "GROUP BY district", params).fetchall(),
         "quantities": tx.execute(f"SELECT district, quantity, amount FROM dash_quantities WHERE {where}",

@@ -148,6 +148,9 @@ def assert_totals_equal_the_rows(container: Container) -> None:
         "FROM dash_items GROUP BY district, kind, state")
     assert rows("SELECT * FROM dash_roll_defects") == rows(
         "SELECT district, severity, COUNT(*) FROM dash_defects WHERE status <> 'closed' GROUP BY district, severity")
+    assert rows("SELECT * FROM dash_roll_due") == rows(
+        "SELECT district, due_date, COUNT(*) FROM dash_defects WHERE status <> 'closed' AND due_date IS NOT NULL "
+        "GROUP BY district, due_date")
     assert rows("SELECT * FROM dash_roll_rounds") == rows(
         "SELECT district, COUNT(*) FROM dash_rounds WHERE status = 'open' GROUP BY district")
     summed: dict[tuple[str, str], list[Any]] = {}
