@@ -56,7 +56,7 @@ ITEM_COLUMNS = {"项目名称": "project_name", "区": "district", "工程类型
 REQUIRED = {PROJECTS: ("项目名称", "区"), ITEMS: ("项目名称", "区", "工程类型", "位置")}
 MAX_ROWS = 50_000  # rows per sheet: a district's year (2,000 projects × 20 items is 40,000 item rows)
 MAX_BYTES = 20 * 1024 * 1024  # the workbook as uploaded (40,000 item rows are about 2 MB)
-BATCH = 500  # commands saved in one transaction when applying
+BATCH = 200  # commands saved in one transaction when applying (the batch path costs grow with its square today)
 DEVICE = "spreadsheet-import"
 SEPARATORS = ("、", "，", ",", "；", ";", "/")
 
