@@ -30,7 +30,8 @@ from services.settings import Settings
 
 # Photo bodies, allowed up to the photo limit: the API's and a resident's reject form (camera photos are sent
 # as they are when the phone's browser runs no JavaScript to shrink them).
-UPLOAD_PREFIXES = ("/api/v1/photos", "/api/v1/photo-uploads", "/api/v1/tus/photos", "/residents/upload/")
+UPLOAD_PREFIXES = ("/api/v1/photos", "/api/v1/photo-uploads", "/api/v1/tus/photos", "/residents/upload/",
+                   "/api/v1/imports/", "/console/import/")  # a district's workbook: those routes stop at 20 MiB
 MULTIPART_OVERHEAD = 1024 * 1024
 
 
