@@ -9,7 +9,8 @@ from __future__ import annotations
 import queue
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from copy import deepcopy
 from typing import Any, ClassVar
 from uuid import UUID
@@ -106,6 +107,7 @@ class SiteLedger(Application):
         self.acceptance_floor = acceptance_floor  # the city's: no project's rule goes below it
         self._load_stripes = [threading.Lock() for _ in range(LOAD_STRIPES)]
         self._newest = NewestVersions.of(self.recorder)
+        self._overlay = threading.local()  # a thread's unsaved aggregates (`overlaid`), seen first by its loads
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -150,6 +152,18 @@ class SiteLedger(Application):
         if rest.events:
             super()._take_snapshots(rest)
 
+    @contextmanager
+    def overlaid(self, aggregates: dict[UUID, Aggregate]) -> Iterator[None]:
+        """While open, loads in this thread (only) find these aggregates first, as copies: commands decided one
+        after another, each on what the ones before it decided, before any of it is saved. The caller keeps
+        the dict current and saves it all, or nothing."""
+        previous = getattr(self._overlay, "aggregates", None)
+        self._overlay.aggregates = aggregates
+        try:
+            yield
+        finally:
+            self._overlay.aggregates = previous
+
     def remember(self, *aggregates: Aggregate) -> None:
         """Aggregates a command has just saved become the cached copies, so the next load of each does not read,
         decode and apply again the events this process has just written. The cache stays a hint: every load still
@@ -193,6 +207,9 @@ class SiteLedger(Application):
         The library fast-forwards the one cached object in place, under its own lock, but copies it
         after letting go; and a shared (uncopied) object changes under a reader whenever another thread
         loads it. Every load in this process passes this stripe, so no fast-forward runs during a copy."""
+        overlay: dict[UUID, Aggregate] | None = getattr(self._overlay, "aggregates", None)
+        if overlay and aggregate_id in overlay:
+            return deepcopy(overlay[aggregate_id])  # decided in this thread, not saved yet
         with self._load_stripes[hash(aggregate_id) % LOAD_STRIPES]:
             cache = self.repository.cache
             if self._newest is not None and cache is not None:

@@ -8,7 +8,6 @@ where a lost race is retried with backoff, and where a tablet's queue is saved i
 
 from __future__ import annotations
 
-import contextlib
 import random
 import threading
 import time
@@ -32,6 +31,7 @@ from domain.rules import ConcurrencyConflict
 
 MAX_ATTEMPTS = 8
 LOCK_STRIPES = 64
+MAX_GROUP = 32  # commands saved together at most, when they queue on one stripe
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,31 @@ def _target(command: Command) -> Any:
     return getattr(command, "item_id", None) or getattr(command, "project_id", None)
 
 
+class _Ticket:
+    """A command waiting on its stripe; whichever thread holds the stripe next settles it (maybe in a group)."""
+
+    __slots__ = ("command", "ctx", "done", "error", "fingerprint", "outcome")
+
+    def __init__(self, ctx: CommandContext, command: Command, fingerprint: str) -> None:
+        self.ctx, self.command, self.fingerprint = ctx, command, fingerprint
+        self.outcome: Outcome | None = None
+        self.error: Exception | None = None
+        self.done = False
+
+    def settle(self, result: Outcome | Exception) -> None:
+        if isinstance(result, Exception):
+            self.error = result
+        else:
+            self.outcome = result
+        self.done = True
+
+    def result(self) -> Outcome:
+        if self.error is not None:
+            raise self.error
+        assert self.outcome is not None, "a ticket is settled before its thread reads it"
+        return self.outcome
+
+
 _UNITS: weakref.WeakKeyDictionary[SiteLedger, UnitOfWork] = weakref.WeakKeyDictionary()
 _UNITS_LOCK = threading.Lock()
 
@@ -79,6 +104,8 @@ class UnitOfWork:
     def __init__(self, app: SiteLedger) -> None:
         self.app = app
         self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
+        self._queued: list[list[_Ticket]] = [[] for _ in range(LOCK_STRIPES)]
+        self._queued_lock = threading.Lock()
 
     @classmethod
     def for_app(cls, app: SiteLedger) -> UnitOfWork:
@@ -88,26 +115,102 @@ class UnitOfWork:
                 unit = _UNITS[app] = cls(app)
             return unit
 
-    def _stripe(self, command: Command) -> threading.Lock | contextlib.nullcontext[None]:
-        """Commands on one aggregate queue up inside a process instead of racing to a version conflict;
-        across processes the store's unique key still decides, and the loser retries."""
-        target = _target(command)
-        if target is None:
-            return contextlib.nullcontext()
-        return self._stripes[hash(target) % LOCK_STRIPES]
-
     def execute(self, ctx: CommandContext, command: Command) -> Outcome:
-        """Run a command once: a retry with the same command id returns the first outcome."""
+        """Run a command once: a retry with the same command id returns the first outcome.
+
+        Commands on one aggregate queue on its stripe inside a process instead of racing to a version conflict
+        (across processes the store's unique key still decides, and the loser retries). The thread that gets
+        the stripe takes every command queued there by then and settles them all, together when there are
+        several (`_run_group`): one commit, so one disk flush, for the lot. A command's thread that finds its
+        command settled returns its outcome (or raises its refusal)."""
         authorize(ctx.actor, command)
         fingerprint = command_fingerprint(command)
-        with self._stripe(command):
+        target = _target(command)
+        if target is None:
             return self._execute(ctx, command, fingerprint)
+        index = hash(target) % LOCK_STRIPES
+        ticket = _Ticket(ctx, command, fingerprint)
+        with self._queued_lock:
+            self._queued[index].append(ticket)
+        with self._stripes[index]:
+            while not ticket.done:
+                with self._queued_lock:
+                    queued = self._queued[index]
+                    batch, self._queued[index] = queued[:MAX_GROUP], queued[MAX_GROUP:]
+                try:
+                    self._run(batch)
+                except Exception as error:  # the group's save failed: nothing of it is stored, each says so
+                    for queued_ticket in batch:
+                        if not queued_ticket.done:
+                            queued_ticket.settle(error)
+                except BaseException:  # interrupted: the others go back to the front of the queue
+                    others = [t for t in batch if not t.done and t is not ticket]
+                    with self._queued_lock:
+                        self._queued[index][:0] = others
+                    raise
+        return ticket.result()
 
-    def _prepare(self, ctx: CommandContext, command: Command, fingerprint: str) -> tuple[Change, Outcome, Aggregate]:
-        """Run the handler (nothing saved yet): the changed aggregates, the outcome, and the receipt."""
+    def _run(self, batch: list[_Ticket]) -> None:
+        if len(batch) > 1:
+            self._run_group(batch)
+            return
+        for ticket in batch:
+            try:
+                ticket.settle(self._execute(ticket.ctx, ticket.command, ticket.fingerprint))
+            except Exception as error:  # the command's own thread raises it
+                ticket.settle(error)
+
+    def _run_group(self, batch: list[_Ticket]) -> None:
+        """Decide the commands one after another, each on what the ones before it decided (not saved yet:
+        `SiteLedger.overlaid`), then save every changed aggregate and every receipt in one transaction.
+
+        A command refused is refused on the state the commands before it leave, exactly as if they had been
+        saved first. If the save meets a conflict (another process wrote, a command id given twice, a retry of
+        a saved command), nothing of it is stored, and each command runs again on its own."""
+        latest: dict[Any, Aggregate] = {}
+        decided: list[tuple[_Ticket, Outcome, list[Any]]] = []
+        refused: list[tuple[_Ticket, DomainError]] = []
+        receipts: list[Aggregate] = []
+        with self.app.overlaid(latest):
+            for ticket in batch:
+                before = {aggregate_id: len(agg.pending_events) for aggregate_id, agg in latest.items()}
+                try:
+                    change, outcome, receipt = self._prepare(ticket.ctx, ticket.command, ticket.fingerprint, before)
+                except DomainError as error:
+                    refused.append((ticket, error))
+                    continue
+                except Exception as error:  # not a rule: a fault, the command's own thread raises it
+                    ticket.settle(error)
+                    continue
+                changed = [change.target, *change.also]
+                decided.append((ticket, outcome,
+                                [e for agg in changed for e in agg.pending_events[before.get(agg.id, 0):]]))
+                receipts.append(receipt)
+                latest.update((agg.id, agg) for agg in changed)
+        if decided:
+            try:
+                recordings = self.app.save(*latest.values(), *receipts)
+            except IntegrityError:
+                for ticket in batch:
+                    if not ticket.done:
+                        self._run([ticket])
+                return
+            positions = {id(r.domain_event): r.notification.id for r in recordings if r.notification.id}
+            for ticket, outcome, events in decided:
+                own = [positions[id(e)] for e in events if id(e) in positions]
+                ticket.settle(Outcome(**{**outcome.as_dict(), "position": max(own, default=None)}))
+            self.app.remember(*latest.values())
+        for ticket, refusal in refused:
+            ticket.settle(self._replay(ticket.ctx, ticket.fingerprint) or refusal)
+
+    def _prepare(self, ctx: CommandContext, command: Command, fingerprint: str,
+                 before: dict[Any, int] | None = None) -> tuple[Change, Outcome, Aggregate]:
+        """Run the handler (nothing saved yet): the changed aggregates, the outcome, and the receipt.
+        `before`: how many unsaved events an aggregate already had when loaded (in a group), not this command's."""
         name = type(command).__name__
         change = decide(self.app, ctx, command)
-        pending = [e for agg in [change.target, *change.also] for e in agg.pending_events]
+        before = before or {}
+        pending = [e for agg in [change.target, *change.also] for e in agg.pending_events[before.get(agg.id, 0):]]
         outcome = Outcome(
             command=name,
             aggregate_id=str(change.target.id),
