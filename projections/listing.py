@@ -51,6 +51,19 @@ ITEM_EVENTS = (Registered, InspectionRecorded, DefectRaised, RectificationReport
                ResidentSigned, AcceptanceGranted, AcceptanceRejected, AcceptanceRoundCancelled, ClosedOut, Reopened)
 
 
+def short_grams(text: str) -> list[str]:
+    """Each letter or digit of `text` and each pair of them side by side, lowercased, once: `lst_short`'s
+    tokens (SQLite) or a row's `short_grams` (PostgreSQL), what one or two characters are found by (a trigram
+    index has nothing shorter than three)."""
+    lowered, grams = text.lower(), []
+    for i, char in enumerate(lowered):
+        if char.isalnum():
+            grams.append(char)
+            if i + 1 < len(lowered) and lowered[i + 1].isalnum():
+                grams.append(lowered[i:i + 2])
+    return list(dict.fromkeys(grams))
+
+
 class Listing:
     """The read model behind every list and `?q=`; `postgres` picks the search index's form."""
 
@@ -108,19 +121,27 @@ class Listing:
             *(self._pg_search() if postgres else self._sqlite_search()),
         )
         self.tables: tuple[str, ...] = ("lst_projects", "lst_assignments", "lst_members", "lst_items", "lst_defects",
-                                        "lst_stops", "lst_rounds", *(() if postgres else ("lst_text",)))
+                                        "lst_stops", "lst_rounds", *(() if postgres else ("lst_text", "lst_short")))
 
     @staticmethod
     def _sqlite_search() -> tuple[str, ...]:
-        return ("CREATE VIRTUAL TABLE IF NOT EXISTS lst_text USING fts5(body, tokenize = 'trigram')", *(
-            f"CREATE INDEX IF NOT EXISTS {table}_doc ON {table} (doc_id)"  # from the text's matches to their rows
+        return ("CREATE VIRTUAL TABLE IF NOT EXISTS lst_text USING fts5(body, tokenize = 'trigram')",
+                # text shorter than a trigram: each letter and pair of letters a token (no positions kept)
+                "CREATE VIRTUAL TABLE IF NOT EXISTS lst_short USING fts5(body, tokenize = 'unicode61 "
+                "remove_diacritics 0', detail = none)", *(
+            # from the text's matches to their rows, and to whether the caller's scope holds them without the row
+            f"CREATE INDEX IF NOT EXISTS {table}_doc_scope ON {table} (doc_id, district, project_id)"
             for table in ("lst_projects", "lst_items", "lst_defects")))
 
     @staticmethod
     def _pg_search() -> tuple[str, ...]:
         return ("CREATE EXTENSION IF NOT EXISTS pg_trgm", *(
-            f"CREATE INDEX IF NOT EXISTS {table}_search ON {table} USING gin (search_text gin_trgm_ops)"
-            for table in ("lst_projects", "lst_items", "lst_defects")))
+            statement for table in ("lst_projects", "lst_items", "lst_defects") for statement in (
+            f"CREATE INDEX IF NOT EXISTS {table}_search ON {table} USING gin (search_text gin_trgm_ops)",
+            # text shorter than a trigram: the row's letters and pairs of letters (the last column, PostgreSQL's
+            # own: an INSERT naming fewer values leaves it NULL until `_index_text` sets it)
+            f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS short_grams TEXT[]",
+            f"CREATE INDEX IF NOT EXISTS {table}_short ON {table} USING gin (short_grams)")))
 
     def apply(self, event: Any, position: int, batch: Batch) -> None:
         tx = batch.tx
@@ -177,7 +198,7 @@ class Listing:
                          (project_id, event.originator_version, event.name, event.district, event.street_office,
                           event.address, event.year_built, event.buildings, event.households,
                           "," + ",".join(event.categories) + ",", event.timestamp.isoformat(), text, position))
-        self._index_text(batch, position, text)
+        self._index_text(batch, position, text, "lst_projects", "project_id = ?", (project_id,))
         batch.cache[("project", project_id)] = (event.district, event.street_office)
         for table in ("lst_items", "lst_defects", "lst_stops", "lst_rounds"):
             # from Kafka a project's event may come after its items' (another topic, another partition)
@@ -196,7 +217,7 @@ class Listing:
                           template.parsed.name_zh, event.title, event.location,
                           str(event.contractor_id) if event.contractor_id else None, event.planned_start,
                           event.planned_end, template.digest, event.timestamp.isoformat(), text, position))
-        self._index_text(batch, position, text)
+        self._index_text(batch, position, text, "lst_items", "item_id = ?", (item_id,))
         batch.cache[("item", item_id)] = (project_id, "registered")
 
     def _item_event(self, event: Any, position: int, batch: Batch) -> None:
@@ -243,17 +264,24 @@ class Listing:
                          (item_id, event.defect_id, project_id, district, street, event.severity,
                           event.description, event.hold_point, event.due_date, event.timestamp.isoformat(),
                           event.description, position))
-        self._index_text(batch, position, event.description)
+        self._index_text(batch, position, event.description, "lst_defects", "item_id = ? AND defect_id = ?",
+                         (item_id, event.defect_id))
 
     def _forget_text(self, batch: Batch, table: str, where: str, key: tuple[str, ...]) -> None:
         """A replayed registration: drop the row and, on SQLite, its text (found by rowid, not by a scan)."""
         if not self.postgres:
-            batch.tx.execute(f"DELETE FROM lst_text WHERE rowid IN (SELECT doc_id FROM {table} WHERE {where})", key)
+            for index in ("lst_text", "lst_short"):
+                batch.tx.execute(f"DELETE FROM {index} WHERE rowid IN (SELECT doc_id FROM {table} WHERE {where})", key)
         batch.tx.execute(f"DELETE FROM {table} WHERE {where}", key)
 
-    def _index_text(self, batch: Batch, position: int, text: str) -> None:
-        if not self.postgres:
+    def _index_text(self, batch: Batch, position: int, text: str, table: str, where: str,
+                    key: tuple[str, ...]) -> None:
+        if self.postgres:  # the row just written, by its key
+            batch.tx.execute(f"UPDATE {table} SET short_grams = ? WHERE {where}", (short_grams(text), *key))
+        else:
             batch.tx.execute("INSERT INTO lst_text (rowid, body) VALUES (?, ?)", (position, text))
+            batch.tx.execute("INSERT INTO lst_short (rowid, body) VALUES (?, ?)",
+                             (position, " ".join(short_grams(text))))
 
     def _project(self, batch: Batch, project_id: str) -> tuple[str, str]:
         key = ("project", project_id)

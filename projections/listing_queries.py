@@ -130,12 +130,15 @@ class ListQuery:
         position of the event that wrote the text: registration order) and looks each row up, so a page costs
         its rows however many match, and a count stops at the cap; the cursor names that position. Shorter
         text and PostgreSQL keep the list's order with the search as one more condition."""
-        if db.is_postgres or len(text) < MIN_TRIGRAM:
+        if len(text) < MIN_TRIGRAM and text.isalnum() and db.is_postgres:  # the list's order, by the grams' index
+            return self.when(f"{self.table}.short_grams @> ARRAY[?]::text[]", text.lower())
+        if db.is_postgres or (len(text) < MIN_TRIGRAM and not text.isalnum()):
             condition, params = search(db, self.table, text)
             return self.when(condition, *params)
-        self.name, self.key = f"{self.name}:search", ("lst_text.rowid",)
-        self.source = f"lst_text JOIN {self.table} ON {self.table}.doc_id = lst_text.rowid"
-        return self.when("lst_text MATCH ?", fts_phrase(text))
+        index = "lst_text" if len(text) >= MIN_TRIGRAM else "lst_short"  # one or two letters: their own tokens
+        self.name, self.key = f"{self.name}:search", (f"{index}.rowid",)
+        self.source = f"{index} JOIN {self.table} ON {self.table}.doc_id = {index}.rowid"
+        return self.when(f"{index} MATCH ?", fts_phrase(text.lower()))
 
     def page(self, db: Database, limit: int, offset: int, cursor: str | None) -> Found:
         """The rows of one page, how many rows match (see `Found`) and the cursor after the page (None: last)."""

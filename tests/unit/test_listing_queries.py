@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from domain.actors import Actor, Role
-from projections.listing import Listing
+from projections.listing import Listing, short_grams
 from projections.listing_queries import (
     COUNT_CAP,
     BadCursor,
@@ -38,6 +38,7 @@ def db(tmp_path: Path) -> Database:
                        "',', NULL)",
                        (project, f"小区{n}", district, f"2026-01-0{n + 1}", f"小区{n} 路", n + 1))
             tx.execute("INSERT INTO lst_text (rowid, body) VALUES (?, ?)", (n + 1, f"小区{n} 路"))
+            tx.execute("INSERT INTO lst_short (rowid, body) VALUES (?, ?)", (n + 1, " ".join(short_grams(f"小区{n}"))))
         tx.execute("INSERT INTO lst_assignments VALUES ('p1', ?, 'supervisor')", (str(SUPERVISOR),))
         tx.execute("INSERT INTO lst_assignments VALUES ('p1', ?, 'contractor')", (str(CONTRACTOR),))
         tx.execute("INSERT INTO lst_assignments VALUES ('p3', ?, 'contractor')", (str(SUPERVISOR),))  # other role
@@ -93,6 +94,7 @@ def add_projects(db: Database, count: int, name: str = "花园") -> list[str]:
             tx.execute("INSERT INTO lst_projects VALUES (?, 1, ?, '平谷区', '街道', '路', NULL, 1, 1, ',basic,', ?, ?, "
                        "?, ',', NULL)", (project, f"{name}{n}", f"2026-02-01T{n:06d}", f"{name}{n} 路", doc))
             tx.execute("INSERT INTO lst_text (rowid, body) VALUES (?, ?)", (doc, f"{name}{n} 路"))
+            tx.execute("INSERT INTO lst_short (rowid, body) VALUES (?, ?)", (doc, " ".join(short_grams(f"{name}{n}"))))
             made.append(project)
     return made
 
@@ -139,6 +141,10 @@ def test_a_search_walks_its_matches_in_registration_order_with_its_own_cursors(d
     with pytest.raises(BadCursor):  # a plain list's cursor is not a search's
         query.page(db, 2, 0, plain_cursor)
     short = ListQuery("projects", "lst_projects", "project_id", ("registered_at", "project_id")).matching(db, "牛花")
-    assert [r[0] for r in short.page(db, 10, 0, None).rows] == made  # below a trigram: the list's own order
+    assert [r[0] for r in short.page(db, 10, 0, None).rows] == made  # below a trigram: its own index
+    assert short.page(db, 1, 0, None).next_cursor  # …with its own cursors
+    one = ListQuery("projects", "lst_projects", "project_id", ("registered_at", "project_id")).matching(db, "牛")
+    assert [r[0] for r in one.page(db, 10, 0, None).rows] == made
+    assert " ".join(short_grams("Sunny 花园, A1")) == "s su u un n nn ny y 花 花园 园 a a1 1"
     assert ListQuery("projects", "lst_projects", "project_id", ("registered_at", "project_id")
                      ).matching(db, "牛花苑3").page(db, 10, 0, None).rows[0][0] == made[3]

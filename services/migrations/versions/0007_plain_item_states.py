@@ -1,7 +1,7 @@
 """The read models that keep per-item state store it as named plain fields (domain/item_state.py), not the
-aggregate's encoded `__dict__`: their old rows cannot be read, so their tables are dropped and their positions
-reset, and each is rebuilt from the event log by its runner on the next start (the log is the record; a read
-model is always rebuildable from it).
+aggregate's encoded `__dict__`, and the listing has a new text index: their old rows cannot be read on, so their
+tables are dropped and their positions reset, and each is rebuilt from the event log by its runner on the next
+start (the log is the record; a read model is always rebuildable from it).
 
 Revision ID: 0007
 Revises: 0006
@@ -24,6 +24,9 @@ REBUILT = {
                   "dash_item_states", "dash_item_states_templates"),
     "timeline": ("timeline_events", "timeline_photos", "timeline_item_states", "timeline_item_states_templates"),
     "deadlines": ("dl_deadlines", "dl_projects", "dl_item_states", "dl_item_states_templates"),
+    # the lists' text indexes gained one for one- and two-letter search (lst_short / short_grams)
+    "listing": ("lst_projects", "lst_assignments", "lst_members", "lst_items", "lst_defects", "lst_stops",
+                "lst_rounds", "lst_text", "lst_short"),
 }
 
 

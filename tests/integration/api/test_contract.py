@@ -81,7 +81,7 @@ def test_every_operation_documents_its_answers_problems_and_headers(api: ApiWorl
 def test_lists_share_one_envelope_and_events_name_their_hash_event_hash(api: ApiWorld) -> None:
     item_id = api.item()
     api.pass_all(item_id, until="excavation")
-    envelope = {"items", "total", "offset", "limit"}
+    envelope = {"items", "total", "total_exact", "offset", "limit"}
     for path in ("/api/v1/projects?limit=5", f"/api/v1/projects/{api.project_id}/works-items",
                  f"/api/v1/works-items/{item_id}/events?limit=1", f"/api/v1/works-items/{item_id}/timeline",
                  f"/api/v1/projects/{api.project_id}/timeline", "/api/v1/works-kinds", "/api/v1/me/tokens"):
