@@ -5,7 +5,11 @@ Each server runs under uvicorn in its own process (one worker, log level warning
 a few client threads (httpx, keep-alive) send the requests. The measured command records an inspection:
 POST /api/v1/works-items/{id}/inspections with a fresh Idempotency-Key per request, expecting 201.
 
-    python -m benchmarks.api_commands [--requests 1000] [--concurrency 4] [--warmup 50] [--stores sqlite,postgres]
+Both servers run at once and are measured in turns, `--rounds` times; the round with the median ratio is
+reported, with every round's figures (on a shared machine the bare endpoint's rate alone swings twofold).
+
+    python -m benchmarks.api_commands [--requests 1000] [--rounds 3] [--concurrency 4] [--warmup 50]
+                                      [--stores sqlite,postgres]
 """
 
 from __future__ import annotations
@@ -228,24 +232,30 @@ def load(label: str, url: str, token: str, total: int, concurrency: int,
             "p99_ms": round(timings[max(0, int(len(timings) * 0.99) - 1)], 3), "errors": len(errors)}
 
 
-def measure(label: str, url: str, token: str, args: argparse.Namespace) -> dict[str, Any]:
-    if args.warmup:
-        load(f"{label} warm-up", url, token, args.warmup, args.concurrency)
-    return load(label, url, token, args.requests, args.concurrency)
-
-
 def compare(kind: str, args: argparse.Namespace) -> dict[str, Any]:
-    """SiteLedger on a fresh `kind` store, then the bare endpoint, one server process at a time."""
+    """SiteLedger on a fresh `kind` store and the bare endpoint, both serving; measured in turns, round after
+    round (the machine is shared: a round's two figures meet the same load), the median round reported."""
     with store(kind) as settings:
         token = admin_token(settings)
-        with running("siteledger", settings) as base:
+        with running("siteledger", settings) as base, running("bare_fastapi") as bare_base:
             item_id, supervisor_token = setup_item(base, token)
-            siteledger = measure(f"{kind} siteledger", f"{base}/api/v1/works-items/{item_id}/inspections",
-                                 supervisor_token, args)
-    with running("bare_fastapi") as base:
-        bare = measure(f"{kind} bare_fastapi", f"{base}/echo", supervisor_token, args)
-    return {"siteledger": siteledger, "bare_fastapi": bare,
-            "ratio": round(siteledger["requests_per_s"] / bare["requests_per_s"], 3)}
+            command_url = f"{base}/api/v1/works-items/{item_id}/inspections"
+            if args.warmup:
+                load(f"{kind} siteledger warm-up", command_url, supervisor_token, args.warmup, args.concurrency)
+                load(f"{kind} bare_fastapi warm-up", f"{bare_base}/echo", supervisor_token, args.warmup,
+                     args.concurrency)
+            rounds = []
+            for n in range(1, args.rounds + 1):
+                siteledger = load(f"{kind} siteledger {n}/{args.rounds}", command_url, supervisor_token,
+                                  args.requests, args.concurrency)
+                bare = load(f"{kind} bare_fastapi {n}/{args.rounds}", f"{bare_base}/echo", supervisor_token,
+                            args.requests, args.concurrency)
+                rounds.append({"siteledger": siteledger, "bare_fastapi": bare,
+                               "ratio": round(siteledger["requests_per_s"] / bare["requests_per_s"], 3)})
+    median = sorted(rounds, key=lambda r: r["ratio"])[len(rounds) // 2]
+    return {**median, "rounds": [{"siteledger_per_s": r["siteledger"]["requests_per_s"],
+                                  "bare_fastapi_per_s": r["bare_fastapi"]["requests_per_s"], "ratio": r["ratio"]}
+                                 for r in rounds]}
 
 
 def main() -> None:
@@ -253,13 +263,15 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000, help="measured requests per target")
     parser.add_argument("--concurrency", type=int, default=4, help="client threads")
     parser.add_argument("--warmup", type=int, default=50, help="unmeasured requests per target first")
+    parser.add_argument("--rounds", type=int, default=3, help="measured turns of both targets; the median is reported")
     parser.add_argument("--stores", default="sqlite", help="comma-separated: sqlite, postgres")
     parser.add_argument("--projections", choices=["in-process", "separate"], default="in-process",
                         help="read models in the server's own thread (embedded default) or in another process")
     args = parser.parse_args()
     IN_PROCESS["value"] = args.projections == "in-process"
     report: dict[str, Any] = {"benchmark": "api_commands", "concurrency": args.concurrency,
-                              "requests": args.requests, "warmup": args.warmup, "projections": args.projections}
+                              "requests": args.requests, "rounds": args.rounds, "warmup": args.warmup,
+                              "projections": args.projections}
     for kind in args.stores.split(","):
         report[kind] = compare(kind, args)
     print(json.dumps(report, indent=2, ensure_ascii=False))
