@@ -50,10 +50,19 @@ class Outcome:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def _with_position(outcome: Outcome, recordings: list[Any], aggregate_ids: set[Any]) -> Outcome:
+def _newest_positions(recordings: list[Any]) -> dict[Any, int]:
+    """Each saved aggregate's newest log position among these recordings (one pass over a batch's save)."""
+    newest: dict[Any, int] = {}
+    for recording in recordings:
+        note = recording.notification
+        if note.id and note.id > newest.get(note.originator_id, 0):
+            newest[note.originator_id] = note.id
+    return newest
+
+
+def _with_position(outcome: Outcome, newest: dict[Any, int], aggregate_ids: set[Any]) -> Outcome:
     """The log position of this command's own events (for ?after= read-your-writes)."""
-    positions = [r.notification.id for r in recordings
-                 if r.notification.id and r.notification.originator_id in aggregate_ids]
+    positions = [newest[a] for a in aggregate_ids if a in newest]
     return Outcome(**{**outcome.as_dict(), "position": max(positions, default=None)})
 
 
@@ -246,7 +255,7 @@ class UnitOfWork:
                 time.sleep(random.uniform(0, 0.005 * 2**attempt))  # another process won: back off, retry
                 continue
             self.app.remember(change.target, *change.also)  # ours now: nothing reads or changes them after
-            return _with_position(outcome, recordings, _touched(change))
+            return _with_position(outcome, _newest_positions(recordings), _touched(change))
         raise ConcurrencyConflict(current="?", expected="?")
 
     def execute_many(self, commands: Sequence[tuple[CommandContext, Command]]) -> list[Outcome | DomainError]:
@@ -257,6 +266,7 @@ class UnitOfWork:
         writer, a command id repeated in the batch), those commands run again one by one."""
         results: list[Outcome | DomainError | None] = [None] * len(commands)
         pending: list[tuple[int, Change, Outcome, Aggregate]] = []
+        touched: set[Any] = set()  # what the pending commands change, kept as they are added (not rescanned)
 
         def flush() -> None:
             if not pending:
@@ -264,28 +274,32 @@ class UnitOfWork:
             try:
                 recordings = self.app.save(*[a for _, change, _, receipt in pending
                                              for a in (change.target, *change.also, receipt)])
+                newest = _newest_positions(recordings)
                 for index, change, outcome, _ in pending:
                     self.app.remember(change.target, *change.also)
-                    results[index] = _with_position(outcome, recordings, _touched(change))
+                    results[index] = _with_position(outcome, newest, _touched(change))
             except IntegrityError:
                 for index, *_ in pending:
                     results[index] = self._one(*commands[index])
             pending.clear()
+            touched.clear()
 
         for index, (ctx, command) in enumerate(commands):
-            touched = {a for _, change, _, _ in pending for a in _touched(change)}
             if _target(command) in touched:
                 flush()
+            fingerprint = command_fingerprint(command)
             try:
                 authorize(ctx.actor, command)
-                change, outcome, receipt = self._prepare(ctx, command, command_fingerprint(command))
+                change, outcome, receipt = self._prepare(ctx, command, fingerprint)
             except DomainError as error:
-                results[index] = self._replay(ctx, command_fingerprint(command)) or error
+                results[index] = self._replay(ctx, fingerprint) or error
                 continue
-            if _touched(change) & touched:
+            changed = _touched(change)
+            if changed & touched:
                 results[index] = self._one(ctx, command)  # touched something earlier in the batch indirectly
                 continue
             pending.append((index, change, outcome, receipt))
+            touched |= changed
         flush()
         return [r if r is not None else ConcurrencyConflict(current="?", expected="?") for r in results]
 
