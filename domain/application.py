@@ -70,10 +70,10 @@ class NewestVersions:
             with self._lock:
                 self._all.append(conn)
         try:
-            row = conn.execute(self._statement, (aggregate_id.hex,)).fetchone()
+            rows = conn.execute(self._statement, (aggregate_id.hex,)).fetchall()  # to the end: no read left open
         finally:
             self._idle.put(conn)
-        return None if row is None or row[0] is None else int(row[0])
+        return None if not rows or rows[0][0] is None else int(rows[0][0])
 
     def close(self) -> None:
         with self._lock:
