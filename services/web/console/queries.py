@@ -264,15 +264,17 @@ def districts(db: Database, today: date) -> list[dict[str, Any]]:
     for district, n, households in db.query(
             "SELECT district, COUNT(*), SUM(households) FROM reg_projects GROUP BY district"):
         compared[district].update(projects=n, households=int(households or 0))
+    # the dashboard's running totals per district (projections/dashboard_rollups.py), not a scan of every item
     for district, n, passed, total, stopped in db.query(
-            "SELECT district, COUNT(*), SUM(hold_points_passed), SUM(hold_points_total), SUM(stop_work) "
-            "FROM dash_items GROUP BY district"):
-        compared[district].update(item_count=n, passed=int(passed or 0), total=int(total or 0),
+            "SELECT district, SUM(items), SUM(hold_points_passed), SUM(hold_points_total), SUM(stop_work) "
+            "FROM dash_roll_items GROUP BY district"):
+        compared[district].update(item_count=int(n or 0), passed=int(passed or 0), total=int(total or 0),
                                   stop_work=int(stopped or 0))
-    for district, n, overdue in db.query(
-            "SELECT district, COUNT(*), SUM(CASE WHEN due_date < ? THEN 1 ELSE 0 END) FROM reg_defects "
-            "WHERE status <> 'closed' GROUP BY district", (today.isoformat(),)):
-        compared[district].update(open_defects=n, overdue=int(overdue or 0))
+    for district, n in db.query("SELECT district, SUM(open) FROM dash_roll_defects GROUP BY district"):
+        compared[district].update(open_defects=int(n or 0))
+    for district, overdue in db.query("SELECT district, SUM(open) FROM dash_roll_due WHERE due_date < ? "
+                                      "GROUP BY district", (today.isoformat(),)):
+        compared[district].update(overdue=int(overdue or 0))
     return [{"district": d, **figures} for d, figures in sorted(compared.items())]
 
 
