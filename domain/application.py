@@ -6,19 +6,16 @@ a batch together are the services' unit of work (`services/commands/unit_of_work
 
 from __future__ import annotations
 
-import queue
-import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from copy import deepcopy
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
-from eventsourcing.sqlite import SQLiteAggregateRecorder
 
 from domain.acceptance import CITY_FLOOR, AcceptanceRule
 from domain.actors import Actor
@@ -37,49 +34,13 @@ from domain.works_item import WorksItem
 LOAD_STRIPES = 64
 
 
-class NewestVersions:
-    """The newest stored version of an aggregate in an SQLite store, asked in one indexed statement on a read
-    connection of its own (autocommit: the statement reads the log as last committed, by any process).
+class VersionLookup(Protocol):
+    """The newest stored version of an aggregate, asked more cheaply than the library's fast-forward read (a
+    store-specific port: the services give one for a store that has it, `services/store_versions.py`)."""
 
-    A load whose cached copy is current (most are) then costs this look-up instead of the library's fast-forward
-    read (its pool, BEGIN, SELECT, ROLLBACK: some 25 µs more, and three more releases of the GIL)."""
+    def newest(self, aggregate_id: UUID) -> int | None: ...
 
-    def __init__(self, db_name: str, table: str, timeout_s: float) -> None:
-        self._db_name, self._timeout_s = db_name, timeout_s
-        self._statement = f"SELECT MAX(originator_version) FROM {table} WHERE originator_id = ?"
-        self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()  # one per concurrent loader
-        self._all: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
-
-    @classmethod
-    def of(cls, recorder: Any) -> NewestVersions | None:
-        """For a file-based SQLite store; None otherwise (then every load fast-forwards as the library does)."""
-        if not isinstance(recorder, SQLiteAggregateRecorder):
-            return None
-        pool = recorder.datastore.pool
-        if pool.is_sqlite_memory_mode:
-            return None
-        return cls(pool.db_name, recorder.events_table_name, float(pool.lock_timeout or 5))
-
-    def newest(self, aggregate_id: UUID) -> int | None:
-        try:
-            conn = self._idle.get_nowait()
-        except queue.Empty:
-            conn = sqlite3.connect(self._db_name, uri=True, check_same_thread=False, isolation_level=None,
-                                   timeout=self._timeout_s)
-            with self._lock:
-                self._all.append(conn)
-        try:
-            rows = conn.execute(self._statement, (aggregate_id.hex,)).fetchall()  # to the end: no read left open
-        finally:
-            self._idle.put(conn)
-        return None if not rows or rows[0][0] is None else int(rows[0][0])
-
-    def close(self) -> None:
-        with self._lock:
-            for conn in self._all:
-                conn.close()
-            self._all.clear()
+    def close(self) -> None: ...
 
 
 def mutate_all(aggregate: Any, events: Iterable[Any]) -> Any:
@@ -100,13 +61,15 @@ class SiteLedger(Application):
 
     def __init__(self, env: dict[str, str] | None = None,
                  catalog: TemplateCatalog | None = None, acceptance_floor: AcceptanceRule = CITY_FLOOR,
-                 calendar: WorkingCalendar | None = None) -> None:
+                 calendar: WorkingCalendar | None = None,
+                 newest_versions: Callable[[Any], VersionLookup | None] | None = None) -> None:
         super().__init__(env)
         self.calendar: WorkingCalendar = calendar or ChineseCalendar()
         self.catalog = catalog or builtin_catalog()
         self.acceptance_floor = acceptance_floor  # the city's: no project's rule goes below it
         self._load_stripes = [threading.Lock() for _ in range(LOAD_STRIPES)]
-        self._newest = NewestVersions.of(self.recorder)
+        # None: every load fast-forwards as the library does; else a current cached copy costs one look-up
+        self._newest = newest_versions(self.recorder) if newest_versions is not None else None
         self._overlay = threading.local()  # a thread's unsaved aggregates (`overlaid`), seen first by its loads
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:

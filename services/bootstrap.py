@@ -29,6 +29,7 @@ from services.photos.store import PhotoStore
 from services.photos.uploads import ResumableUploads
 from services.photos.workers import PhotoWorkers
 from services.settings import Settings
+from services.store_versions import NewestVersions
 from services.users import UserDirectory
 
 
@@ -72,7 +73,7 @@ def build(settings: Settings | None = None) -> Container:
     settings = settings or Settings()
     migrations.prepare(settings.database_url(), apply=settings.env == "development")
     ledger = SiteLedger(env=settings.event_store_env(), acceptance_floor=AcceptanceRule.parse(
-        settings.acceptance_floor_min_signed, settings.acceptance_floor_min_accept))
+        settings.acceptance_floor_min_signed, settings.acceptance_floor_min_accept), newest_versions=NewestVersions.of)
     db = Database(settings.database_url())
     models = read_models(settings)
     runner = ProjectionRunner([EventStoreDriver(m, ledger, db) for m in models], settings.projection_interval_s,

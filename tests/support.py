@@ -132,3 +132,10 @@ class World:
 
     def event_types(self, aggregate_id: UUID) -> list[str]:
         return [type(e).__name__ for e in self.app.events.get(aggregate_id)]
+
+
+def ledger(env: dict[str, str]) -> SiteLedger:
+    """The application as `services.bootstrap.build` makes it for a store: with the store's version look-up."""
+    from services.store_versions import NewestVersions
+
+    return SiteLedger(env=env, newest_versions=NewestVersions.of)

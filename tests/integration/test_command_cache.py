@@ -13,10 +13,11 @@ from uuid import UUID
 import pytest
 
 from domain import commands as c
-from domain.application import SiteLedger, mutate_all
+from domain.application import mutate_all
 from domain.rules import OutOfScope
 from domain.works_item import WorksItem
-from tests.support import World, inspection
+from services.store_versions import NewestVersions
+from tests.support import World, inspection, ledger
 
 pytestmark = pytest.mark.integration
 
@@ -29,12 +30,12 @@ def _other(world: World, env: dict[str, str]) -> World:
     """The same people, through a second application on the same store: another process, as far as caches go."""
     other = World.__new__(World)
     other.__dict__.update(world.__dict__)
-    other.app = SiteLedger(env=env)
+    other.app = ledger(env)
     return other
 
 
 def test_a_command_sees_what_another_process_wrote_after_this_one_cached_the_item(store_env: dict[str, str]) -> None:
-    here = World(SiteLedger(env=store_env))
+    here = World(ledger(store_env))
     item_id = here.new_item()
     there = _other(here, store_env)
     try:
@@ -52,7 +53,7 @@ def test_a_command_sees_what_another_process_wrote_after_this_one_cached_the_ite
 
 
 def test_a_project_change_in_another_process_reaches_the_scope_check_here(store_env: dict[str, str]) -> None:
-    here = World(SiteLedger(env=store_env))
+    here = World(ledger(store_env))
     item_id = here.new_item()
     there = _other(here, store_env)
     try:
@@ -66,7 +67,7 @@ def test_a_project_change_in_another_process_reaches_the_scope_check_here(store_
 
 
 def test_an_older_copy_never_replaces_a_newer_one_in_the_cache(store_env: dict[str, str]) -> None:
-    world = World(SiteLedger(env=store_env))
+    world = World(ledger(store_env))
     item_id = world.new_item()
     try:
         old = world.app.get_item(item_id)
@@ -78,13 +79,13 @@ def test_an_older_copy_never_replaces_a_newer_one_in_the_cache(store_env: dict[s
 
 
 def test_a_snapshot_taken_from_the_saved_item_is_the_state_its_log_replays_to(store_env: dict[str, str]) -> None:
-    world = World(SiteLedger(env=store_env))
+    world = World(ledger(store_env))
     item_id = world.new_item()
     for _ in range(104):
         world.run(world.supervisor, inspection(item_id, "survey_and_marking"))
     world.run(world.station, c.RaiseDefect(item_id=item_id, severity="major", description="快照之后"))
     world.app.close()
-    fresh = SiteLedger(env=store_env)
+    fresh = ledger(store_env)
     try:
         assert fresh.snapshots is not None
         snapshots = list(fresh.snapshots.get(item_id))
@@ -103,10 +104,10 @@ def test_a_snapshot_taken_from_the_saved_item_is_the_state_its_log_replays_to(st
 
 def test_a_load_on_sqlite_checks_the_newest_version_and_closes_its_connections(tmp_path: Any) -> None:
     env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "events.db")}
-    world = World(SiteLedger(env=env))
+    world = World(ledger(env))
     item_id = world.new_item()
     newest = world.app._newest
-    assert newest is not None and newest.newest(item_id) == 1
+    assert isinstance(newest, NewestVersions) and newest.newest(item_id) == 1
     assert newest.newest(UUID(int=0)) is None  # nothing stored: the load goes to the library, which says so
     other = _other(world, env)
     other.run(other.supervisor, inspection(item_id, "survey_and_marking"))

@@ -12,19 +12,19 @@ from domain import commands as c
 from domain.application import SiteLedger
 from domain.chain import ChainedEvent
 from domain.works_item import WorksItem
-from tests.support import World, inspection
+from tests.support import World, inspection, ledger
 
 pytestmark = pytest.mark.integration
 
 
 def test_state_survives_a_restart_and_a_retry_after_restart_appends_nothing(store_env: dict[str, str]) -> None:
-    world = World(SiteLedger(env=store_env))
+    world = World(ledger(store_env))
     item_id = world.new_item()
     command = inspection(item_id, "survey_and_marking")
     first = world.run(world.supervisor, command, command_id="before-restart")
     world.app.close()
 
-    world.app = SiteLedger(env=store_env)  # a new process: empty caches
+    world.app = ledger(store_env)  # a new process: empty caches
     again = world.run(world.supervisor, command, command_id="before-restart")
     assert again.replayed and again.events == first.events
     item = world.app.get_item(item_id)
@@ -34,13 +34,13 @@ def test_state_survives_a_restart_and_a_retry_after_restart_appends_nothing(stor
 
 
 def test_three_concurrent_identical_commands_record_one_event_set(store_env: dict[str, str]) -> None:
-    world = World(SiteLedger(env=store_env))
+    world = World(ledger(store_env))
     item_id = world.new_item()
     command = inspection(item_id, "survey_and_marking", result="fail",
                          defects=[{"severity": "minor", "description": "并发"}])
     barrier = threading.Barrier(3, timeout=30)
     outcomes, errors = [], []
-    apps = [SiteLedger(env=store_env) for _ in range(3)]  # separate applications: no shared cache or lock
+    apps = [ledger(store_env) for _ in range(3)]  # separate applications: no shared cache or lock
 
     def send(app: SiteLedger) -> None:
         try:
@@ -65,10 +65,10 @@ def test_three_concurrent_identical_commands_record_one_event_set(store_env: dic
 
 
 def test_concurrent_different_commands_both_land(store_env: dict[str, str]) -> None:
-    world = World(SiteLedger(env=store_env))
+    world = World(ledger(store_env))
     item_id = world.new_item()
     barrier = threading.Barrier(2, timeout=30)
-    apps = [SiteLedger(env=store_env) for _ in range(2)]
+    apps = [ledger(store_env) for _ in range(2)]
 
     def raise_one(n: int) -> None:
         app = apps[n]
@@ -88,12 +88,12 @@ def test_concurrent_different_commands_both_land(store_env: dict[str, str]) -> N
 
 
 def test_a_long_log_loads_through_snapshots_to_the_same_state(store_env: dict[str, str]) -> None:
-    world = World(SiteLedger(env=store_env))
+    world = World(ledger(store_env))
     item_id = world.new_item()
     for _ in range(120):
         world.run(world.supervisor, inspection(item_id, "survey_and_marking"))
     world.app.close()
-    fresh = SiteLedger(env=store_env)
+    fresh = ledger(store_env)
     assert fresh.snapshots is not None
     snapshots = list(fresh.snapshots.get(item_id))
     assert [s.originator_version for s in snapshots] == [100]
@@ -149,11 +149,11 @@ def _tamper(store_env: dict[str, str], item_id: UUID, version: int) -> None:
 
 
 def test_an_event_edited_in_the_store_is_detected(store_env: dict[str, str]) -> None:
-    world = World(SiteLedger(env=store_env))
+    world = World(ledger(store_env))
     item_id = world.new_item()
     world.pass_through(item_id, until="pipe_laying")
     assert world.app.verify(item_id).valid
     _tamper(store_env, item_id, version=2)
-    report = SiteLedger(env=store_env).verify(item_id)
+    report = ledger(store_env).verify(item_id)
     assert not report.valid and report.broken_at_version == 2 and report.reason == "hash_mismatch"
     world.app.close()

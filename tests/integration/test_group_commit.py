@@ -23,7 +23,7 @@ from domain.application import SiteLedger
 from domain.errors import DomainError
 from domain.rules import StopWorkInForce
 from services.commands.unit_of_work import LOCK_STRIPES, Outcome, UnitOfWork
-from tests.support import World, inspection
+from tests.support import World, inspection, ledger
 
 pytestmark = pytest.mark.integration
 
@@ -71,7 +71,7 @@ def queued(world: World, item_id: UUID, sends: Sequence[tuple[Actor, c.Command, 
 
 
 def test_commands_queued_on_one_item_are_saved_in_one_transaction(store_env: dict[str, str]) -> None:
-    world = World(SiteLedger(env=store_env))
+    world = World(ledger(store_env))
     item_id = world.new_item()
     saves = Saves(world.app)
     results: list[Outcome | Exception] = []
@@ -97,7 +97,7 @@ def test_commands_queued_on_one_item_are_saved_in_one_transaction(store_env: dic
 
 
 def test_a_refusal_in_a_group_is_judged_on_what_the_commands_before_it_decided(store_env: dict[str, str]) -> None:
-    world = World(SiteLedger(env=store_env))
+    world = World(ledger(store_env))
     item_id = world.new_item()
     results: list[Outcome | Exception] = []
     sends: list[tuple[Actor, c.Command, str]] = [
@@ -119,7 +119,7 @@ def test_a_refusal_in_a_group_is_judged_on_what_the_commands_before_it_decided(s
 
 
 def test_a_command_id_given_twice_in_a_group_records_once(store_env: dict[str, str]) -> None:
-    world = World(SiteLedger(env=store_env))
+    world = World(ledger(store_env))
     item_id = world.new_item()
     saves = Saves(world.app)
     results: list[Outcome | Exception] = []
@@ -139,9 +139,9 @@ def test_a_command_id_given_twice_in_a_group_records_once(store_env: dict[str, s
 
 def test_a_group_whose_save_meets_another_process_stores_nothing_of_it_and_runs_each_again(
         store_env: dict[str, str]) -> None:
-    world = World(SiteLedger(env=store_env))
+    world = World(ledger(store_env))
     item_id = world.new_item()
-    other = SiteLedger(env=store_env)
+    other = ledger(store_env)
 
     def another_process_writes() -> None:
         UnitOfWork.for_app(other).execute(CommandContext(actor=world.station, command_id=uuid4().hex),
@@ -163,7 +163,7 @@ def test_a_group_whose_save_meets_another_process_stores_nothing_of_it_and_runs_
 
 def test_a_fault_in_one_command_of_a_group_is_that_command_s_alone(store_env: dict[str, str],
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    world = World(SiteLedger(env=store_env))
+    world = World(ledger(store_env))
     item_id = world.new_item()
     original = handlers.HANDLERS[c.RaiseDefect]
 
@@ -188,7 +188,7 @@ def test_a_fault_in_one_command_of_a_group_is_that_command_s_alone(store_env: di
 
 
 def test_a_group_whose_save_fails_tells_every_command_and_stores_nothing(store_env: dict[str, str]) -> None:
-    world = World(SiteLedger(env=store_env))
+    world = World(ledger(store_env))
     item_id = world.new_item()
 
     def the_store_fails() -> None:
