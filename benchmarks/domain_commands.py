@@ -20,7 +20,7 @@ from uuid import uuid4
 
 from domain.application import SiteLedger
 from tests.pg import postgres_env
-from tests.support import World, inspection
+from tests.support import World, inspection, ledger
 
 
 @contextmanager
@@ -46,7 +46,7 @@ def progress(label: str, done: int, total: int) -> None:
 def throughput(kind: str, commands: int) -> dict[str, Any]:
     """Run commands through the app, then append the very same stored events raw into a fresh store."""
     with store(kind) as env:
-        world = World(SiteLedger(env=env))
+        world = World(ledger(env))
         item_id = world.new_item()
         start_position = world.app.recorder.max_notification_id() or 0
         groups: list[list[int]] = []
@@ -84,7 +84,7 @@ def throughput(kind: str, commands: int) -> dict[str, Any]:
 
 def latency(kind: str, long_log: int, samples: int = 200) -> dict[str, Any]:
     with store(kind) as env:
-        world = World(SiteLedger(env=env))
+        world = World(ledger(env))
         result: dict[str, Any] = {}
         for label, length in (("short", 10), ("long", long_log)):
             item_id = world.new_item()
@@ -93,7 +93,7 @@ def latency(kind: str, long_log: int, samples: int = 200) -> dict[str, Any]:
                 if length > 100:
                     progress(f"{kind} building a {length}-event log", n + 2, length)
             world.app.close()
-            world.app = SiteLedger(env=env)  # measure from a cold process: snapshots, not a warm cache
+            world.app = ledger(env)  # measure from a cold process: snapshots, not a warm cache
             timings = []
             for command in [inspection(item_id, "survey_and_marking") for _ in range(samples)]:
                 started = time.perf_counter()
