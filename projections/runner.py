@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from projections.driver import EventStoreDriver, Stuck, describe, rebuild_together
+from projections.driver import EventStoreDriver, Stuck, describe, rebuild_together, step_together
 
 log = logging.getLogger("siteledger.projections")
 
@@ -52,10 +52,35 @@ class ProjectionRunner:
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> None:
-        for driver in self.drivers.values():
+        self._together()
+        for driver in self.drivers.values():  # the rest, and each on its own if a pass together failed
             self._attempt(driver)
         with self._progress:
             self._progress.notify_all()
+
+    def _together(self) -> None:
+        """The read models due to run that stand at one position go on in one pass over the log (each event read
+        and decoded once, one commit for all); one that fails, or lags, is left to its own catch-up (`_attempt`)."""
+        if self.fed_by_kafka:
+            return
+        now = self.clock()
+        due = [d for d in self.drivers.values()
+               if (f := self.failing.get(d.name)) is None or now >= f.retry_at]
+        if len(due) < 2:
+            return
+        positions = {str(name): int(position) for name, position in
+                     due[0].db.query("SELECT name, position FROM projection_tracking")}
+        by_position: dict[int, list[EventStoreDriver]] = {}
+        for driver in due:
+            by_position.setdefault(positions.get(driver.name, -1), []).append(driver)
+        group = max(by_position.values(), key=len)
+        if len(group) < 2:
+            return
+        try:
+            while step_together(group):
+                pass
+        except Exception:  # which model failed, and why, is found and recorded by its own catch-up next
+            log.debug("a pass together failed; the read models go on alone", exc_info=True)
 
     def _attempt(self, driver: EventStoreDriver) -> None:
         """Catch one read model up, unless it is failing and its next retry is not due yet."""

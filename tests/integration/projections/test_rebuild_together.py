@@ -3,6 +3,8 @@ that cannot apply an event is reported and holds back no other."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from domain import commands as c
@@ -70,3 +72,26 @@ def test_the_command_rebuilds_every_read_model_in_one_pass(
     for name in names:
         assert f"{name}: rebuilt to position {head}" in err
     assert f"{len(names)} of {len(names)} rebuilt in " in err
+
+
+def test_the_runner_reads_and_decodes_new_events_once_for_the_read_models_at_one_position(
+        container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
+    runner = container.projections
+    fill(container)
+    runner.run_once()
+    head_before = container.ledger.recorder.max_notification_id()
+    world = World(container.ledger)
+    world.run(world.station, c.RaiseDefect(item_id=world.new_item(), severity="minor", description="井盖松动"))
+    new = [n for n in container.ledger.recorder.select_notifications(head_before, 100, inclusive_of_start=False)
+           if not n.topic.startswith("siteledger.receipt:")]
+    decoded: list[int] = []
+    real = container.ledger.mapper.to_domain_event
+
+    def counted(note: Any) -> Any:
+        decoded.append(note.id)
+        return real(note)
+
+    monkeypatch.setattr(container.ledger.mapper, "to_domain_event", counted)
+    runner.run_once()
+    assert sorted(decoded) == sorted(n.id for n in new)  # once each, not once per read model
+    assert all(s["state"] == "caught_up" for s in runner.status())
