@@ -54,8 +54,11 @@ def create_user(body: UserCreate, user: CurrentUser, container: ContainerDep, he
     project_ids = [as_uuid(p, "project") for p in body.project_ids]
     for project_id in project_ids:
         container.ledger.project_in_scope(user.actor, project_id)  # 404/403 before anything is created
+    # A district admin's people are its district's unless said otherwise: it manages them (tokens, sign-in links,
+    # the people list) by that district. Residents belong to their community's group, not to an admin's district.
+    managed = body.role in (Role.ADMIN, Role.SUPERVISOR, Role.CONTRACTOR)
     created = container.users.create(body.role, body.name, body.phone,
-                                     body.district or (user.district if body.role == Role.ADMIN else None))
+                                     body.district or (user.district if managed else None))
     for project_id in project_ids:
         envelope = Envelope(idempotency_key=f"assign-{created.user_id}-{project_id}", device_id=headers.device_id)
         container.commands.handle(user, c.AssignUser(project_id=project_id, user_id=created.user_id,

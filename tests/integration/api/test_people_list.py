@@ -90,3 +90,16 @@ def test_only_admins_list_people(api: ApiWorld) -> None:  # noqa: F811
     first = api.call("GET", "/api/v1/users?limit=1", api.admin)
     cursor = first.headers["link"].split("cursor=")[1].split(">")[0]
     problem(api.call("GET", f"/api/v1/projects?cursor={cursor}", api.admin), 422, "invalid_cursor")
+
+
+def test_a_district_admin_manages_the_supervisors_it_adds(api: ApiWorld) -> None:  # noqa: F811
+    """Added by a district admin without a district, a supervisor is that district's: its admin lists it and
+    issues its tokens; another district's admin does neither."""
+    _, district_admin = person(api, "admin", "李娜", district=DISTRICT)
+    _, other_admin = person(api, "admin", "赵磊", district=OTHER)
+    made = api.ok("POST", "/api/v1/users", district_admin, json={"name": "孙伟", "role": "supervisor"})["user"]
+    assert made["district"] == DISTRICT
+    assert made["id"] in listed(api, district_admin)
+    assert api.call("POST", f"/api/v1/users/{made['id']}/tokens", district_admin).status_code == 201
+    assert made["id"] not in listed(api, other_admin)
+    assert api.call("POST", f"/api/v1/users/{made['id']}/tokens", other_admin).status_code == 403
