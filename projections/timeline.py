@@ -122,8 +122,12 @@ class Timeline:
             (position, str(event.originator_id), str(item.id) if item else None, project_id,
              item.kind if item else None, event.originator_version, type(event).__name__, str(event.actor_id),
              event.actor_role, event.device_id, device_time.isoformat() if device_time else None,
-             event.timestamp.isoformat(), getattr(event, "hold_point", None), json.dumps(_photos(event)),
-             json.dumps(to_plain(data), ensure_ascii=False), json.dumps(flags), int(bool(flags))))
+             event.timestamp.isoformat(), getattr(event, "hold_point", None), _json_list(_photos(event)),
+             json.dumps(to_plain(data), ensure_ascii=False), _json_list(flags), int(bool(flags))))
+
+
+def _json_list(values: list[str]) -> str:
+    return json.dumps(values) if values else "[]"  # most entries cite no photo and raise no flag
 
 
 def _photos(event: Any) -> list[str]:
