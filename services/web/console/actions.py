@@ -21,7 +21,10 @@ from services.api.authentication import CSRF_FIELD, check_csrf
 from services.api.deps import KEY
 from services.api.errors import STATUS, ApiError
 from services.api.validation_zh import reason
+from services.bootstrap import Container
 from services.commands.bus import Envelope
+from services.commands.unit_of_work import Outcome
+from services.users import User
 from services.web.console.access import container_of, refused, viewer
 from services.web.console.item_page import load, render
 
@@ -100,31 +103,41 @@ def _act(request: Request, item_id: str, form: Form, name: str,
     if isinstance(loaded, Response):
         return loaded
     item, project = loaded
-    key = form.get("idempotency_key", "")
-    status, error = 422, STALE_FORM
-    if KEY.match(key):
-        try:
-            command = build(item, form)
-            outcome = container_of(request).commands.handle(who.user, command,
-                                                            Envelope(idempotency_key=key, device_id=DEVICE))
-        except ValidationError as invalid:
-            error = _invalid(invalid)
-        except DomainError as refusal:
-            status, error = STATUS[refusal.kind], refusal.detail_zh
-        except ApiError as refusal:
-            status, error = refusal.status, refusal.detail_zh
-        else:
-            after = f"&after={outcome.position}" if outcome.position else ""
-            return RedirectResponse(f"/console/items/{item.id}?done={name}{after}", status_code=303)
+    outcome, status, error = submit(container_of(request), who.user, form.get("idempotency_key", ""),
+                                    lambda: build(item, form), LABELS)
+    if outcome is not None:
+        after = f"&after={outcome.position}" if outcome.position else ""
+        return RedirectResponse(f"/console/items/{item.id}?done={name}{after}", status_code=303)
     spot = form.get("hold_point") if name == "spot_check" else None
     return render(request, who, container_of(request).ledger.get_item(item.id), project, status,
                   errors={name: error}, values=form, spot=spot)
 
 
-def _invalid(invalid: ValidationError) -> str:
-    """Each refused field by the label the form shows it under: "问题描述：不能为空或只有空格"."""
-    parts = [f"{LABELS.get(str(e['loc'][0]), str(e['loc'][0])) if e['loc'] else '表单'}：{reason(e)}"
-             for e in invalid.errors()[:3]]
+def submit(container: Container, user: User, key: str, build: Callable[[], c.Command],
+           labels: dict[str, str]) -> tuple[Outcome | None, int, str]:
+    """A console form's command through the one command path: its outcome, or the status and the Chinese message
+    the form shows by the field (a stale form, a refused field, the domain's refusal)."""
+    if not KEY.match(key):
+        return None, 422, STALE_FORM
+    try:
+        outcome = container.commands.handle(user, build(), Envelope(idempotency_key=key, device_id=DEVICE))
+    except ValidationError as invalid:
+        return None, 422, field_errors(invalid, labels)
+    except DomainError as refusal:
+        return None, STATUS[refusal.kind], refusal.detail_zh
+    except ApiError as refusal:
+        return None, refusal.status, refusal.detail_zh
+    return outcome, 200, ""
+
+
+def field_errors(invalid: ValidationError, labels: dict[str, str]) -> str:
+    """Each refused field by the label the form shows it under: "问题描述：不能为空或只有空格", a nested one with
+    its key: "各类工程项目数（pipe_relocation）：…"."""
+    parts = []
+    for e in invalid.errors()[:3]:
+        loc = [str(part) for part in e["loc"]]
+        label = labels.get(loc[0], loc[0]) if loc else "表单"
+        parts.append(f"{label}{'（' + loc[1] + '）' if len(loc) > 1 else ''}：{reason(e)}")
     return "；".join(parts)
 
 

@@ -16,23 +16,18 @@ from uuid import uuid4
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
 
 from domain import commands as c
 from domain.actors import Role
-from domain.errors import DomainError
 from domain.plan import plan_id
 from services.api.authentication import CSRF_FIELD, check_csrf
-from services.api.deps import KEY
-from services.api.errors import STATUS, ApiError
-from services.api.validation_zh import reason
+from services.api.errors import ApiError
 from services.bootstrap import Container
-from services.commands.bus import Envelope
 from services.deadline_scan import site_today
 from services.statistics import districts_in_view, report
 from services.web.console import charts
 from services.web.console.access import OTHER_DISTRICT, Viewer, container_of, page, refused, viewer
-from services.web.console.actions import DEVICE, STALE_FORM, FormFields
+from services.web.console.actions import FormFields, submit
 
 router = APIRouter(include_in_schema=False)
 READ_MODELS = ("statistics", "dashboard")
@@ -123,15 +118,6 @@ def _plan_command(form: dict[str, str], year: int, district: str, kinds: list[st
                                            "items_by_kind": {k: n for k, n in by_kind.items() if n not in ("", "0")}})
 
 
-def _invalid(invalid: ValidationError) -> str:
-    parts = []
-    for e in invalid.errors()[:3]:
-        loc = [str(part) for part in e["loc"]]
-        label = LABELS.get(loc[0], loc[0]) if loc else "表单"
-        parts.append(f"{label}{'（' + loc[1] + '）' if len(loc) > 1 else ''}：{reason(e)}")
-    return "；".join(parts)
-
-
 @router.post("/console/statistics/plan")
 def set_plan(request: Request, form: FormFields) -> Response:
     who = viewer(request)
@@ -151,18 +137,9 @@ def set_plan(request: Request, form: FormFields) -> Response:
     scope = _scope(request, who, district)
     if isinstance(scope, Response):
         return scope
-    key = form.get("idempotency_key", "")
-    status, error = 422, STALE_FORM
-    if KEY.match(key):
-        try:
-            command = _plan_command(form, year, district, [t.code for t in container.ledger.catalog])
-            container.commands.handle(who.user, command, Envelope(idempotency_key=key, device_id=DEVICE))
-        except ValidationError as invalid:
-            error = _invalid(invalid)
-        except DomainError as refusal:
-            status, error = STATUS[refusal.kind], refusal.detail_zh
-        except ApiError as refusal:
-            status, error = refusal.status, refusal.detail_zh
-        else:
-            return RedirectResponse(f"/console/statistics?{_query(year, district)}&saved=1", status_code=303)
+    kinds = [t.code for t in container.ledger.catalog]
+    outcome, status, error = submit(container, who.user, form.get("idempotency_key", ""),
+                                    lambda: _plan_command(form, year, district, kinds), LABELS)
+    if outcome is not None:
+        return RedirectResponse(f"/console/statistics?{_query(year, district)}&saved=1", status_code=303)
     return render(request, who, year, district, status, error=error, values=form)
