@@ -57,9 +57,6 @@ class Dashboard:
         "project_id TEXT NOT NULL, district TEXT NOT NULL, amount TEXT NOT NULL, PRIMARY KEY (item_id, quantity))",
         "CREATE INDEX IF NOT EXISTS dash_quantities_project ON dash_quantities (project_id)",
         *ROLLUP_DDL,
-        # totals of no rows are none: a migration that drops the per-item tables it knows of (0007) and resets the
-        # position must not leave totals for the rebuild to add to
-        *(f"DELETE FROM {table} WHERE NOT EXISTS (SELECT 1 FROM dash_items)" for table in ROLLUP_TABLES),
         *STATES.ddl,
     )
 

@@ -21,7 +21,9 @@ depends_on = None
 # The tables these read models had at revision 0006, by read model (frozen here: later code may rename them).
 REBUILT = {
     "dashboard": ("dash_projects", "dash_items", "dash_defects", "dash_rounds", "dash_quantities",
-                  "dash_item_states", "dash_item_states_templates"),
+                  "dash_item_states", "dash_item_states_templates",
+                  # its running totals (added with this revision): a rebuild must not add to totals left behind
+                  "dash_roll_items", "dash_roll_defects", "dash_roll_due", "dash_roll_rounds", "dash_roll_quantities"),
     "timeline": ("timeline_events", "timeline_photos", "timeline_item_states", "timeline_item_states_templates"),
     "deadlines": ("dl_deadlines", "dl_projects", "dl_item_states", "dl_item_states_templates"),
     # the lists' text indexes gained one for one- and two-letter search (lst_short / short_grams)
