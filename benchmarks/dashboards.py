@@ -22,18 +22,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
-import statistics
-import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
-from benchmarks.lists import settings_for
+from benchmarks.common import say, settings_for, timed
 from domain import chain
 from domain.acceptance import AcceptanceRule
 from domain.actors import Actor, CommandContext, Role
@@ -55,16 +52,6 @@ FULL_STORY = 1 / 40  # the share of items that play their whole story, to their 
 RESIDENTS = 5
 TODAY = date(2026, 6, 1)  # the figures' "today" (reference.TODAY): defects due before it are overdue
 BATCH_EVENTS = 5000
-
-
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def percentiles(timings: list[float]) -> dict[str, float]:
-    timings = sorted(timings)
-    return {"p50_ms": round(statistics.median(timings), 3),
-            "p99_ms": round(timings[max(0, math.ceil(len(timings) * 0.99) - 1)], 3)}
 
 
 class Stories:
@@ -184,23 +171,12 @@ def fill(container: Container, items: int, projects: int, districts: int, seed: 
             "project_ids": project_ids}
 
 
-def timed(call: Callable[[], Any], samples: int, warmup: int = 5) -> dict[str, float]:
-    for _ in range(warmup):
-        call()
-    timings = []
-    for _ in range(samples):
-        started = time.perf_counter()
-        call()
-        timings.append((time.perf_counter() - started) * 1000)
-    return percentiles(timings)
-
-
 def _call(function: Callable[..., Any], *args: Any) -> Callable[[], Any]:
     return lambda: function(*args)
 
 
 def run(store: str, args: argparse.Namespace) -> dict[str, Any]:
-    with settings_for(store) as settings:
+    with settings_for(store, projection_interval_s=3600) as settings:
         container = build(settings)
         try:
             filled = fill(container, args.items, args.projects, args.districts, args.seed)

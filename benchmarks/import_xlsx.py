@@ -21,23 +21,18 @@ import io
 import json
 import os
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
 from openpyxl import Workbook
 
+from benchmarks.common import settings_for
 from domain.actors import Role
 from services import spreadsheet_import
 from services.api.app import create_app
 from services.bootstrap import build
-from services.settings import Settings
 from services.spreadsheet_import import ITEM_COLUMNS, ITEMS, PROJECT_COLUMNS, PROJECTS
-from tests.pg import postgres_env
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 KINDS = ("管线迁移", "飞线下地", "既有多层住宅加装电梯", "燃气管线迁移")
@@ -64,24 +59,6 @@ def district_workbook(projects: int, items: int, district: str = "徐汇区") ->
     return out.getvalue()
 
 
-@contextmanager
-def settings_for(store: str) -> Iterator[Settings]:
-    with tempfile.TemporaryDirectory() as tmp:
-        common: dict[str, Any] = {"data_dir": Path(tmp) / "data", "s3_endpoint": "127.0.0.1:9"}
-        if store == "sqlite":
-            yield Settings(event_store="sqlite", **common)
-            return
-        gen = postgres_env()
-        env = next(gen)
-        try:
-            yield Settings(event_store="postgres", postgres_db=env["POSTGRES_DBNAME"],
-                           postgres_user=env["POSTGRES_USER"], postgres_host=env["POSTGRES_HOST"],
-                           postgres_port=int(env["POSTGRES_PORT"]), postgres_password=env["POSTGRES_PASSWORD"],
-                           **common)
-        finally:
-            gen.close()
-
-
 def timed_upload(client: TestClient, token: str, content: bytes, dry_run: bool = False) -> dict[str, Any]:
     started = time.perf_counter()
     response = client.post(f"/api/v1/imports/projects{'?dry_run=true' if dry_run else ''}", content=content,
@@ -97,7 +74,7 @@ def timed_upload(client: TestClient, token: str, content: bytes, dry_run: bool =
 
 
 def imports(content: bytes, store: str, second: bool = True) -> dict[str, Any]:
-    with settings_for(store) as settings:
+    with settings_for(store, s3_endpoint="127.0.0.1:9") as settings:
         container = build(settings)
         try:
             admin = container.users.create(Role.ADMIN, "业主管理员")
@@ -119,7 +96,7 @@ def imports(content: bytes, store: str, second: bool = True) -> dict[str, Any]:
 
 def command_path(content: bytes, store: str, batch: int) -> dict[str, Any]:
     """The import without HTTP and without read models in the process: reading the file, then the commands."""
-    with settings_for(store) as settings:
+    with settings_for(store, s3_endpoint="127.0.0.1:9") as settings:
         container = build(settings)
         try:
             admin = container.users.create(Role.ADMIN, "业主管理员")

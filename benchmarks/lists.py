@@ -23,27 +23,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import statistics
-import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
 from fastapi.testclient import TestClient
 
+from benchmarks.common import percentiles, say, settings_for
 from domain import commands as c
 from domain.actors import Actor, Role
 from projections.listing import short_grams
 from projections.listing_queries import encode_cursor
 from services.api.app import create_app
 from services.bootstrap import Container, build
-from services.settings import Settings
-from tests.pg import postgres_env
 from tests.support import World
 
 DISTRICTS = ("徐汇区", "黄浦区", "静安区")
@@ -52,16 +45,6 @@ WORDS = ("雨污分流", "给水管线", "燃气管道", "架空线入地", "加
 PLACES = ("号楼北侧", "号楼东侧", "号楼南侧", "小区主路", "地下车库")
 DEFECTS = ("沟槽未设警示标志", "回填土未分层夯实", "管道接口渗漏", "电缆保护管破损", "井盖高差超标")
 PAGE = 50
-
-
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def percentiles(timings: list[float]) -> dict[str, float]:
-    timings = sorted(timings)
-    return {"p50_ms": round(statistics.median(timings), 3),
-            "p99_ms": round(timings[max(0, math.ceil(len(timings) * 0.99) - 1)], 3)}
 
 
 def location(n: int) -> str:
@@ -229,27 +212,8 @@ def measure(container: Container, client: TestClient, tokens: dict[str, str], sa
     return results
 
 
-@contextmanager
-def settings_for(store: str) -> Iterator[Settings]:
-    """A throw-away store: SQLite files in a temporary folder, or a fresh PostgreSQL database (dropped after)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        common: dict[str, Any] = {"data_dir": Path(tmp) / "data", "projection_interval_s": 3600}
-        if store == "sqlite":
-            yield Settings(event_store="sqlite", **common)
-            return
-        gen = postgres_env()
-        env = next(gen)
-        try:
-            yield Settings(event_store="postgres", postgres_db=env["POSTGRES_DBNAME"],
-                           postgres_user=env["POSTGRES_USER"], postgres_host=env["POSTGRES_HOST"],
-                           postgres_port=int(env["POSTGRES_PORT"]), postgres_password=env["POSTGRES_PASSWORD"],
-                           **common)
-        finally:
-            gen.close()
-
-
 def run(store: str, args: argparse.Namespace) -> dict[str, Any]:
-    with settings_for(store) as settings:
+    with settings_for(store, projection_interval_s=3600) as settings:
         container = build(settings)
         try:
             supervisor_user = container.users.create(Role.SUPERVISOR, "监理")

@@ -30,11 +30,8 @@ import contextlib
 import cProfile
 import io
 import json
-import math
 import pstats
 import random
-import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Generator
@@ -43,6 +40,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
+from benchmarks.common import say, timed
 from domain import commands as c
 from domain.actors import Actor, Role
 from projections.dashboard_queries import dashboard
@@ -60,10 +58,6 @@ FULL_STORY_EVERY = 40  # one item in 40 goes all the way to a resident acceptanc
 Story = Generator[tuple[Actor, c.Command], Outcome | None, None]
 
 
-def say(message: str, end: str = "\n") -> None:
-    print(message, end=end, file=sys.stderr, flush=True)
-
-
 def progress(label: str) -> Callable[[int, int], None]:
     """A driver's `(position, head)` callback, printing about twenty times per run."""
     shown = [-1]
@@ -76,13 +70,6 @@ def progress(label: str) -> Callable[[int, int], None]:
             say(f"\r{label}: {done}/{total} ({100 * done // max(total, 1)}%)", end="\n" if finished else "")
 
     return show
-
-
-def percentiles(timings: list[float]) -> dict[str, float]:
-    timings = sorted(timings)
-    return {"p50_ms": round(statistics.median(timings), 3),
-            "p99_ms": round(timings[max(0, math.ceil(len(timings) * 0.99) - 1)], 3),
-            "max_ms": round(timings[-1], 3)}
 
 
 # --- the data -----------------------------------------------------------------------------------------------
@@ -275,17 +262,6 @@ def rebuild_rates(container: Container, raw_decoded: float, notifications: int) 
     result["all_in_one_pass"] = {**measure("all in one pass", together), "read_models": len(drivers),
                                  "sum_of_single_rebuilds_s": round(singles, 3)}
     return result
-
-
-def timed(call: Callable[[], Any], samples: int, warmup: int = 5) -> dict[str, Any]:
-    for _ in range(warmup):
-        call()
-    timings = []
-    for _ in range(samples):
-        started = time.perf_counter()
-        call()
-        timings.append((time.perf_counter() - started) * 1000)
-    return percentiles(timings)
 
 
 def query_latency(container: Container, pop: Populator, samples: int) -> dict[str, Any]:
