@@ -20,13 +20,11 @@ import multiprocessing
 import socket
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from multiprocessing.process import BaseProcess
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -35,9 +33,9 @@ import uvicorn
 from fastapi import FastAPI
 from pydantic import BaseModel
 
+from benchmarks.common import settings_for
 from domain.actors import Role
 from services.settings import Settings
-from tests.pg import postgres_env
 from tests.support import DISTRICT, VALID
 
 HOLD_POINT = "survey_and_marking"
@@ -132,21 +130,8 @@ def stop(process: BaseProcess) -> None:
 IN_PROCESS = {"value": True}  # read models in a thread of the server (embedded default) or elsewhere
 
 
-@contextmanager
-def store(kind: str) -> Iterator[Settings]:
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            yield Settings(data_dir=Path(tmp), event_store="sqlite", projections_in_process=IN_PROCESS["value"])
-    else:
-        gen = postgres_env()
-        env = next(gen)
-        try:
-            yield Settings(event_store="postgres", postgres_db=env["POSTGRES_DBNAME"],
-                           postgres_user=env["POSTGRES_USER"], postgres_host=env["POSTGRES_HOST"],
-                           postgres_port=int(env["POSTGRES_PORT"]), postgres_password=env["POSTGRES_PASSWORD"],
-                           projections_in_process=IN_PROCESS["value"])
-        finally:
-            gen.close()
+def store(kind: str) -> AbstractContextManager[Settings]:
+    return settings_for(kind, projections_in_process=IN_PROCESS["value"])
 
 
 def admin_token(settings: Settings) -> str:

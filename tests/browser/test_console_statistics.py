@@ -15,11 +15,10 @@ import pytest
 from openpyxl import load_workbook
 
 from domain.actors import Role
-from services.api.authentication import credentials
 from services.bootstrap import Container
 from tests.browser.conftest import screenshot_path
 from tests.browser.test_accessibility import AXE, violations
-from tests.browser.test_sign_in_browser import PASSWORD, TIMEOUT_MS
+from tests.browser.test_sign_in_browser import PASSWORD, TIMEOUT_MS, with_password
 from tests.integration.api.test_import import ITEM_ROWS, PROJECT_ROWS, XLSX, workbook
 from tests.integration.web.console_world import ConsoleWorld, seed
 
@@ -35,9 +34,7 @@ BAD_ROW: list[Any] = ["田林十二村", DISTRICT, "修自行车棚", "车棚", 
 
 def city_admin(container: Container) -> None:
     """The city's admin with a password, as a link and the person's first visit make one."""
-    user = container.users.create(Role.ADMIN, "市住建委王芳", PHONE, None)
-    creds = credentials(container)
-    creds.set_password(creds.issue_link(user.user_id).token, PASSWORD)
+    with_password(container, Role.ADMIN, "市住建委王芳", PHONE, None)
 
 
 @pytest.fixture

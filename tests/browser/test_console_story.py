@@ -13,11 +13,10 @@ import httpx
 import pytest
 
 from domain.actors import Role
-from services.api.authentication import credentials
 from services.bootstrap import Container
 from tests import images
 from tests.browser.conftest import screenshot_path
-from tests.browser.test_sign_in_browser import PASSWORD, TIMEOUT_MS
+from tests.browser.test_sign_in_browser import PASSWORD, TIMEOUT_MS, with_password
 from tests.integration.web.console_world import ConsoleWorld, seed
 
 if TYPE_CHECKING:
@@ -31,9 +30,7 @@ PHONE = "13800000061"
 
 def inspector(container: Container) -> None:
     """A station inspector of 徐汇区 with a password, as an admin's link and the person's first visit make one."""
-    user = container.users.create(Role.STATION, "李建国", PHONE, "徐汇区")
-    creds = credentials(container)
-    creds.set_password(creds.issue_link(user.user_id).token, PASSWORD)
+    with_password(container, Role.STATION, "李建国", PHONE, "徐汇区")
 
 
 @pytest.fixture

@@ -30,6 +30,13 @@ def person(container: Container, phone: str, name: str = "李建国") -> str:
     return f"/set-password?token={credentials(container).issue_link(user.user_id).token}"
 
 
+def with_password(container: Container, role: Role, name: str, phone: str, district: str | None) -> None:
+    """A person who has set PASSWORD, as an admin's link and the person's first visit make one."""
+    user = container.users.create(role, name, phone, district)
+    creds = credentials(container)
+    creds.set_password(creds.issue_link(user.user_id).token, PASSWORD)
+
+
 def page_for(browser: Browser, viewport: dict[str, int]) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": viewport["width"], "height": viewport["height"]},
                                   locale="zh-CN")
