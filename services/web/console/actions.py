@@ -131,13 +131,14 @@ def submit(container: Container, user: User, key: str, build: Callable[[], c.Com
 
 
 def field_errors(invalid: ValidationError, labels: dict[str, str]) -> str:
-    """Each refused field by the label the form shows it under: "问题描述：不能为空或只有空格", a nested one with
-    its key: "各类工程项目数（pipe_relocation）：…"."""
+    """Each refused field by the label the form shows it under: "问题描述：不能为空或只有空格"; a field inside one by
+    its own label when the form names it ("各类工程事项（加装电梯）：…"), never by an English code."""
     parts = []
     for e in invalid.errors()[:3]:
         loc = [str(part) for part in e["loc"]]
         label = labels.get(loc[0], loc[0]) if loc else "表单"
-        parts.append(f"{label}{'（' + loc[1] + '）' if len(loc) > 1 else ''}：{reason(e)}")
+        inner = labels.get(loc[1]) if len(loc) > 1 else None
+        parts.append(f"{label}{'（' + inner + '）' if inner else ''}：{reason(e)}")
     return "；".join(parts)
 
 

@@ -137,9 +137,9 @@ def set_plan(request: Request, form: FormFields) -> Response:
     scope = _scope(request, who, district)
     if isinstance(scope, Response):
         return scope
-    kinds = [t.code for t in container.ledger.catalog]
+    kinds = {t.code: t.name_zh for t in container.ledger.catalog}
     outcome, status, error = submit(container, who.user, form.get("idempotency_key", ""),
-                                    lambda: _plan_command(form, year, district, kinds), LABELS)
+                                    lambda: _plan_command(form, year, district, list(kinds)), LABELS | kinds)
     if outcome is not None:
         return RedirectResponse(f"/console/statistics?{_query(year, district)}&saved=1", status_code=303)
     return render(request, who, year, district, status, error=error, values=form)
