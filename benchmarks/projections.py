@@ -299,11 +299,15 @@ def query_latency(container: Container, pop: Populator, samples: int) -> dict[st
 
 
 def profile_rebuild(container: Container, names: str, top: int = 30) -> None:
-    """cProfile of read models' rebuilds, the top functions by cumulative and by own time, to stderr."""
+    """cProfile of read models' rebuilds (`all`: the one pass), the top functions by cumulative and by own time,
+    to stderr."""
     for name in names.split(","):
         profiler = cProfile.Profile()
         profiler.enable()
-        container.projections.drivers[name].rebuild()
+        if name == "all":
+            container.projections.rebuild_all()
+        else:
+            container.projections.drivers[name].rebuild()
         profiler.disable()
         for order in ("cumulative", "tottime"):
             out = io.StringIO()
@@ -322,7 +326,8 @@ def main() -> None:
     parser.add_argument("--raw-runs", type=int, default=3, help="raw reads of the log, the best is reported")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--profile", metavar="MODELS",
-                        help="also cProfile these read models' rebuilds, comma-separated (stderr, after the rest)")
+                        help="also cProfile these read models' rebuilds, comma-separated, `all`: the one pass "
+                             "(stderr, after the rest)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         container = build(Settings(data_dir=Path(tmp), event_store="sqlite", s3_endpoint="127.0.0.1:9"))

@@ -44,14 +44,11 @@ class AcceptanceBoard:
             tx.execute("DELETE FROM board_members WHERE project_id = ? AND member_id = ?",
                        (str(event.originator_id), event.member_id))
         elif isinstance(event, Registered):
-            tx.execute("DELETE FROM board_items WHERE item_id = ?", (str(event.originator_id),))
             tx.execute("INSERT INTO board_items VALUES (?, ?, ?, ?, ?)", (
                 str(event.originator_id), str(event.project_id), event.kind, event.title, event.location))
         elif isinstance(event, AcceptanceRequested):
             project = tx.execute("SELECT project_id FROM board_items WHERE item_id = ?",
                                  (str(event.originator_id),)).fetchone()
-            tx.execute("DELETE FROM board_rounds WHERE item_id = ? AND round_no = ?",
-                       (str(event.originator_id), event.round_no))
             tx.execute("INSERT INTO board_rounds VALUES (?, ?, ?, 'open', ?, ?, '{}', ?, NULL)", (
                 str(event.originator_id), event.round_no, project[0] if project else "", event.subject_hash,
                 json.dumps(event.electorate), event.timestamp.isoformat()))

@@ -16,7 +16,7 @@ from domain.project import ProjectRegistered
 from domain.works_item_events import AcceptanceRequested, WorksItemEvent
 from projections.dashboard_rollups import ROLLUP_DDL, ROLLUP_TABLES, Deltas, ItemRows, contribution
 from projections.driver import Batch
-from projections.item_states import ItemStates
+from projections.item_states import ItemStates, first_in_rebuild
 
 STATES = ItemStates("dash_item_states")
 BEFORE, OPENED, DELTAS = "dash before", "dash opened", "dash deltas"  # this batch's keys in `batch.cache`
@@ -66,7 +66,7 @@ class Dashboard:
         elif isinstance(event, WorksItemEvent):
             before: dict[UUID, ItemRows | None] = batch.cache.setdefault(BEFORE, {})
             if event.originator_id not in before:  # the rows as stored, before this batch's first change
-                state = STATES.get(batch, event.originator_id)
+                state = None if first_in_rebuild(batch, event) else STATES.get(batch, event.originator_id)
                 before[event.originator_id] = ItemRows.of(state) if state is not None else None
             state = STATES.fold(batch, event)
             if (isinstance(event, AcceptanceRequested) and state is not None
@@ -75,8 +75,8 @@ class Dashboard:
 
     def _project(self, batch: Batch, project_id: str, name: str, district: str) -> None:
         tx = batch.tx
-        tx.execute("DELETE FROM dash_projects WHERE project_id = ?", (project_id,))
-        tx.execute("INSERT INTO dash_projects VALUES (?, ?, ?)", (project_id, name, district))
+        tx.execute("INSERT INTO dash_projects VALUES (?, ?, ?) ON CONFLICT (project_id) DO UPDATE SET "
+                   "name = excluded.name, district = excluded.district", (project_id, name, district))
         batch.cache[("district", UUID(project_id))] = district
         # from Kafka, a project's events may arrive after its items' (other topic, other partition): its items'
         # rows and totals move to its district

@@ -92,7 +92,8 @@ class Deadlines:
     def _write_item(self, batch: Batch, item: ItemState) -> None:
         item_id, project_id = str(item.id), str(item.project_id)
         district = self._district(batch, project_id)
-        batch.tx.execute("DELETE FROM dl_deadlines WHERE item_id = ?", (item_id,))
+        if not ITEMS.is_new(batch, item.id):
+            batch.tx.execute("DELETE FROM dl_deadlines WHERE item_id = ?", (item_id,))
         for found in item_deadlines(item, ANY_DAY):
             batch.tx.execute("INSERT INTO dl_deadlines VALUES (?, ?, ?, ?, ?, ?, ?, NULL)", (
                 project_id, item_id, found.kind, found.subject, district, found.due.isoformat(),
@@ -101,8 +102,8 @@ class Deadlines:
     def _write_project(self, batch: Batch, project: Project) -> None:
         project_id = str(project.id)
         state = {k: v for k, v in project.__dict__.items() if k != "_pending_events"}
-        batch.tx.execute("DELETE FROM dl_projects WHERE project_id = ?", (project_id,))
-        batch.tx.execute("INSERT INTO dl_projects VALUES (?, ?, ?)", (
+        batch.tx.execute("INSERT INTO dl_projects VALUES (?, ?, ?) ON CONFLICT (project_id) DO UPDATE "
+                         "SET district = excluded.district, state = excluded.state", (
             project_id, project.district, batch.app.mapper.transcoder.encode(state).decode()))
         # from Kafka, a project's events may arrive after its items' (another topic, another partition)
         batch.tx.execute("UPDATE dl_deadlines SET district = ? WHERE project_id = ? AND item_id <> ?",

@@ -28,6 +28,10 @@ class Batch:
     cache: dict[Any, Any] = field(default_factory=dict)
     # What the read models of one pass (`rebuild_together`) may share, being at the same position: None otherwise
     shared: dict[Any, Any] | None = None
+    # A rebuild's batch: the model's tables were emptied when it began and nothing in it is applied twice, so an
+    # aggregate's first event (version 1) finds no row of it and a model may skip looking. Live batches are
+    # False: a model that promises to absorb a republished event (the dashboard) must look there.
+    rebuilding: bool = False
 
 
 class ReadModel(Protocol):
@@ -82,15 +86,19 @@ class EventStoreDriver:
         self.model, self.app, self.db, self.batch = model, app, db, batch
         self.name = model.name
         self.stuck: Stuck | None = None  # set when the last batch failed, cleared by the next that commits
+        self._rebuilding = False  # in `rebuild`: its batches are marked so (`Batch.rebuilding`)
         self._lock = threading.Lock()
         self.create()
 
     def create(self) -> None:
         with self.db.transaction() as tx:
-            for statement in self.model.ddl:
-                tx.execute(statement)
-            if not tx.execute("SELECT 1 FROM projection_tracking WHERE name = ?", (self.name,)).fetchone():
-                tx.execute("INSERT INTO projection_tracking (name, position) VALUES (?, 0)", (self.name,))
+            self._create_in(tx)
+
+    def _create_in(self, tx: Any) -> None:
+        for statement in self.model.ddl:
+            tx.execute(statement)
+        if not tx.execute("SELECT 1 FROM projection_tracking WHERE name = ?", (self.name,)).fetchone():
+            tx.execute("INSERT INTO projection_tracking (name, position) VALUES (?, 0)", (self.name,))
 
     def position(self) -> int:
         rows = self.db.query("SELECT position FROM projection_tracking WHERE name = ?", (self.name,))
@@ -132,7 +140,7 @@ class EventStoreDriver:
                                  (start, self.name, start))
             if claimed.rowcount != 1:
                 raise PositionMoved(self.name)
-            batch = Batch(tx, self.app)
+            batch = Batch(tx, self.app, rebuilding=self._rebuilding)
             for note in notes:
                 if note.topic.startswith(INTERNAL) or (wanted and note.topic not in wanted):
                     continue  # never decode what the model ignores (command receipts: half the log)
@@ -160,20 +168,24 @@ class EventStoreDriver:
         with self._lock:
             self.reset()
         usual, self.batch = self.batch, max(self.batch, REBUILD_BATCH)
+        self._rebuilding = True
         try:
             applied = self.catch_up(progress)
         finally:
-            self.batch = usual
+            self.batch, self._rebuilding = usual, False
         self.db.optimize(self.model.tables)  # the planner's statistics for the tables just filled
         return applied
 
     def reset(self) -> None:
         """The read model empty, at position 0."""
         with self.db.transaction() as tx:
-            for table in self.model.tables:
-                tx.execute(f"DROP TABLE IF EXISTS {table}")
-            tx.execute("DELETE FROM projection_tracking WHERE name = ?", (self.name,))
-        self.create()
+            self._reset_in(tx)
+
+    def _reset_in(self, tx: Any) -> None:
+        for table in self.model.tables:
+            tx.execute(f"DROP TABLE IF EXISTS {table}")
+        tx.execute("DELETE FROM projection_tracking WHERE name = ?", (self.name,))
+        self._create_in(tx)
 
 
 REBUILD_BATCH = 10_000
@@ -191,15 +203,17 @@ def rebuild_together(drivers: Sequence[EventStoreDriver], progress: Callable[[in
     if not drivers:
         return {}
     app, db = drivers[0].app, drivers[0].db
-    for driver in drivers:
-        driver.reset()
+    with db.transaction() as tx:  # one commit, not one per read model
+        for driver in drivers:
+            with driver._lock:
+                driver._reset_in(tx)
     start = 0
     while True:
         notes = app.recorder.select_notifications(start, REBUILD_BATCH, inclusive_of_start=False)
         if not notes:
             break
         try:
-            _apply_together(drivers, app, db, start, notes)
+            _apply_together(drivers, app, db, start, notes, rebuilding=True)
         except Exception:  # which model, and why: each model's own catch-up below finds it and says so
             break
         start = notes[-1].id
@@ -207,13 +221,13 @@ def rebuild_together(drivers: Sequence[EventStoreDriver], progress: Callable[[in
             progress(start, drivers[0].head())
     failed: dict[str, Exception] = {}
     for driver in drivers:
-        usual, driver.batch = driver.batch, max(driver.batch, REBUILD_BATCH)
+        usual, driver.batch, driver._rebuilding = driver.batch, max(driver.batch, REBUILD_BATCH), True
         try:
             driver.catch_up()
         except Exception as error:
             failed[driver.name] = error
         finally:
-            driver.batch = usual
+            driver.batch, driver._rebuilding = usual, False
     db.optimize([table for driver in drivers for table in driver.model.tables])
     return failed
 
@@ -251,10 +265,11 @@ def step_together(drivers: Sequence[EventStoreDriver]) -> int:
 
 
 def _apply_together(drivers: Sequence[EventStoreDriver], app: Application, db: Database, start: int,
-                    notes: Sequence[Any]) -> None:
+                    notes: Sequence[Any], rebuilding: bool = False) -> None:
     with db.transaction() as tx:
         shared: dict[Any, Any] = {}
-        models = [(d.model, set(d.model.topics), Batch(tx, app, shared=shared)) for d in drivers]
+        models = [(d.model, set(d.model.topics), Batch(tx, app, shared=shared, rebuilding=rebuilding))
+                  for d in drivers]
         for driver in drivers:
             claimed = tx.execute("UPDATE projection_tracking SET position = ? WHERE name = ? AND position = ?",
                                  (start, driver.name, start))

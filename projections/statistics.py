@@ -75,7 +75,6 @@ class Statistics:
             project_id = str(event.originator_id)
             started = tx.execute("SELECT MIN(first_inspected_on) FROM stat_items WHERE project_id = ?",
                                  (project_id,)).fetchone()  # items may come first from Kafka
-            tx.execute("DELETE FROM stat_projects WHERE project_id = ?", (project_id,))
             tx.execute("INSERT INTO stat_projects VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
                        (project_id, event.district, event.street_office, event.households,
                         json.dumps(list(event.categories)), day, started[0] if started else None))
@@ -88,11 +87,12 @@ class Statistics:
             tx.execute("UPDATE stat_projects SET completed_on = ? WHERE project_id = ?",
                        (event.held_on, str(event.originator_id)))
         elif isinstance(event, Registered):
-            batch.cache.pop(("stat item", str(event.originator_id)), None)
-            tx.execute("DELETE FROM stat_items WHERE item_id = ?", (str(event.originator_id),))
+            spec = quantity_spec(event.template)
+            # its inspections later in this batch read the row as written here, not from the table
+            batch.cache[("stat item", str(event.originator_id))] = (str(event.project_id), spec, None)
             tx.execute("INSERT INTO stat_items VALUES (?, ?, ?, ?, ?, NULL, ?)",
                        (str(event.originator_id), str(event.project_id), event.kind, event.planned_end, day,
-                        json.dumps(quantity_spec(event.template))))
+                        json.dumps(spec)))
         elif isinstance(event, InspectionRecorded):
             self._inspected(batch, event, day)
 
@@ -118,8 +118,9 @@ class Statistics:
             if value is None:
                 continue
             amount = value if isinstance(value, Decimal) else Decimal(1)
-            tx.execute("DELETE FROM stat_quantities WHERE item_id = ? AND quantity = ?", (item_id, quantity))
-            tx.execute("INSERT INTO stat_quantities VALUES (?, ?, ?, ?, ?, ?)",
+            tx.execute("INSERT INTO stat_quantities VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (item_id, quantity) DO "
+                       "UPDATE SET amount = excluded.amount, amount_milli = excluded.amount_milli, "
+                       "recorded_on = excluded.recorded_on",
                        (item_id, quantity, project_id, str(amount), milli(amount), day))
 
     def flush(self, batch: Batch) -> None:

@@ -64,7 +64,6 @@ class WorksRegister:
         tx, at = batch.tx, event.timestamp.isoformat()
         if isinstance(event, ProjectRegistered):
             project_id = str(event.originator_id)
-            tx.execute("DELETE FROM reg_projects WHERE project_id = ?", (project_id,))
             tx.execute("INSERT INTO reg_projects VALUES (?, ?, ?, ?, ?, ?, ?)",
                        (project_id, event.name, event.district, event.street_office, event.buildings,
                         event.households, at))
@@ -76,7 +75,7 @@ class WorksRegister:
         item_id = str(event.originator_id)
         if isinstance(event, Registered):
             project_id = str(event.project_id)
-            tx.execute("DELETE FROM reg_items WHERE item_id = ?", (item_id,))
+            batch.cache[("project", item_id)] = project_id  # what its defects and rounds in this batch will ask
             tx.execute("INSERT INTO reg_items VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
                        (item_id, project_id, self._district(batch, project_id), event.kind, event.title,
                         event.location, at))
@@ -95,7 +94,6 @@ class WorksRegister:
                        (DEFECT_STATUS[type(event)], item_id, event.defect_id))
         elif isinstance(event, AcceptanceRequested):
             project_id = self._project(batch, item_id)
-            tx.execute("DELETE FROM reg_rounds WHERE item_id = ? AND round_no = ?", (item_id, event.round_no))
             tx.execute("INSERT INTO reg_rounds VALUES (?, ?, ?, ?, 'open', ?, ?, NULL)",
                        (item_id, event.round_no, project_id, self._district(batch, project_id),
                         len(event.electorate), at))
@@ -108,7 +106,6 @@ class WorksRegister:
 
     def _raise(self, batch: Batch, item_id: str, event: DefectRaised, at: str) -> None:
         project_id = self._project(batch, item_id)
-        batch.tx.execute("DELETE FROM reg_defects WHERE item_id = ? AND defect_id = ?", (item_id, event.defect_id))
         batch.tx.execute("INSERT INTO reg_defects VALUES (?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, NULL)",
                          (item_id, event.defect_id, project_id, self._district(batch, project_id), event.severity,
                           event.description, event.hold_point, event.due_date, at))
