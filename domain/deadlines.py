@@ -19,6 +19,7 @@ from typing import Any
 from domain.completion import FILING_DAYS, NOTICE_WORKING_DAYS
 from domain.item_state import ItemState
 from domain.project import Project
+from domain.project_state import ProjectState
 from domain.rules import WorkingCalendarUnavailable
 from domain.working_days import WorkingCalendar, add_working_days
 from domain.works_item import WorksItem
@@ -86,7 +87,7 @@ def item_deadlines(item: WorksItem | ItemState, today: date, approaching_days: i
     return found
 
 
-def project_deadlines(project: Project, calendar: WorkingCalendar, today: date,
+def project_deadlines(project: Project | ProjectState, calendar: WorkingCalendar, today: date,
                       approaching_days: int = 3) -> list[Deadline]:
     found = []
     state, project_id = project.completion, str(project.id)

@@ -14,13 +14,16 @@ listed (as the aggregates' reading did before), and `pending` says why.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 from domain.deadlines import item_deadlines, project_deadlines
 from domain.item_state import ItemState
-from domain.project import Project, ProjectRegistered
+from domain.project import ProjectRegistered
 from domain.project_event import ProjectEvent
+from domain.project_state import ProjectState, fold, from_plain, to_plain
 from domain.working_days import ChineseCalendar, WorkingCalendar
 from domain.works_item_events import WorksItemEvent
 from projections.driver import Batch
@@ -61,37 +64,31 @@ class Deadlines:
         for project_id in batch.cache.get(("dirty", "dl_projects"), set()):
             self._write_project(batch, batch.cache[("dl_projects", project_id)])
 
-    def _project(self, batch: Batch, project_id: Any) -> Project | None:
+    def _project(self, batch: Batch, project_id: Any) -> ProjectState | None:
         key = ("dl_projects", project_id)
         if key not in batch.cache:
             row = batch.tx.execute("SELECT state FROM dl_projects WHERE project_id = ?", (str(project_id),)
                                    ).fetchone()
-            project = None
-            if row is not None:
-                project = object.__new__(Project)
-                project.__dict__.update(batch.app.mapper.transcoder.decode(row[0].encode()))
-                project.__dict__["_pending_events"] = []
-            batch.cache[key] = project
+            batch.cache[key] = from_plain(json.loads(row[0])) if row is not None else None
         return batch.cache[key]
 
     def _fold_project(self, batch: Batch, event: ProjectEvent) -> None:
-        if isinstance(event, ProjectRegistered):
-            project = event.mutate(None)
-        else:
-            project = self._project(batch, event.originator_id)
-            if project is None or event.originator_version != project.version + 1:
-                return  # already applied (a replayed batch), or a project registered before tracking began
-            event.mutate(project)
+        before = None if isinstance(event, ProjectRegistered) else self._project(batch, event.originator_id)
+        version = before.version if before is not None else None
+        project = fold(before, event)
+        if project is None or project.version == version:
+            return  # already applied (a replayed batch), or a project registered before tracking began
         batch.cache[("dl_projects", event.originator_id)] = project
         batch.cache.setdefault(("dirty", "dl_projects"), set()).add(event.originator_id)
 
-    def _district(self, batch: Batch, project_id: str) -> str:
+    def _district(self, batch: Batch, project_id: UUID) -> str:
+        """Keyed by the UUID, as folding keys it: a project registered in this batch is found before it is written."""
         project = self._project(batch, project_id)
         return project.district if project is not None else ""  # filled in when the project arrives (Kafka)
 
     def _write_item(self, batch: Batch, item: ItemState) -> None:
         item_id, project_id = str(item.id), str(item.project_id)
-        district = self._district(batch, project_id)
+        district = self._district(batch, item.project_id) if item.project_id is not None else ""
         if not ITEMS.is_new(batch, item.id):
             batch.tx.execute("DELETE FROM dl_deadlines WHERE item_id = ?", (item_id,))
         for found in item_deadlines(item, ANY_DAY):
@@ -99,12 +96,11 @@ class Deadlines:
                 project_id, item_id, found.kind, found.subject, district, found.due.isoformat(),
                 found.met_on.isoformat() if found.met_on else None))
 
-    def _write_project(self, batch: Batch, project: Project) -> None:
+    def _write_project(self, batch: Batch, project: ProjectState) -> None:
         project_id = str(project.id)
-        state = {k: v for k, v in project.__dict__.items() if k != "_pending_events"}
         batch.tx.execute("INSERT INTO dl_projects VALUES (?, ?, ?) ON CONFLICT (project_id) DO UPDATE "
                          "SET district = excluded.district, state = excluded.state", (
-            project_id, project.district, batch.app.mapper.transcoder.encode(state).decode()))
+            project_id, project.district, json.dumps(to_plain(project), ensure_ascii=False)))
         # from Kafka, a project's events may arrive after its items' (another topic, another partition)
         batch.tx.execute("UPDATE dl_deadlines SET district = ? WHERE project_id = ? AND item_id <> ?",
                          (project.district, project_id, PROJECT_LEVEL))

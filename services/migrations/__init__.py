@@ -5,7 +5,7 @@ facts that exist nowhere else, so a change to their columns must reach databases
 `CREATE TABLE IF NOT EXISTS` would silently keep the old shape. Read models' tables are not defined here:
 they are rebuilt from the log by their projectors. When a read model's stored form changes so that its rows
 cannot be read on, a revision drops its tables and resets its position, and its projector rebuilds it on start
-(0007: per-item state as plain fields).
+(`read_models.rebuild_from_the_log`; 0007: per-item state as plain fields, 0009: per-project).
 """
 
 from __future__ import annotations

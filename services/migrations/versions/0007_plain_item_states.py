@@ -10,8 +10,7 @@ Create Date: 2026-11-23
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from alembic import op
+from services.migrations.read_models import rebuild_from_the_log
 
 revision = "0007"
 down_revision = "0006"
@@ -33,15 +32,7 @@ REBUILT = {
 
 
 def upgrade() -> None:
-    bind = op.get_bind()
-    existing = set(sa.inspect(bind).get_table_names())
-    for name, tables in REBUILT.items():
-        for table in tables:
-            if table in existing:
-                op.drop_table(table)
-        for bookkeeping in ("projection_tracking", "projection_versions"):  # from the log, or from Kafka
-            if bookkeeping in existing:
-                bind.execute(sa.text(f"DELETE FROM {bookkeeping} WHERE name = :name"), {"name": name})
+    rebuild_from_the_log(REBUILT)
 
 
 def downgrade() -> None:

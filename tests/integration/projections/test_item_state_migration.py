@@ -3,6 +3,8 @@ dropped and rebuilt from the log, and end equal to what they were before, on eac
 
 from __future__ import annotations
 
+import json
+
 from alembic import command
 
 from services import migrations
@@ -37,3 +39,27 @@ def test_an_upgrade_rebuilds_the_read_models_with_per_item_state(container: Cont
         again.projections.run_once()
         assert {name: dump(again, name) for name in REBUILT} == before
         assert not again.projections.failing
+
+
+def test_an_upgrade_rebuilds_the_deadlines_with_plain_project_states(container: Container) -> None:
+    """Revision 0009: the deadlines' project rows held the `Project` aggregate's encoded `__dict__`."""
+    world = World(container.ledger)
+    world.completed_item()
+    container.projections.run_once()
+    before = dump(container, "deadlines")
+    assert before["dl_projects"]
+
+    url, settings = container.settings.database_url(), container.settings
+    with container.db.transaction() as tx:  # what revision 0008's code wrote: unreadable by this code
+        tx.execute("UPDATE dl_projects SET state = ?", ('{"_id": {"_type_": "uuid_hex", "_data_": "00"}}',))
+    container.close()
+    command.stamp(migrations.config(url), "0008")
+
+    migrations.upgrade(url)
+    with build(settings) as again:
+        assert again.projections.drivers["deadlines"].position() == 0
+        again.projections.run_once()
+        assert dump(again, "deadlines") == before
+        assert not again.projections.failing
+        stored = json.loads(again.db.query("SELECT state FROM dl_projects")[0][0])
+        assert stored["form"] == 1 and "completion" in stored and "_id" not in stored
