@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
@@ -104,19 +105,22 @@ class Api:
         raise Offline(last)
 
     def get_json(self, path: str, **params: Any) -> dict[str, Any]:
-        response = self.request("GET", path, params=params or None)
-        if response.status_code != 200:
-            code = problem_of(response.status_code, json_of(response))["code"]
-            raise UnexpectedAnswer(f"GET {path}: HTTP {response.status_code} {code}")
-        return dict(response.json())
+        return _page(path, self.request("GET", path, params=params or None))
 
-    def paged(self, path: str) -> list[dict[str, Any]]:
+    def paged(self, path: str, limit: int = 1000) -> list[dict[str, Any]]:
+        """Every row of a list, page after page by the `Link: rel="next"` address the server gives: a keyset
+        cursor costs the server one index walk however deep the page, where an offset makes it count every row
+        before it (and a list's `total` is only a lower bound past 1,000 rows)."""
         items: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"limit": limit}
         while True:
-            page = self.get_json(path, limit=1000, offset=len(items))
+            response = self.request("GET", path, params=params)
+            page = _page(path, response)
             items.extend(page["items"])
-            if not page["items"] or len(items) >= page["total"]:
+            following = response.links.get("next", {}).get("url")
+            if not following or not page["items"]:
                 return items
+            params = dict(parse_qsl(urlsplit(following).query))  # the server's own address: cursor and filters
 
     # --- photos ----------------------------------------------------------------------------------------------
 
@@ -155,3 +159,10 @@ def json_of(response: httpx.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def _page(path: str, response: httpx.Response) -> dict[str, Any]:
+    if response.status_code != 200:
+        code = problem_of(response.status_code, json_of(response))["code"]
+        raise UnexpectedAnswer(f"GET {path}: HTTP {response.status_code} {code}")
+    return dict(response.json())
