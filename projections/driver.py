@@ -182,8 +182,7 @@ class EventStoreDriver:
             self._reset_in(tx)
 
     def _reset_in(self, tx: Any) -> None:
-        for table in self.model.tables:
-            tx.execute(f"DROP TABLE IF EXISTS {table}")
+        self.db.drop_tables(tx, self.model.tables)
         tx.execute("DELETE FROM projection_tracking WHERE name = ?", (self.name,))
         self._create_in(tx)
 

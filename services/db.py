@@ -67,6 +67,23 @@ class Database:
                 return rows
         return self._sqlite().execute(statement, params).fetchall()
 
+    def drop_tables(self, tx: _Tx, tables: Sequence[str]) -> None:
+        """Drop a read model's tables (our own names, never input). SQLite as Debian and Python build it zeroes
+        every page it frees (`secure_delete` on), which was most of a 100,000-event rebuild's reset (0.5 s of
+        0.55); a read model holds what the event log holds and no personal data to scrub (names and phones live
+        only in `users`, whose erasure keeps the connection's setting), so its pages are freed without it."""
+        if self.is_postgres:
+            for table in tables:
+                tx.execute(f"DROP TABLE IF EXISTS {table}")
+            return
+        previous = int(tx.execute("PRAGMA secure_delete").fetchone()[0])
+        tx.execute("PRAGMA secure_delete = FAST")  # still clears what is freed inside a page being written
+        try:
+            for table in tables:
+                tx.execute(f"DROP TABLE IF EXISTS {table}")
+        finally:
+            tx.execute(f"PRAGMA secure_delete = {previous}")
+
     def optimize(self, tables: Sequence[str] = ()) -> None:
         """Fresh planner statistics: without them SQLite searches a rare term within a district by the slow index
         (32 ms instead of 0.1 ms at 100,000 items). After a rebuild the tables are analysed; SQLite's own
