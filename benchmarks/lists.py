@@ -16,7 +16,7 @@ statistics are gathered (`ANALYZE`, what `PRAGMA optimize` keeps current). Then 
   and in a district for the station.
 
     python -m benchmarks.lists [--items 10000] [--projects 200] [--samples 100] [--stores sqlite,postgres]
-                               [--through-commands]
+                               [--through-commands] [--explain]
 """
 
 from __future__ import annotations
@@ -160,6 +160,32 @@ def timed(client: TestClient, token: str, path: str, samples: int) -> dict[str, 
     return {"path": path, "rows": total, "exact": exact, **percentiles(timings)}  # exact false: rows is "at least"
 
 
+def plans(container: Container, client: TestClient, token: str, path: str) -> list[dict[str, Any]]:
+    """How the store ran each list statement of one request (`EXPLAIN (ANALYZE, BUFFERS)` on PostgreSQL, `EXPLAIN
+    QUERY PLAN` on SQLite): its scans and its time, so a figure comes with the plan that made it."""
+    said: list[tuple[str, list[Any]]] = []
+    db, query = container.db, container.db.query
+
+    def recording(statement: str, params: Any = ()) -> list[Any]:
+        if statement.startswith("SELECT") and ("lst_" in statement or "FROM users " in statement):
+            said.append((statement, list(params)))
+        return query(statement, params)
+
+    db.query = recording  # type: ignore[method-assign]
+    try:
+        assert client.get(path, headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    finally:
+        del db.query  # the class's own again
+    explain = "EXPLAIN (ANALYZE, BUFFERS) " if db.is_postgres else "EXPLAIN QUERY PLAN "
+    found = []
+    for statement, params in said:
+        lines = [str(row[0] if db.is_postgres else row[-1]) for row in db.query(explain + statement, params)]
+        found.append({"statement": statement[:60] + " … " + statement[-100:],
+                      "plan": [line.strip() for line in lines if "Scan" in line or "SCAN" in line or "SEARCH" in line
+                               or "Time:" in line]})
+    return found
+
+
 def last_cursor(container: Container, name: str, table: str, order: tuple[str, ...], where: str,
                 params: list[Any]) -> tuple[str, int]:
     """The cursor the server hands out for the page before the last one, and the offset of that page."""
@@ -170,7 +196,8 @@ def last_cursor(container: Container, name: str, table: str, order: tuple[str, .
     return encode_cursor(name, list(row)), offset
 
 
-def measure(container: Container, client: TestClient, tokens: dict[str, str], samples: int) -> list[dict[str, Any]]:
+def measure(container: Container, client: TestClient, tokens: dict[str, str], samples: int,
+            explain: bool = False) -> list[dict[str, Any]]:
     lists: list[tuple[str, str, str, tuple[str, ...]]] = [
         ("/api/v1/projects", "projects", "lst_projects", ("registered_at", "project_id")),
         ("/api/v1/works-items", "works_items", "lst_items", ("registered_at", "item_id")),
@@ -209,6 +236,8 @@ def measure(container: Container, client: TestClient, tokens: dict[str, str], sa
         for who in ("admin", "station"):
             results.append({"search": path, "caller": who,
                             "timing": timed(client, tokens[who], f"{path}&limit={PAGE}", samples)})
+            if explain:
+                results[-1]["plans"] = plans(container, client, tokens[who], f"{path}&limit={PAGE}")
     return results
 
 
@@ -242,7 +271,7 @@ def run(store: str, args: argparse.Namespace) -> dict[str, Any]:
             say(f"measuring on {store}")
             with TestClient(create_app(container)) as client:
                 baseline = timed(client, tokens["station"], "/api/v1/users/me", args.samples)
-                results = measure(container, client, tokens, args.samples)
+                results = measure(container, client, tokens, args.samples, args.explain)
             p99: Callable[[str], float] = lambda key: max(  # noqa: E731
                 r[key]["p99_ms"] for r in results if key in r)
             return {
@@ -268,6 +297,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--people", type=int, default=10_000, help="accounts in the people list")
     parser.add_argument("--stores", default="sqlite", help="comma-separated: sqlite, postgres")
     parser.add_argument("--through-commands", action="store_true", help="fill by real commands (slow)")
+    parser.add_argument("--explain", action="store_true", help="each search's statements with their plans")
     args = parser.parse_args(argv)
     runs = [run(store.strip(), args) for store in args.stores.split(",") if store.strip()]
     print(json.dumps(runs[0] if len(runs) == 1 else {"stores": runs}, ensure_ascii=False, indent=1))
