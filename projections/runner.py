@@ -33,7 +33,7 @@ class Failing:
 class ProjectionRunner:
     """One read model failing never stops the others: it backs off (exponentially, capped) and says why."""
 
-    def __init__(self, drivers: list[EventStoreDriver], interval_s: float = 0.5, min_gap_s: float = 0.05,
+    def __init__(self, drivers: list[EventStoreDriver], interval_s: float = 0.5, min_gap_s: float = 0.2,
                  fed_by_kafka: bool = False, backoff_s: tuple[float, float] = (0.5, 60.0),
                  on_failure: Callable[[str], None] | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -45,8 +45,11 @@ class ProjectionRunner:
         self._failing_lock = threading.Lock()
         self.fed_by_kafka = fed_by_kafka  # another process applies events from Kafka: only watch, never apply
         self.interval_s = interval_s
-        self.min_gap_s = min_gap_s  # under load, let events gather: one transaction per batch, not per command
+        # Under load, let events gather: one pass (~1.5 ms of fixed cost: queries, eight flushes, a commit) serves
+        # many commands, not a few. A reader waiting for its own write (`wait_for`) cuts the gap short.
+        self.min_gap_s = min_gap_s
         self._wake = threading.Event()
+        self._hurry = threading.Event()  # someone waits for a position: no gap
         self._progress = threading.Condition()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -130,8 +133,9 @@ class ProjectionRunner:
     def run_forever(self) -> None:
         while not self._stop.is_set():
             self.run_once()
-            self._stop.wait(self.min_gap_s)
+            self._hurry.wait(self.min_gap_s)
             self._wake.wait(self.interval_s)
+            self._hurry.clear()  # set again while this pass ran? the pass that follows covers that write too
             self._wake.clear()
 
     def start(self) -> ProjectionRunner:
@@ -141,6 +145,7 @@ class ProjectionRunner:
 
     def stop(self) -> None:
         self._stop.set()
+        self._hurry.set()
         self._wake.set()
         if self._thread:
             self._thread.join(timeout=10)
@@ -177,8 +182,9 @@ class ProjectionRunner:
     def wait_for(self, position: int, timeout_s: float, names: list[str] | None = None) -> int:
         """Block until the read models reach `position` (read-your-writes); returns how far behind they still are."""
         deadline = time.monotonic() + timeout_s
-        self.nudge()
         while (lag := self.behind(position, names)) > 0:
+            self._hurry.set()  # the next pass now, not after the gap that lets events gather
+            self.nudge()
             remaining = deadline - time.monotonic()
             if remaining <= 0 or self._failing_past(position, names, remaining):
                 return lag
