@@ -14,15 +14,19 @@ a double-submit cookie can be planted by a sibling subdomain.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Sequence
 from datetime import timedelta
-from typing import NoReturn
+from typing import Any, NoReturn, cast
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from services.api.auth_limits import FailureLimit, TooManyFailedAttempts, client_address, limiter
 from services.api.errors import ApiError, unauthorized
 from services.bootstrap import Container
 from services.credentials import Credentials
+from services.db import Database
 from services.invitations import Invitations
 from services.observability import AUTH_REFUSALS
 from services.sessions import ActiveSession, SessionStore
@@ -54,6 +58,40 @@ def authenticate(request: Request, users: UserDirectory, authorization: str | No
         return users.authenticate(token.strip(), request.headers.get("x-device-id"))
     except TokenRefused as refused:
         _refuse(limit, client, refused.reason, REFUSALS_ZH[refused.reason])
+
+
+class _WriteDue(Exception):
+    """The check would write (a token's `last_used_at`, at most once a minute): it goes to the threadpool."""
+
+
+class _ReadOnly:
+    """The directory's database for a check on the event loop: reads pass through, a write stops the check
+    before anything is written."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def query(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        return self._db.query(statement, params)
+
+    def transaction(self) -> NoReturn:
+        raise _WriteDue
+
+
+async def identify_async(request: Request, container: Container, authorization: str | None) -> User:
+    """`identify`, without a thread hop when it can: a bearer token on SQLite is checked on the event loop (one
+    indexed row from a local file, ~10 us, where the hop costs several times that in both threads), by the
+    directory's own `authenticate`, so the rules stay in one place. Whatever would block goes to the threadpool
+    as before: a write due (the token's `last_used_at`; the hop repeats the check and writes), PostgreSQL (a
+    network round trip), and session cookies (a session's last-seen write)."""
+    if not container.db.is_postgres and (authorization or SESSION_COOKIE not in request.cookies):
+        users = copy.copy(container.users)  # the same directory and clock, reading only
+        users.db = cast(Database, _ReadOnly(container.db))
+        try:
+            return authenticate(request, users, authorization)
+        except _WriteDue:
+            pass
+    return await run_in_threadpool(identify, request, container, authorization)
 
 
 def identify(request: Request, container: Container, authorization: str | None) -> User:

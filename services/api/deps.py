@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 
 from domain.actors import Role
 from domain.commands import Command
-from services.api.authentication import identify
+from services.api.authentication import identify_async
 from services.api.errors import ApiError
 from services.bootstrap import Container
 from services.commands.bus import Envelope
@@ -31,10 +31,11 @@ async def get_container(request: Request) -> Container:
 ContainerDep = Annotated[Container, Depends(get_container)]
 
 
-def current_user(request: Request, container: ContainerDep,
-                 authorization: Annotated[str | None, Header()] = None) -> User:
-    """A bearer token or a web session cookie (read from the request, so the contract keeps one scheme)."""
-    return identify(request, container, authorization)
+async def current_user(request: Request, container: ContainerDep,
+                       authorization: Annotated[str | None, Header()] = None) -> User:
+    """A bearer token or a web session cookie (read from the request, so the contract keeps one scheme).
+    Async: a token check on SQLite makes no thread hop (`identify_async` says when one is still made)."""
+    return await identify_async(request, container, authorization)
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
