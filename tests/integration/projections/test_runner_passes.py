@@ -1,6 +1,6 @@
 """The live runner's passes: the read models at one position go on together and are not caught up again alone
-in the same round; under load events gather between passes, but a reader waiting for its own write is served
-at once."""
+in the same round; under load events gather longer between passes, but a reader waiting for its own write is
+served at once."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ def test_a_failing_read_model_that_succeeds_in_a_pass_together_is_no_longer_fail
 
 def test_a_reader_waiting_for_its_write_does_not_wait_for_the_gap_between_passes(container: Container) -> None:
     runner = container.projections
-    runner.min_gap_s = 30.0  # events would gather for half a minute between passes
+    runner.min_gap_s = runner.max_gap_s = 30.0  # events would gather for half a minute between passes
     world = World(container.ledger)
     item_id = world.new_item()
     runner.start()
@@ -90,3 +90,24 @@ def test_a_reader_waiting_for_its_write_does_not_wait_for_the_gap_between_passes
     finally:
         runner.stop()
     assert time.monotonic() - started < 10  # stopping cuts the gap short too
+
+
+def test_the_pause_between_rounds_grows_only_while_rounds_keep_finding_busy_batches(container: Container) -> None:
+    runner = container.projections
+    busy, quiet = runner.busy_batch, runner.busy_batch - 1
+    assert runner._next_gap(quiet) == runner.min_gap_s == 0.05  # light load: as fresh as a pass per few commands
+    assert [runner._next_gap(busy) for _ in range(4)] == [0.1, 0.2, 0.2, 0.2]  # under load: up to max_gap_s
+    assert runner._next_gap(quiet) == 0.05
+
+
+def test_a_round_says_how_many_events_it_applied_together(container: Container) -> None:
+    runner = container.projections
+    world = World(container.ledger)
+    item_id = world.new_item()
+    runner.run_once()
+    outcomes = [world.run(world.supervisor, inspection(item_id, "survey_and_marking")) for _ in range(3)]
+
+    applied = runner.run_once()
+
+    assert applied == 6  # each inspection and its command receipt
+    assert all(o.position is not None for o in outcomes)
