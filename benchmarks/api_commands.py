@@ -7,6 +7,8 @@ POST /api/v1/works-items/{id}/inspections with a fresh Idempotency-Key per reque
 
 Both servers run at once and are measured in turns, `--rounds` times; the round with the median ratio is
 reported, with every round's figures (on a shared machine the bare endpoint's rate alone swings twofold).
+Each load also reports the server process's CPU per request (`server_cpu_ms`, from /proc; None where there is
+none): steadier than a rate when other work shares the cores, and where a saving shows first.
 
     python -m benchmarks.api_commands [--requests 1000] [--rounds 3] [--concurrency 4] [--warmup 50]
                                       [--stores sqlite,postgres]
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import socket
 import statistics
 import sys
@@ -80,8 +83,9 @@ def serve(target: str, settings: Settings | None, sock: socket.socket) -> None:
 
 
 @contextmanager
-def running(target: str, settings: Settings | None = None) -> Iterator[str]:
-    """Start `target` in a separate process on a free loopback port; yield its base URL; always stop it."""
+def running(target: str, settings: Settings | None = None) -> Iterator[tuple[str, int | None]]:
+    """Start `target` in a separate process on a free loopback port; yield its base URL and process id; always
+    stop it."""
     # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY only on accepted sockets whose proto is TCP, and
     # without it Nagle + delayed ACK add ~40 ms to every response (uvicorn binding host/port gets this right).
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -95,7 +99,7 @@ def running(target: str, settings: Settings | None = None) -> Iterator[str]:
     try:
         wait_ready(base, process)
         print(f"{target} serving at {base} (pid {process.pid})", file=sys.stderr, flush=True)
-        yield base
+        yield base, process.pid
     finally:
         sock.close()
         stop(process)
@@ -171,9 +175,20 @@ def progress(label: str, done: int, total: int) -> None:
               file=sys.stderr, flush=True)
 
 
+def cpu_seconds(pid: int | None) -> float | None:
+    """User and system CPU time a process has used so far (all its threads), or None without /proc."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def load(label: str, url: str, token: str, total: int, concurrency: int,
-         show: Callable[[str, int, int], None] = progress) -> dict[str, Any]:
-    """`total` POSTs from `concurrency` threads, each with its own keep-alive client; latency per request."""
+         show: Callable[[str, int, int], None] = progress, server_pid: int | None = None) -> dict[str, Any]:
+    """`total` POSTs from `concurrency` threads, each with its own keep-alive client; latency per request, and
+    the server's CPU per request when its process id is given."""
     lock = threading.Lock()
     issued = 0
     timings: list[float] = []
@@ -203,18 +218,22 @@ def load(label: str, url: str, token: str, total: int, concurrency: int,
                     show(label, len(timings), total)
 
     threads = [threading.Thread(target=worker, name=f"client-{n}") for n in range(concurrency)]
+    cpu_before = cpu_seconds(server_pid)
     started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     seconds = time.perf_counter() - started
+    cpu_after = cpu_seconds(server_pid)
     timings.sort()
     for error in sorted(set(errors))[:5]:
         print(f"{label} error: {error}", file=sys.stderr, flush=True)
     return {"requests": total, "requests_per_s": round(total / seconds, 1),
             "p50_ms": round(statistics.median(timings), 3),
-            "p99_ms": round(timings[max(0, int(len(timings) * 0.99) - 1)], 3), "errors": len(errors)}
+            "p99_ms": round(timings[max(0, int(len(timings) * 0.99) - 1)], 3), "errors": len(errors),
+            "server_cpu_ms": None if cpu_before is None or cpu_after is None
+            else round((cpu_after - cpu_before) * 1000 / total, 3)}
 
 
 def compare(kind: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -222,7 +241,7 @@ def compare(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     round (the machine is shared: a round's two figures meet the same load), the median round reported."""
     with store(kind) as settings:
         token = admin_token(settings)
-        with running("siteledger", settings) as base, running("bare_fastapi") as bare_base:
+        with running("siteledger", settings) as (base, pid), running("bare_fastapi") as (bare_base, bare_pid):
             item_id, supervisor_token = setup_item(base, token)
             command_url = f"{base}/api/v1/works-items/{item_id}/inspections"
             if args.warmup:
@@ -232,15 +251,17 @@ def compare(kind: str, args: argparse.Namespace) -> dict[str, Any]:
             rounds = []
             for n in range(1, args.rounds + 1):
                 siteledger = load(f"{kind} siteledger {n}/{args.rounds}", command_url, supervisor_token,
-                                  args.requests, args.concurrency)
+                                  args.requests, args.concurrency, server_pid=pid)
                 bare = load(f"{kind} bare_fastapi {n}/{args.rounds}", f"{bare_base}/echo", supervisor_token,
-                            args.requests, args.concurrency)
+                            args.requests, args.concurrency, server_pid=bare_pid)
                 rounds.append({"siteledger": siteledger, "bare_fastapi": bare,
                                "ratio": round(siteledger["requests_per_s"] / bare["requests_per_s"], 3)})
     median = sorted(rounds, key=lambda r: r["ratio"])[len(rounds) // 2]
     return {**median, "rounds": [{"siteledger_per_s": r["siteledger"]["requests_per_s"],
-                                  "bare_fastapi_per_s": r["bare_fastapi"]["requests_per_s"], "ratio": r["ratio"]}
-                                 for r in rounds]}
+                                  "bare_fastapi_per_s": r["bare_fastapi"]["requests_per_s"], "ratio": r["ratio"],
+                                  "siteledger_cpu_ms": r["siteledger"]["server_cpu_ms"],
+                                  "bare_fastapi_cpu_ms": r["bare_fastapi"]["server_cpu_ms"]}
+                                 for r in rounds], "load_average": [round(x, 2) for x in os.getloadavg()]}
 
 
 def main() -> None:
