@@ -148,4 +148,5 @@ class Settings(BaseSettings):
 
         url = URL.create("postgresql", username=self.postgres_user, password=self.postgres_password or None,
                          host=self.postgres_host, port=self.postgres_port, database=self.postgres_db)
-        return url.render_as_string(hide_password=False)
+        # SQLAlchemy leaves a space as it is, which the libpq psycopg's C build bundles refuses in a URI
+        return url.render_as_string(hide_password=False).replace(" ", "%20")
