@@ -110,6 +110,16 @@ class IssuedToken:
     info: TokenInfo
 
 
+@dataclass(frozen=True)
+class TokenCheck:
+    """A token found good (`UserDirectory.check_token`), and whether its use is due to be noted."""
+
+    user: User
+    token_hash: str
+    device: str | None
+    use_due: bool
+
+
 class UserDirectory:
     def __init__(self, db: Database, token_max_age_days: float = DEFAULT_TOKEN_MAX_AGE_DAYS,
                  clock: Callable[[], datetime] = utc_now) -> None:
@@ -169,6 +179,14 @@ class UserDirectory:
 
     def authenticate(self, token: str, device: str | None = None) -> User:
         """The token's user, or TokenRefused; notes when (and, if unnamed, from which device) it was used."""
+        checked = self.check_token(token, device)
+        if checked.use_due:
+            self.note_use(checked)
+        return checked.user
+
+    def check_token(self, token: str, device: str | None = None) -> TokenCheck:
+        """`authenticate` without its write: one indexed read, so a caller on an event loop can check a token
+        there and send only the write (`note_use`, at most once a minute per token) to a thread."""
         hashed = token_hash(token)
         rows = self.db.query(
             "SELECT u.user_id, u.role, u.district, u.name, u.phone, t.token_id, t.created_at, t.expires_at, "
@@ -181,12 +199,16 @@ class UserDirectory:
             raise TokenRefused("token_expired")
         if rows[0][10] is not None and rows[0][10] != device:  # a lost tablet's token copied elsewhere
             raise TokenRefused("device_mismatch")
-        if info.last_used_at is None or now - info.last_used_at >= LAST_USED_PRECISION \
-                or (info.device is None and device):
-            with self.db.transaction() as tx:
-                tx.execute("UPDATE user_tokens SET last_used_at = ?, device = COALESCE(device, ?) "
-                           "WHERE token_hash = ?", (_iso(now), device[:128] if device else None, hashed))
-        return _user(rows[0][:5])
+        due = (info.last_used_at is None or now - info.last_used_at >= LAST_USED_PRECISION
+               or (info.device is None and bool(device)))
+        return TokenCheck(_user(rows[0][:5]), hashed, device, due)
+
+    def note_use(self, checked: TokenCheck) -> None:
+        """When the token was last used, and from which device if it named none."""
+        device = checked.device[:128] if checked.device else None
+        with self.db.transaction() as tx:
+            tx.execute("UPDATE user_tokens SET last_used_at = ?, device = COALESCE(device, ?) WHERE token_hash = ?",
+                       (_iso(self.clock()), device, checked.token_hash))
 
     def by_token(self, token: str) -> User | None:
         try:

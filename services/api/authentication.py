@@ -14,10 +14,8 @@ a double-submit cookie can be planted by a sibling subdomain.
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any, NoReturn, cast
+from typing import NoReturn
 
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
@@ -26,11 +24,10 @@ from services.api.auth_limits import FailureLimit, TooManyFailedAttempts, client
 from services.api.errors import ApiError, unauthorized
 from services.bootstrap import Container
 from services.credentials import Credentials
-from services.db import Database
 from services.invitations import Invitations
 from services.observability import AUTH_REFUSALS
 from services.sessions import ActiveSession, SessionStore
-from services.users import TokenRefused, User, UserDirectory
+from services.users import TokenCheck, TokenRefused, User, UserDirectory
 
 REFUSALS_ZH = {"invalid_token": "令牌无效或已被吊销，请重新获取",
                "token_expired": "令牌已过期，请向管理员申请新的令牌",
@@ -43,6 +40,14 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 def authenticate(request: Request, users: UserDirectory, authorization: str | None) -> User:
     """A request without credentials is not an attempt; one with wrong credentials is, and counts."""
+    checked = check_bearer(request, users, authorization)
+    if checked.use_due:
+        users.note_use(checked)
+    return checked.user
+
+
+def check_bearer(request: Request, users: UserDirectory, authorization: str | None) -> TokenCheck:
+    """`authenticate` up to its one write (the token's last use, noted at most once a minute)."""
     if not authorization:
         AUTH_REFUSALS.labels("missing").inc()
         raise unauthorized("unauthenticated", "请先登录：缺少 Authorization: Bearer 令牌")
@@ -55,42 +60,22 @@ def authenticate(request: Request, users: UserDirectory, authorization: str | No
     if scheme.lower() != "bearer" or not token.strip():
         _refuse(limit, client, "unauthenticated", "Authorization 头格式应为：Bearer <令牌>")
     try:
-        return users.authenticate(token.strip(), request.headers.get("x-device-id"))
+        return users.check_token(token.strip(), request.headers.get("x-device-id"))
     except TokenRefused as refused:
         _refuse(limit, client, refused.reason, REFUSALS_ZH[refused.reason])
 
 
-class _WriteDue(Exception):
-    """The check would write (a token's `last_used_at`, at most once a minute): it goes to the threadpool."""
-
-
-class _ReadOnly:
-    """The directory's database for a check on the event loop: reads pass through, a write stops the check
-    before anything is written."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
-    def query(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
-        return self._db.query(statement, params)
-
-    def transaction(self) -> NoReturn:
-        raise _WriteDue
-
-
 async def identify_async(request: Request, container: Container, authorization: str | None) -> User:
     """`identify`, without a thread hop when it can: a bearer token on SQLite is checked on the event loop (one
-    indexed row from a local file, ~10 us, where the hop costs several times that in both threads), by the
-    directory's own `authenticate`, so the rules stay in one place. Whatever would block goes to the threadpool
-    as before: a write due (the token's `last_used_at`; the hop repeats the check and writes), PostgreSQL (a
-    network round trip), and session cookies (a session's last-seen write)."""
+    indexed row from a local file, ~10 us, where the hop costs several times that in both threads; the failure
+    limits are in this process's memory). Only what would block goes to the threadpool: the token's last use
+    when it is due (at most once a minute), PostgreSQL (a network round trip), and session cookies (a session's
+    last-seen write)."""
     if not container.db.is_postgres and (authorization or SESSION_COOKIE not in request.cookies):
-        users = copy.copy(container.users)  # the same directory and clock, reading only
-        users.db = cast(Database, _ReadOnly(container.db))
-        try:
-            return authenticate(request, users, authorization)
-        except _WriteDue:
-            pass
+        checked = check_bearer(request, container.users, authorization)
+        if checked.use_due:
+            await run_in_threadpool(container.users.note_use, checked)
+        return checked.user
     return await run_in_threadpool(identify, request, container, authorization)
 
 
