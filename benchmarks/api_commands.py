@@ -72,13 +72,17 @@ def bare_app() -> FastAPI:
 
 def serve(target: str, settings: Settings | None, sock: socket.socket) -> None:
     """The server process: build the app, then serve it with uvicorn on the socket the parent bound."""
+    limits: dict[str, Any] = {}
     if target == "siteledger":
         from services.api.app import create_app
+        from services.api.connection_limits import uvicorn_limits
 
         app = create_app(settings=settings)
+        # as `siteledger serve` runs it: its h11 protocol with the request-head deadline, its keep-alive and limits
+        limits = uvicorn_limits(app.state.container.settings)
     else:
         app = bare_app()
-    config = uvicorn.Config(app, log_level="warning", workers=1, access_log=False)
+    config = uvicorn.Config(app, log_level="warning", workers=1, access_log=False, **limits)
     uvicorn.Server(config).run(sockets=[sock])
 
 
