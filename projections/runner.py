@@ -99,7 +99,12 @@ class ProjectionRunner:
         except Exception:  # which model failed, and why, is found and recorded by its own catch-up next
             log.debug("a pass together failed; the read models go on alone", exc_info=True)
             return applied, set()
-        return applied, {d.name for d in group}
+        # `step_together` also stops when another runner (a reader's `refresh`) moved one of them on: then they no
+        # longer stand together, and each goes on alone this round rather than be counted as caught up
+        names = [d.name for d in group]
+        after = {int(r[0]) for r in group[0].db.query(
+            f"SELECT position FROM projection_tracking WHERE name IN ({', '.join('?' * len(names))})", names)}
+        return applied, set(names) if len(after) == 1 else set()
 
     def _attempt(self, driver: EventStoreDriver) -> None:
         """Catch one read model up, unless it is failing and its next retry is not due yet."""
