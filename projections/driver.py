@@ -202,10 +202,16 @@ def rebuild_together(drivers: Sequence[EventStoreDriver], progress: Callable[[in
     if not drivers:
         return {}
     app, db = drivers[0].app, drivers[0].db
-    with db.transaction() as tx:  # one commit, not one per read model
-        for driver in drivers:
-            with driver._lock:
+    ordered = sorted(drivers, key=lambda d: d.name)  # the locks before the transaction, as `step_together` takes them
+    for driver in ordered:
+        driver._lock.acquire()
+    try:
+        with db.transaction() as tx:  # one commit, not one per read model
+            for driver in ordered:
                 driver._reset_in(tx)
+    finally:
+        for driver in ordered:
+            driver._lock.release()
     start = 0
     while True:
         notes = app.recorder.select_notifications(start, REBUILD_BATCH, inclusive_of_start=False)
