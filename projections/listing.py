@@ -5,8 +5,8 @@ carry what scope needs (a project's district, its assignments and residents' gro
 (street office, categories, kind, state, dates) and a text to search. Chinese has no spaces between
 words, so search uses what each store offers for substrings: on SQLite an FTS5 table with the trigram
 tokenizer (`lst_text`, rowid = the log position of the event that wrote the text), on PostgreSQL a
-`pg_trgm` GIN index on each table's district and `search_text` (`_pg_search`). Rows are written by upsert,
-so a replayed event leaves the same rows; the tables are this read model's own and a rebuild makes them again.
+`pg_trgm` GIN index on each table's district and `search_text` (`_pg_search`). A registration is inserted once
+(see `Listing`); the tables are this read model's own and a rebuild makes them again.
 """
 
 from __future__ import annotations

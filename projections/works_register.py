@@ -2,9 +2,10 @@
 
 The dashboard says `overdue: 1`; the console must say which item, which defect, since when and why. Rows
 here are the facts as events state them (title and location, a stop-work order's time and reason, a
-defect's description, raised and closed times and due date, an acceptance round's opening), written by
-upsert so a replayed event leaves the same rows. The item's state and progress stay the dashboard's
-(`dash_items`, judged by the domain's own rules); pages join the two on `item_id`.
+defect's description, raised and closed times and due date, an acceptance round's opening). A registration,
+defect or round is inserted once: both drivers apply an event once (the event store's by compare-and-set position,
+Kafka's by each aggregate's version), so a row already there is a bug to fail on. The item's state and progress
+stay the dashboard's (`dash_items`, judged by the domain's own rules); pages join the two on `item_id`.
 """
 
 from __future__ import annotations
