@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -167,14 +167,19 @@ class EventStoreDriver:
         """Drop the read model's tables and apply the whole log again, in bigger batches (fewer state reloads)."""
         with self._lock:
             self.reset()
-        usual, self.batch = self.batch, max(self.batch, REBUILD_BATCH)
-        self._rebuilding = True
-        try:
+        with self._rebuild_batches():
             applied = self.catch_up(progress)
-        finally:
-            self.batch, self._rebuilding = usual, False
         self.db.optimize(self.model.tables)  # the planner's statistics for the tables just filled
         return applied
+
+    @contextlib.contextmanager
+    def _rebuild_batches(self) -> Iterator[None]:
+        """Bigger batches (fewer state reloads), marked as a rebuild's (`Batch.rebuilding`), while it lasts."""
+        usual, self.batch, self._rebuilding = self.batch, max(self.batch, REBUILD_BATCH), True
+        try:
+            yield
+        finally:
+            self.batch, self._rebuilding = usual, False
 
     def reset(self) -> None:
         """The read model empty, at position 0."""
@@ -202,16 +207,9 @@ def rebuild_together(drivers: Sequence[EventStoreDriver], progress: Callable[[in
     if not drivers:
         return {}
     app, db = drivers[0].app, drivers[0].db
-    ordered = sorted(drivers, key=lambda d: d.name)  # the locks before the transaction, as `step_together` takes them
-    for driver in ordered:
-        driver._lock.acquire()
-    try:
-        with db.transaction() as tx:  # one commit, not one per read model
-            for driver in ordered:
-                driver._reset_in(tx)
-    finally:
-        for driver in ordered:
-            driver._lock.release()
+    with _locked(drivers), db.transaction() as tx:  # one commit, not one per read model
+        for driver in drivers:
+            driver._reset_in(tx)
     start = 0
     while True:
         notes = app.recorder.select_notifications(start, REBUILD_BATCH, inclusive_of_start=False)
@@ -226,13 +224,11 @@ def rebuild_together(drivers: Sequence[EventStoreDriver], progress: Callable[[in
             progress(start, drivers[0].head())
     failed: dict[str, Exception] = {}
     for driver in drivers:
-        usual, driver.batch, driver._rebuilding = driver.batch, max(driver.batch, REBUILD_BATCH), True
         try:
-            driver.catch_up()
+            with driver._rebuild_batches():
+                driver.catch_up()
         except Exception as error:
             failed[driver.name] = error
-        finally:
-            driver.batch, driver._rebuilding = usual, False
     db.optimize([table for driver in drivers for table in driver.model.tables])
     return failed
 
@@ -240,32 +236,37 @@ def rebuild_together(drivers: Sequence[EventStoreDriver], progress: Callable[[in
 def step_together(drivers: Sequence[EventStoreDriver]) -> int:
     """One batch for read models at the same position, in one pass (see `rebuild_together`): the live runner's
     way, so that a command's events are read and decoded once and all the read models commit once, not each on
-    its own. Returns how many notifications it applied: 0 when caught up, or when the models are no longer at one
-    position (another runner moved one); an error in any model rolls the whole batch back and is raised."""
-    ordered = sorted(drivers, key=lambda d: d.name)  # every runner takes the locks in one order
-    for driver in ordered:
-        driver._lock.acquire()
-    try:
-        app, db = ordered[0].app, ordered[0].db
-        names = [d.name for d in ordered]
+    its own. Returns how many notifications it applied, 0 when caught up. Raises PositionMoved when the models no
+    longer stand at one position (another runner, a reader's `refresh`, moved one on): each must go on alone. An
+    error in any model rolls the whole batch back and is raised."""
+    with _locked(drivers):
+        app, db = drivers[0].app, drivers[0].db
+        names = [d.name for d in drivers]
         rows = db.query(f"SELECT position FROM projection_tracking WHERE name IN ({', '.join('?' * len(names))})",
                         names)
         positions = {int(r[0]) for r in rows}
         if len(rows) != len(names) or len(positions) != 1:
-            return 0
+            raise PositionMoved(", ".join(names))
         start = positions.pop()
-        notes = app.recorder.select_notifications(start, min(d.batch for d in ordered), inclusive_of_start=False)
+        notes = app.recorder.select_notifications(start, min(d.batch for d in drivers), inclusive_of_start=False)
         if not notes:
             return 0
-        try:
-            _apply_together(ordered, app, db, start, notes)
-        except PositionMoved:
-            return 0
-        for driver in ordered:
+        _apply_together(drivers, app, db, start, notes)
+        for driver in drivers:
             driver.stuck = None
         return len(notes)
+
+
+@contextlib.contextmanager
+def _locked(drivers: Sequence[EventStoreDriver]) -> Iterator[None]:
+    """Every driver's lock, taken in one order (by name) by every caller, before any transaction is begun."""
+    ordered = sorted(drivers, key=lambda d: d.name)
+    for driver in ordered:
+        driver._lock.acquire()
+    try:
+        yield
     finally:
-        for driver in ordered:
+        for driver in reversed(ordered):
             driver._lock.release()
 
 

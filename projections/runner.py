@@ -10,7 +10,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from projections.driver import EventStoreDriver, Stuck, describe, rebuild_together, step_together
+from projections.driver import (
+    EventStoreDriver,
+    PositionMoved,
+    Stuck,
+    describe,
+    rebuild_together,
+    step_together,
+)
 
 log = logging.getLogger("siteledger.projections")
 
@@ -96,15 +103,12 @@ class ProjectionRunner:
         try:
             while done := step_together(group):
                 applied += done
+        except PositionMoved:  # a reader's `refresh` moved one on: they no longer stand together, each goes alone
+            return applied, set()
         except Exception:  # which model failed, and why, is found and recorded by its own catch-up next
             log.debug("a pass together failed; the read models go on alone", exc_info=True)
             return applied, set()
-        # `step_together` also stops when another runner (a reader's `refresh`) moved one of them on: then they no
-        # longer stand together, and each goes on alone this round rather than be counted as caught up
-        names = [d.name for d in group]
-        after = {int(r[0]) for r in group[0].db.query(
-            f"SELECT position FROM projection_tracking WHERE name IN ({', '.join('?' * len(names))})", names)}
-        return applied, set(names) if len(after) == 1 else set()
+        return applied, {d.name for d in group}
 
     def _attempt(self, driver: EventStoreDriver) -> None:
         """Catch one read model up, unless it is failing and its next retry is not due yet."""
