@@ -19,6 +19,7 @@ from domain.inspection import PASSING
 from domain.rules import UnknownHoldPoint
 from domain.templates.frozen import FrozenTemplate
 from domain.templates.model import HoldPointSpec, WorksKindTemplate
+from domain.versioned_fold import fold_in_order
 
 if TYPE_CHECKING:
     from domain.works_item_events import WorksItemEvent
@@ -88,23 +89,15 @@ class ItemState(ItemFacts):
 
 
 def fold(state: ItemState | None, event: WorksItemEvent) -> ItemState | None:
-    """The state after `event`, changed in place (the aggregate's own `mutate`, without the aggregate).
-
-    An event that does not follow the state's version (a replayed batch, or an item registered before a read model
-    began tracking) leaves the state as it was; the caller sees the same object back and writes nothing new."""
+    """The state after `event`, changed in place (the aggregate's own `mutate`, without the aggregate), in version
+    order (`fold_in_order`); the chain head is the hash of the last event applied."""
     from domain.works_item_events import Registered  # the events module imports this one for ItemFacts' users
 
-    if isinstance(event, Registered):
-        if state is not None and state.version >= event.originator_version:
-            return state
-        state = ItemState(id=event.originator_id, modified_on=event.timestamp)
-    elif state is None or event.originator_version != state.version + 1:
-        return state
-    event.apply(state)
-    state.version = event.originator_version
-    state.modified_on = event.timestamp
-    state.chain_head = event.event_hash
-    return state
+    folded = fold_in_order(state, event, Registered,
+                           lambda first: ItemState(id=first.originator_id, modified_on=first.timestamp))
+    if folded is not None and folded.version == event.originator_version:
+        folded.chain_head = event.event_hash
+    return folded
 
 
 def to_plain(state: ItemState) -> dict[str, Any]:

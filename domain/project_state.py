@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from domain.canonical import to_plain as plain_value
+from domain.versioned_fold import fold_in_order
 
 if TYPE_CHECKING:
     from domain.project_event import ProjectEvent
@@ -47,20 +48,11 @@ class ProjectState:
 
 
 def fold(state: ProjectState | None, event: ProjectEvent) -> ProjectState | None:
-    """The state after `event`, changed in place. An event that does not follow the state's version (replayed, or
-    a project registered before a read model began tracking) leaves the state as it was."""
+    """The state after `event`, changed in place, in version order (`fold_in_order`)."""
     from domain.project import ProjectRegistered  # the project module imports the events this one folds
 
-    if isinstance(event, ProjectRegistered):
-        if state is not None and state.version >= event.originator_version:
-            return state
-        state = ProjectState(id=event.originator_id, modified_on=event.timestamp)
-    elif state is None or event.originator_version != state.version + 1:
-        return state
-    event.apply(state)
-    state.version = event.originator_version
-    state.modified_on = event.timestamp
-    return state
+    return fold_in_order(state, event, ProjectRegistered,
+                         lambda first: ProjectState(id=first.originator_id, modified_on=first.timestamp))
 
 
 def to_plain(state: ProjectState) -> dict[str, Any]:
