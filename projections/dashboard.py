@@ -16,7 +16,7 @@ from domain.project import ProjectRegistered
 from domain.works_item_events import AcceptanceRequested, WorksItemEvent
 from projections.dashboard_rollups import ROLLUP_DDL, ROLLUP_TABLES, Deltas, ItemRows, contribution
 from projections.driver import Batch
-from projections.item_states import ItemStates, first_in_rebuild
+from projections.item_states import ItemStates
 
 STATES = ItemStates("dash_item_states")
 BEFORE, OPENED, DELTAS = "dash before", "dash opened", "dash deltas"  # this batch's keys in `batch.cache`
@@ -66,7 +66,7 @@ class Dashboard:
         elif isinstance(event, WorksItemEvent):
             before: dict[UUID, ItemRows | None] = batch.cache.setdefault(BEFORE, {})
             if event.originator_id not in before:  # the rows as stored, before this batch's first change
-                state = None if first_in_rebuild(batch, event) else STATES.get(batch, event.originator_id)
+                state = STATES.before(batch, event)
                 before[event.originator_id] = ItemRows.of(state) if state is not None else None
             state = STATES.fold(batch, event)
             if (isinstance(event, AcceptanceRequested) and state is not None

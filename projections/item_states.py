@@ -62,7 +62,7 @@ class ItemStates:
             state = batch.shared[memo]
             self._changed(batch, state, event)
             return state
-        before = None if first_in_rebuild(batch, event) else self.get(batch, event.originator_id)
+        before = self.before(batch, event)
         version = before.version if before is not None else None
         state = fold(before, event)
         if state is not None and state.version != version:
@@ -70,6 +70,10 @@ class ItemStates:
             if batch.shared is not None:
                 batch.shared[memo] = state
         return state
+
+    def before(self, batch: Batch, event: WorksItemEvent) -> ItemState | None:
+        """The item as stored before `event`; nothing to look up for its registration in a rebuild."""
+        return None if first_in_rebuild(batch, event) else self.get(batch, event.originator_id)
 
     def _changed(self, batch: Batch, state: ItemState, event: WorksItemEvent) -> None:
         batch.cache[(self.table, event.originator_id)] = state
