@@ -57,15 +57,18 @@ class Timeline:
 
     def apply(self, event: Any, position: int, batch: Batch) -> None:
         if isinstance(event, ProjectEvent):
-            self._insert(batch, position, event, None, str(event.originator_id), [])
+            self._insert(batch, position, event, None, str(event.originator_id), [], None)
         elif isinstance(event, WorksItemEvent):
             item = STATES.fold(batch, event)
             if item is not None:
-                self._insert(batch, position, event, item, str(item.project_id), self._flags(batch, event, item))
+                device_time = device_time_of(event, self.site_tz)
+                self._insert(batch, position, event, item, str(item.project_id),
+                             self._flags(batch, event, item, device_time), device_time)
         elif isinstance(event, Photo.Stored):  # before any record cites it: a photo is stored, then cited
             batch.tx.execute("INSERT INTO timeline_photos VALUES (?, ?) ON CONFLICT (photo_id) DO NOTHING",
                              (event.sha256, event.taken_at))
-            batch.cache.pop(("photo taken", event.sha256), None)
+            # the records citing it usually follow within the batch: they find its time here, not in the table
+            batch.cache[("photo taken", event.sha256)] = self._taken(event.taken_at)
 
     def flush(self, batch: Batch) -> None:
         STATES.save(batch)
@@ -81,16 +84,21 @@ class Timeline:
         key = ("photo taken", photo_id)
         if key in batch.cache:
             return batch.cache[key]
-        row = batch.tx.execute("SELECT taken_at FROM timeline_photos WHERE photo_id = ?", (photo_id,)).fetchone()
-        if row is None:
-            row = batch.tx.execute("SELECT taken_at FROM photo_facts WHERE photo_id = ?", (photo_id,)).fetchone()
-        taken = at_site(datetime.fromisoformat(row[0]), self.site_tz) if row and row[0] else None
-        batch.cache[key] = taken
+        # one statement for both places: a photo cited but found in neither (one not uploaded yet) would otherwise
+        # cost two lookups, in every batch that cites it
+        row = batch.tx.execute(
+            "SELECT taken_at FROM (SELECT taken_at, 0 AS src FROM timeline_photos WHERE photo_id = ? "
+            "UNION ALL SELECT taken_at, 1 AS src FROM photo_facts WHERE photo_id = ?) AS found ORDER BY src "
+            "LIMIT 1", (photo_id, photo_id)).fetchone()
+        taken = batch.cache[key] = self._taken(row[0] if row else None)
         return taken
 
-    def _flags(self, batch: Batch, event: WorksItemEvent, item: ItemState) -> list[str]:
+    def _taken(self, taken_at: str | None) -> datetime | None:
+        return at_site(datetime.fromisoformat(taken_at), self.site_tz) if taken_at else None
+
+    def _flags(self, batch: Batch, event: WorksItemEvent, item: ItemState, device_time: datetime | None
+               ) -> list[str]:
         flags = []
-        device_time = device_time_of(event, self.site_tz)
         recorded = device_time or event.timestamp
         if device_time and event.timestamp - device_time > self.late_after:
             flags.append("late_arrival")
@@ -115,11 +123,11 @@ class Timeline:
         return flags
 
     def _insert(self, batch: Batch, position: int, event: ChainedEvent, item: ItemState | None, project_id: str,
-                flags: list[str]) -> None:
+                flags: list[str], device_time: datetime | None) -> None:
         data = {k: v for k, v in vars(event).items() if k not in META}
-        device_time = device_time_of(event, self.site_tz)
+        aggregate_id = str(event.originator_id)
         batch.cache.setdefault(("timeline rows",), []).append(
-            (position, str(event.originator_id), str(item.id) if item else None, project_id,
+            (position, aggregate_id, aggregate_id if item else None, project_id,
              item.kind if item else None, event.originator_version, type(event).__name__, str(event.actor_id),
              event.actor_role, event.device_id, device_time.isoformat() if device_time else None,
              event.timestamp.isoformat(), getattr(event, "hold_point", None), _json_list(_photos(event)),
