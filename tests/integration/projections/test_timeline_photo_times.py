@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from projections.driver import Batch
+from projections.timeline import Timeline
 from services.bootstrap import Container
 
 pytestmark = pytest.mark.integration
@@ -18,6 +19,7 @@ SITE = timezone(timedelta(hours=8))
 
 def test_its_own_table_first_then_the_photo_service_then_nothing(container: Container) -> None:
     timeline = container.projections.drivers["timeline"].model
+    assert isinstance(timeline, Timeline)
     with container.db.transaction() as tx:
         tx.execute("INSERT INTO timeline_photos VALUES (?, ?)", ("a" * 64, "2026-05-01T09:00:00+08:00"))
         tx.execute("INSERT INTO photo_facts (photo_id, taken_at) VALUES (?, ?)", ("a" * 64, "2020-01-01T00:00:00"))
