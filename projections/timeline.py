@@ -1,10 +1,18 @@
-"""The station's timeline: every event of every item in order, with who, where, when, and what looks wrong."""
+"""The station's timeline: every event of every item in order, with who, where, when, and what looks wrong.
+
+A row holds what the log does not say by itself (the item's project and kind, the flags) and what lists filter and
+order by; the event's own fields are not copied: a reader takes them from the log (`payload`), so the station
+sees exactly what the log holds, and the timeline is no second copy of every event."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
 
 from domain.canonical import to_plain
 from domain.chain import EVENT_METADATA, ChainedEvent, at_site, device_time_of
@@ -37,12 +45,12 @@ class Timeline:
         "CREATE TABLE IF NOT EXISTS timeline_events (position BIGINT PRIMARY KEY, aggregate_id TEXT NOT NULL, "
         "item_id TEXT, project_id TEXT NOT NULL, kind TEXT, version INTEGER NOT NULL, type TEXT NOT NULL, "
         "actor_id TEXT NOT NULL, actor_role TEXT NOT NULL, device_id TEXT, device_time TEXT, server_time TEXT NOT "
-        "NULL, hold_point TEXT, photos TEXT NOT NULL, data TEXT NOT NULL, flags TEXT NOT NULL, "
-        "flagged INTEGER NOT NULL)",
+        "NULL, hold_point TEXT, photos TEXT NOT NULL, flags TEXT NOT NULL, flagged INTEGER NOT NULL)",
         "CREATE INDEX IF NOT EXISTS timeline_item ON timeline_events (item_id, position)",
         "CREATE INDEX IF NOT EXISTS timeline_project ON timeline_events (project_id, position)",
-        # the console's attention list: the period's flagged entries without reading the clean ones
-        "CREATE INDEX IF NOT EXISTS timeline_flagged ON timeline_events (flagged, position)",
+        # the console's attention list: the period's flagged entries without reading the clean ones; partial, so
+        # the clean entries (most of them) cost no index entry
+        "CREATE INDEX IF NOT EXISTS timeline_flagged_only ON timeline_events (position) WHERE flagged = 1",
         "CREATE TABLE IF NOT EXISTS timeline_photos (photo_id TEXT PRIMARY KEY, taken_at TEXT)",
         *STATES.ddl,
     )
@@ -57,13 +65,13 @@ class Timeline:
 
     def apply(self, event: Any, position: int, batch: Batch) -> None:
         if isinstance(event, ProjectEvent):
-            self._insert(batch, position, event, None, str(event.originator_id), [], None)
+            self._insert(batch, position, event, None, str(event.originator_id), [], None, [])
         elif isinstance(event, WorksItemEvent):
             item = STATES.fold(batch, event)
             if item is not None:
-                device_time = device_time_of(event, self.site_tz)
-                self._insert(batch, position, event, item, str(item.project_id),
-                             self._flags(batch, event, item, device_time), device_time)
+                device_time, photos = device_time_of(event, self.site_tz), _photos(event)
+                self._insert(batch, position, event, item, _text(batch, item.project_id),
+                             self._flags(batch, event, item, device_time, photos), device_time, photos)
         elif isinstance(event, Photo.Stored):  # before any record cites it: a photo is stored, then cited
             batch.tx.execute("INSERT INTO timeline_photos VALUES (?, ?) ON CONFLICT (photo_id) DO NOTHING",
                              (event.sha256, event.taken_at))
@@ -74,7 +82,7 @@ class Timeline:
         STATES.save(batch)
         rows = batch.cache.pop(("timeline rows",), [])
         batch.tx.executemany(
-            "INSERT INTO timeline_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "INSERT INTO timeline_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (position) DO NOTHING", rows)  # a position is one event: a replay changes nothing
 
     def _photo_time(self, batch: Batch, photo_id: str) -> datetime | None:
@@ -96,8 +104,8 @@ class Timeline:
     def _taken(self, taken_at: str | None) -> datetime | None:
         return at_site(datetime.fromisoformat(taken_at), self.site_tz) if taken_at else None
 
-    def _flags(self, batch: Batch, event: WorksItemEvent, item: ItemState, device_time: datetime | None
-               ) -> list[str]:
+    def _flags(self, batch: Batch, event: WorksItemEvent, item: ItemState, device_time: datetime | None,
+               photos: list[str]) -> list[str]:
         flags = []
         recorded = device_time or event.timestamp
         if device_time and event.timestamp - device_time > self.late_after:
@@ -112,7 +120,7 @@ class Timeline:
             spec = item.spec(event.hold_point)
             if any(not item.is_passed(p) for p in spec.after):
                 flags.append("out_of_order")
-        taken = [t for t in (self._photo_time(batch, p) for p in _photos(event)) if t is not None]
+        taken = [t for t in (self._photo_time(batch, p) for p in photos) if t is not None]
         if any(t > recorded for t in taken):
             flags.append("photo_after_event")
         if isinstance(event, InspectionRecorded) and item.spec(event.hold_point).concealed and taken:
@@ -123,15 +131,44 @@ class Timeline:
         return flags
 
     def _insert(self, batch: Batch, position: int, event: ChainedEvent, item: ItemState | None, project_id: str,
-                flags: list[str], device_time: datetime | None) -> None:
-        data = {k: v for k, v in vars(event).items() if k not in META}
+                flags: list[str], device_time: datetime | None, photos: list[str]) -> None:
         aggregate_id = str(event.originator_id)
         batch.cache.setdefault(("timeline rows",), []).append(
             (position, aggregate_id, aggregate_id if item else None, project_id,
-             item.kind if item else None, event.originator_version, type(event).__name__, str(event.actor_id),
-             event.actor_role, event.device_id, device_time.isoformat() if device_time else None,
-             event.timestamp.isoformat(), getattr(event, "hold_point", None), _json_list(_photos(event)),
-             json.dumps(to_plain(data), ensure_ascii=False), _json_list(flags), int(bool(flags))))
+             item.kind if item else None, event.originator_version, type(event).__name__,
+             _text(batch, event.actor_id), event.actor_role, event.device_id,
+             device_time.isoformat() if device_time else None, event.timestamp.isoformat(),
+             getattr(event, "hold_point", None), _json_list(photos),
+             _json_list(flags), int(bool(flags))))
+
+
+def payload(event: Any) -> dict[str, Any]:
+    """What the timeline shows of an event beyond its row: its own fields, as plain JSON values."""
+    plain: dict[str, Any] = to_plain({k: v for k, v in vars(event).items() if k not in META})
+    return plain
+
+
+def payloads(app: Application, entries: Iterable[tuple[str, int]]) -> dict[tuple[str, int], dict[str, Any]]:
+    """The `payload` of each entry (aggregate id, version), read from the log: one read per aggregate, of its
+    versions from the first entry's to the last's (a page of one item's entries is one read)."""
+    wanted: dict[str, set[int]] = {}
+    for aggregate_id, version in entries:
+        wanted.setdefault(aggregate_id, set()).add(version)
+    found: dict[tuple[str, int], dict[str, Any]] = {}
+    for aggregate_id, versions in wanted.items():
+        for stored in app.recorder.select_events(UUID(aggregate_id), gt=min(versions) - 1, lte=max(versions)):
+            if stored.originator_version in versions:
+                found[(aggregate_id, stored.originator_version)] = payload(app.mapper.to_domain_event(stored))
+    return found
+
+
+def _text(batch: Batch, value: UUID | None) -> str:
+    """A project's or a person's id as text, spelled once per batch: a batch's events name a few of each."""
+    texts: dict[UUID | None, str] = batch.cache.setdefault(("uuid text",), {})
+    text = texts.get(value)
+    if text is None:
+        text = texts[value] = str(value)
+    return text
 
 
 def _json_list(values: list[str]) -> str:

@@ -13,7 +13,7 @@ from domain.actors import Role
 from projections.acceptance_board import board_for
 from projections.dashboard_queries import dashboard
 from projections.kafka_driver import worker_status
-from projections.timeline import FLAGS_ZH
+from projections.timeline import FLAGS_ZH, payloads
 from services.api import models as m
 from services.api.deps import (
     MAX_POSITION,
@@ -98,13 +98,14 @@ def _timeline(container: ContainerDep, column: str, value: str, kind: str | None
     total = container.db.query(f"SELECT COUNT(*) FROM timeline_events WHERE {sql}", params)[0][0]
     rows = container.db.query(
         "SELECT position, aggregate_id, item_id, kind, version, type, actor_id, actor_role, device_id, device_time, "
-        f"server_time, hold_point, photos, data, flags FROM timeline_events WHERE {sql} ORDER BY position "
+        f"server_time, hold_point, photos, flags FROM timeline_events WHERE {sql} ORDER BY position "
         "LIMIT ? OFFSET ?", [*params, limit, offset])
+    shown = payloads(container.ledger, [(row[1], row[4]) for row in rows])
     names: dict[str, str | None] = {}
     hold_points: dict[tuple[str, str], str | None] = {}
     items = []
     for (position, aggregate_id, item_id, kind_, version, type_, actor_id, role, device, device_time, server_time,
-         hold_point, photos, data, flags) in rows:
+         hold_point, photos, flags) in rows:
         if actor_id not in names:
             person = container.users.get(actor_id)
             names[actor_id] = str(person.public()["name"]) if person else None
@@ -114,7 +115,7 @@ def _timeline(container: ContainerDep, column: str, value: str, kind: str | None
             "version": version, "type": type_, "actor_id": actor_id, "actor_name": names[actor_id],
             "actor_role": role, "device_id": device, "device_time": device_time, "server_time": server_time,
             "hold_point": hold_point, "hold_point_zh": _hold_point_name(container, item_id, hold_point, hold_points),
-            "data": json.loads(data),
+            "data": shown[(aggregate_id, version)],
             "photos": [{"id": p, "thumbnail": f"/api/v1/photos/{p}?size=thumb"} for p in json.loads(photos)],
             "flags": [{"code": f, "label_zh": FLAGS_ZH[f]} for f in flag_codes],
         })

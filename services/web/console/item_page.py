@@ -68,8 +68,9 @@ def render(request: Request, who: Viewer, item: WorksItem, project: Project, sta
     item_id = str(item.id)
     total, flagged_count = queries.item_entries(container.db, item_id)
     shown = None if show_all or only_flagged or total <= SHOWN_ENTRIES else SHOWN_ENTRIES
-    entries = queries.item_timeline(container.db, item_id, newest=shown)
-    evidence = entries if shown is None else queries.item_timeline(container.db, item_id, EVIDENCE_TYPES)
+    db, log = container.db, container.ledger
+    entries = queries.item_timeline(db, log, item_id, newest=shown)
+    evidence = entries if shown is None else queries.item_timeline(db, log, item_id, EVIDENCE_TYPES)
     members = {mid: names(m["user_id"]) for mid, m in project.members.items()}
     timeline = [{**e, "title": _title(e), "lines": entry_lines(template, e, names), "actor": names(e["actor_id"]),
                  "role": role_zh(e["actor_role"]), "device_time": time.show(e["device_time"]),

@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from eventsourcing.application import Application
+
 from projections.sql import Database
+from projections.timeline import payloads
 from services.deadline_scan import STATE, state_params
 
 FLAGGED_DAYS = 14  # the attention list shows timeline flags of the last two weeks
@@ -127,8 +130,8 @@ def _count(db: Database, sql: str, params: tuple[Any, ...]) -> int:
 def _flagged(db: Database, where: str, params: tuple[Any, ...], since: datetime
              ) -> tuple[list[dict[str, Any]], int]:
     """One row per item (the most recently flagged first): its flags of the period, how many entries, the latest;
-    and how many items were flagged. The timeline is read from the period's first position on through its index on
-    (flagged, position), and joined to the register only where flagged."""
+    and how many items were flagged. The timeline is read from the period's first position on through its partial
+    index of flagged entries (`timeline_flagged_only`), and joined to the register only where flagged."""
     rows = db.query(
         f"SELECT {ITEM_COLUMNS}, t.flags, t.server_time FROM timeline_events t CROSS JOIN reg_items i "
         f"CROSS JOIN reg_projects p WHERE t.position >= ? AND t.flagged = 1 AND t.server_time >= ? "
@@ -233,11 +236,12 @@ def item_defects(db: Database, item_id: str) -> list[dict[str, Any]]:
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
-def item_timeline(db: Database, item_id: str, types: tuple[str, ...] = (), newest: int | None = None
-                  ) -> list[dict[str, Any]]:
-    """The item's entries in log order: all, those of some types, or only the newest few (still in order)."""
+def item_timeline(db: Database, ledger: Application, item_id: str, types: tuple[str, ...] = (),
+                  newest: int | None = None) -> list[dict[str, Any]]:
+    """The item's entries in log order: all, those of some types, or only the newest few (still in order); each
+    event's own fields (`data`) read from the log."""
     sql = ("SELECT position, version, type, actor_id, actor_role, device_id, device_time, server_time, hold_point, "
-           "photos, data, flags FROM timeline_events WHERE item_id = ?")
+           "photos, flags FROM timeline_events WHERE item_id = ?")
     params: list[Any] = [item_id]
     if types:
         sql += f" AND type IN ({','.join('?' * len(types))})"
@@ -245,8 +249,10 @@ def item_timeline(db: Database, item_id: str, types: tuple[str, ...] = (), newes
     sql += " ORDER BY position DESC" + (f" LIMIT {int(newest)}" if newest else "")
     keys = ("position", "version", "type", "actor_id", "actor_role", "device_id", "device_time", "server_time",
             "hold_point")
-    return [{**dict(zip(keys, row[:9], strict=True)), "photos": json.loads(row[9]), "data": json.loads(row[10]),
-             "flags": json.loads(row[11])} for row in reversed(db.query(sql, params))]
+    rows = list(reversed(db.query(sql, params)))
+    shown = payloads(ledger, [(item_id, row[1]) for row in rows])
+    return [{**dict(zip(keys, row[:9], strict=True)), "photos": json.loads(row[9]), "data": shown[(item_id, row[1])],
+             "flags": json.loads(row[10])} for row in rows]
 
 
 def item_entries(db: Database, item_id: str) -> tuple[int, int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import sqlalchemy as sa
 from alembic import command
 
 from services import migrations
@@ -63,3 +64,36 @@ def test_an_upgrade_rebuilds_the_deadlines_with_plain_project_states(container: 
         assert not again.projections.failing
         stored = json.loads(again.db.query("SELECT state FROM dl_projects")[0][0])
         assert stored["form"] == 1 and "completion" in stored and "_id" not in stored
+
+
+def test_an_upgrade_drops_the_timelines_copy_of_each_event_and_keeps_its_rows(container: Container) -> None:
+    """Revision 0010: the timeline's `data` column (a copy of each event's fields) is dropped in place; the rows and
+    the position stay, and the timeline goes on applying new events."""
+    world = World(container.ledger)
+    item_id = world.completed_item()
+    container.projections.run_once()
+    before, position = dump(container, "timeline"), container.projections.drivers["timeline"].position()
+    assert before["timeline_events"] and position > 0
+
+    url, settings = container.settings.database_url(), container.settings
+    with container.db.transaction() as tx:  # what revision 0009's code had: the copy beside the row
+        tx.execute("ALTER TABLE timeline_events ADD COLUMN data TEXT NOT NULL DEFAULT '{}'")
+        tx.execute("CREATE INDEX timeline_flagged ON timeline_events (flagged, position)")
+    container.close()
+    command.stamp(migrations.config(url), "0009")
+
+    migrations.upgrade(url)
+    with build(settings) as again:
+        assert again.projections.drivers["timeline"].position() == position  # nothing to rebuild
+        assert dump(again, "timeline") == before
+        engine = sa.create_engine(url)
+        try:
+            indexes = {index["name"] for index in sa.inspect(engine).get_indexes("timeline_events")}
+        finally:
+            engine.dispose()
+        assert "timeline_flagged" not in indexes and "timeline_flagged_only" in indexes
+        World(again.ledger).new_item()
+        again.projections.run_once()
+        assert not again.projections.failing
+        assert len(dump(again, "timeline")["timeline_events"]) > len(before["timeline_events"])
+        assert again.db.query("SELECT COUNT(*) FROM timeline_events WHERE item_id = ?", (str(item_id),))[0][0]

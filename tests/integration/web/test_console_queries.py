@@ -31,8 +31,8 @@ def timeline(db: Database, positions: list[int]) -> None:
     with db.transaction() as tx:
         for n, position in enumerate(positions):
             tx.execute("INSERT INTO timeline_events (position, aggregate_id, project_id, version, type, actor_id, "
-                       "actor_role, server_time, photos, data, flags, flagged) "
-                       "VALUES (?, 'a', 'p', 1, 'X', 'u', 'station', ?, '[]', '{}', '[]', 0)",
+                       "actor_role, server_time, photos, flags, flagged) "
+                       "VALUES (?, 'a', 'p', 1, 'X', 'u', 'station', ?, '[]', '[]', 0)",
                        (position, (START + timedelta(hours=n)).isoformat()))
 
 
