@@ -37,6 +37,9 @@ class Database:
             conn = sqlite3.connect(self._path, timeout=30, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA busy_timeout=30000")
+            # What a delete or update frees is overwritten with zeros, so an erased name or phone does not stay in
+            # the file's free space: Debian builds SQLite this way, other builds (and Python's own) do not
+            conn.execute("PRAGMA secure_delete=ON")
             self._local.conn = conn
         return conn
 
@@ -71,7 +74,8 @@ class Database:
         """Drop a read model's tables (our own names, never input). SQLite as Debian and Python build it zeroes
         every page it frees (`secure_delete` on), which was most of a 100,000-event rebuild's reset (0.5 s of
         0.55); a read model holds what the event log holds and no personal data to scrub (names and phones live
-        only in `users`, whose erasure keeps the connection's setting), so its pages are freed without it."""
+        only in `users`, whose erasure keeps the connection's setting, see `scrub`), so its pages are freed
+        without it."""
         if self.is_postgres:
             for table in tables:
                 tx.execute(f"DROP TABLE IF EXISTS {table}")
@@ -83,6 +87,24 @@ class Database:
                 tx.execute(f"DROP TABLE IF EXISTS {table}")
         finally:
             tx.execute(f"PRAGMA secure_delete = {previous}")
+
+    def scrub(self, tables: Sequence[str]) -> bool:
+        """After personal data was erased from `tables` (our own names, never input): leave no old copy of the rows
+        in the store's files. SQLite overwrites freed space as it writes (`secure_delete`), but the write-ahead log
+        still holds the pages as they were before: a checkpoint copies the new pages into the database and
+        empties the log. PostgreSQL keeps the old row versions until VACUUM removes them (and their index
+        entries). Returns False if a reader still held the old state, so that some of it may stay until the next
+        checkpoint or VACUUM."""
+        if self.is_postgres:
+            with self._pool.connection() as conn:
+                conn.autocommit = True  # VACUUM runs outside a transaction
+                try:
+                    conn.execute(f"VACUUM {', '.join(tables)}")
+                finally:
+                    conn.autocommit = False
+            return True
+        busy, _log, _copied = self._sqlite().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return not busy
 
     def optimize(self, tables: Sequence[str] = ()) -> None:
         """Fresh planner statistics: without them SQLite searches a rare term within a district by the slow index
