@@ -167,7 +167,7 @@ class EventStoreDriver:
         """Drop the read model's tables and apply the whole log again, in bigger batches (fewer state reloads)."""
         with self._lock:
             self.reset()
-        with self._rebuild_batches():
+        with self._rebuild_batches(), self.db.rebuilding():
             applied = self.catch_up(progress)
         self.db.optimize(self.model.tables)  # the planner's statistics for the tables just filled
         return applied
@@ -207,6 +207,12 @@ def rebuild_together(drivers: Sequence[EventStoreDriver], progress: Callable[[in
     if not drivers:
         return {}
     app, db = drivers[0].app, drivers[0].db
+    with db.rebuilding():
+        return _rebuild_together(drivers, app, db, progress)
+
+
+def _rebuild_together(drivers: Sequence[EventStoreDriver], app: Application, db: Database,
+                      progress: Callable[[int, int], None] | None) -> dict[str, Exception]:
     with _locked(drivers), db.transaction() as tx:  # one commit, not one per read model
         for driver in drivers:
             driver._reset_in(tx)

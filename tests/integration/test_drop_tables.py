@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.db import Database
+from services.db import REBUILD_CACHE_KIB, Database
 
 pytestmark = pytest.mark.integration
 
@@ -23,3 +23,20 @@ def test_dropping_a_read_models_tables_leaves_the_connections_setting(raw_db: Da
         raw_db.drop_tables(tx, ["drop_me"])
     if not raw_db.is_postgres:
         assert raw_db.query("PRAGMA secure_delete")[0][0] == before
+
+
+def test_a_rebuild_leaves_the_connections_cache_and_setting(raw_db: Database) -> None:
+    """While a rebuild lasts the page cache is large and freeing is FAST; after it, even one that failed, the
+    connection is as it was: a users-table erasure on it must zero what it frees, and a big cache kept on
+    every thread's connection would hold hundreds of MB for nothing."""
+    if raw_db.is_postgres:
+        with raw_db.rebuilding():  # nothing to set, nothing to fail
+            assert raw_db.query("SELECT 1")[0][0] == 1
+        return
+    before = raw_db.query("PRAGMA cache_size")[0][0], raw_db.query("PRAGMA secure_delete")[0][0]
+    with pytest.raises(RuntimeError), raw_db.rebuilding():
+        assert raw_db.query("PRAGMA cache_size")[0][0] == -REBUILD_CACHE_KIB
+        assert raw_db.query("PRAGMA secure_delete")[0][0] == 2  # FAST
+        raise RuntimeError("a read model failed")
+    assert (raw_db.query("PRAGMA cache_size")[0][0], raw_db.query("PRAGMA secure_delete")[0][0]) == before
+    assert before[1] == 1
