@@ -8,7 +8,6 @@ from datetime import timedelta
 from domain.acceptance import AcceptanceRule
 from domain.application import SiteLedger
 from projections.acceptance_board import AcceptanceBoard
-from projections.catalog import Catalog
 from projections.dashboard import Dashboard
 from projections.deadlines import Deadlines
 from projections.driver import EventStoreDriver, ReadModel
@@ -64,7 +63,7 @@ class Container:
 def read_models(settings: Settings) -> list[ReadModel]:
     timeline = Timeline(settings.late_arrival_hours, settings.site_utc_offset_hours,
                         settings.device_clock_ahead_minutes)
-    return [Catalog(), Dashboard(), timeline, AcceptanceBoard(), WorksRegister(),
+    return [Dashboard(), timeline, AcceptanceBoard(), WorksRegister(),
             Listing(postgres=settings.database_url().startswith(("postgresql://", "postgres://"))), Deadlines(),
             Statistics(settings.site_utc_offset_hours)]
 

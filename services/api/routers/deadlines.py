@@ -101,8 +101,8 @@ def _flagged(container: Any, district: str, since: date) -> dict[str, list[dict[
     """The district's timeline entries flagged since `since`, by item: one query through the flagged index."""
     rows = container.db.query(
         "SELECT t.item_id, t.position, t.type, t.flags, t.server_time FROM timeline_events t "
-        "JOIN catalog_items i ON i.item_id = t.item_id JOIN catalog_projects p ON p.project_id = i.project_id "
-        "WHERE t.flagged = 1 AND t.server_time >= ? AND p.district = ? ORDER BY t.position",
+        "JOIN lst_items i ON i.item_id = t.item_id "
+        "WHERE t.flagged = 1 AND t.server_time >= ? AND i.district = ? ORDER BY t.position",
         (since.isoformat(), district))
     by_item: dict[str, list[dict[str, Any]]] = {}
     for item_id, position, type_, flags, server_time in rows:
@@ -128,14 +128,14 @@ def attention(district: str, request: Request, user: CurrentUser, container: Con
               approaching_days: int = Query(3, ge=0, le=90)) -> dict[str, Any]:
     """What needs the station's attention in a district, by project and item; a clean item is not listed.
 
-    Read from the read models (catalogue, works register, timeline, deadlines): a handful of queries whatever
+    Read from the read models (listing, works register, timeline, deadlines): a handful of queries whatever
     the number of items, no aggregate loaded."""
     if user.role not in (Role.STATION, Role.ADMIN):
         raise RoleNotPermitted(role=str(user.role), action="查看区关注清单")
     if user.district not in (None, district):
         raise OutOfScope()
     today = today_for(request, container)
-    for name in ("catalog", "timeline", "works_register"):
+    for name in ("listing", "timeline", "works_register"):
         container.projections.refresh(name)
     clocks: dict[tuple[str, str | None], list[Deadline]] = {}
     for found in scan(container, today, approaching_days, district=district, states=PRESSING):
@@ -149,8 +149,8 @@ def attention(district: str, request: Request, user: CurrentUser, container: Con
     stalled = _stalled(container, district, today, stalled_days)
     listed: dict[str, list[dict[str, Any]]] = {}
     for item_id, project_id, kind, title, location in container.db.query(
-            "SELECT i.item_id, i.project_id, i.kind, i.title, i.location FROM catalog_items i JOIN catalog_projects p "
-            "ON p.project_id = i.project_id WHERE p.district = ? ORDER BY i.registered_at, i.item_id", (district,)):
+            "SELECT item_id, project_id, kind, title, location FROM lst_items WHERE district = ? "
+            "ORDER BY registered_at, item_id", (district,)):
         pressing = clocks.get((project_id, item_id), [])
         entry = {
             "item_id": item_id, "kind": kind, "title": title, "location": location,
@@ -163,7 +163,7 @@ def attention(district: str, request: Request, user: CurrentUser, container: Con
         if any(entry[k] for k in ("overdue_defects", "stop_work", "flagged", "stalled_round", "deadlines")):
             listed.setdefault(project_id, []).append(entry)
     projects = []
-    for project_id, name in container.db.query("SELECT project_id, name FROM catalog_projects WHERE district = ? "
+    for project_id, name in container.db.query("SELECT project_id, name FROM lst_projects WHERE district = ? "
                                                "ORDER BY registered_at, project_id", (district,)):
         own = [d.as_dict(today) for d in clocks.get((project_id, None), [])]
         if listed.get(project_id) or own:

@@ -66,7 +66,8 @@ def item_record_pdf(item_id: str, user: CurrentUser, container: ContainerDep) ->
             responses={**PDF, **problems(merge(PROJECT_READ, NOT_READY))})
 def project_record_pdf(project_id: str, user: CurrentUser, container: ContainerDep) -> Response:
     project = container.ledger.project_in_scope(user.actor, as_uuid(project_id, "project"))
-    rows = container.db.query("SELECT item_id FROM catalog_items WHERE project_id = ? ORDER BY registered_at, item_id",
+    container.projections.refresh("listing")  # an item registered a moment ago is in the printed record
+    rows = container.db.query("SELECT item_id FROM lst_items WHERE project_id = ? ORDER BY registered_at, item_id",
                               (str(project.id),))
     records = [item_record.gather(container, container.ledger.get_item(item_id), project) for (item_id,) in rows]
     if not records:

@@ -28,9 +28,9 @@ def key(d: Deadline) -> tuple[Any, ...]:
 def from_aggregates(container: Container, today: date) -> set[tuple[Any, ...]]:
     """What the domain finds on every aggregate, read the old way: the rule the read model must agree with."""
     ledger, found = container.ledger, set()
-    for (project_id,) in container.db.query("SELECT project_id FROM catalog_projects"):
+    for (project_id,) in container.db.query("SELECT project_id FROM lst_projects"):
         found |= {key(d) for d in project_deadlines(ledger.get_project(project_id), ledger.calendar, today)}
-    for (item_id,) in container.db.query("SELECT item_id FROM catalog_items"):
+    for (item_id,) in container.db.query("SELECT item_id FROM lst_items"):
         found |= {key(d) for d in item_deadlines(ledger.get_item(item_id), today)}
     return found
 

@@ -97,3 +97,34 @@ def test_an_upgrade_drops_the_timelines_copy_of_each_event_and_keeps_its_rows(co
         assert not again.projections.failing
         assert len(dump(again, "timeline")["timeline_events"]) > len(before["timeline_events"])
         assert again.db.query("SELECT COUNT(*) FROM timeline_events WHERE item_id = ?", (str(item_id),))[0][0]
+
+
+def test_an_upgrade_drops_the_catalogue_and_leaves_the_other_read_models(container: Container) -> None:
+    """Revision 0011: the catalogue (a subset of the listing) is gone; its tables and position are dropped, and the
+    read models that stay keep their rows and positions."""
+    world = World(container.ledger)
+    world.completed_item()
+    container.projections.run_once()
+    kept = {name: (dump(container, name), driver.position()) for name, driver in container.projections.drivers.items()}
+
+    url, settings = container.settings.database_url(), container.settings
+    with container.db.transaction() as tx:  # what revision 0010's code had beside them
+        tx.execute("CREATE TABLE catalog_projects (project_id TEXT PRIMARY KEY, name TEXT NOT NULL, "
+                   "district TEXT NOT NULL, registered_at TEXT NOT NULL)")
+        tx.execute("CREATE TABLE catalog_items (item_id TEXT PRIMARY KEY, project_id TEXT NOT NULL, "
+                   "kind TEXT NOT NULL, title TEXT NOT NULL, location TEXT NOT NULL, registered_at TEXT NOT NULL)")
+        tx.execute("INSERT INTO projection_tracking (name, position) VALUES ('catalog', 7)")
+    container.close()
+    command.stamp(migrations.config(url), "0010")
+
+    migrations.upgrade(url)
+    engine = sa.create_engine(url)
+    try:
+        tables = set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+    assert not {"catalog_projects", "catalog_items"} & tables and "lst_items" in tables
+    with build(settings) as again:
+        assert not again.db.query("SELECT 1 FROM projection_tracking WHERE name = 'catalog'")
+        assert {name: (dump(again, name), driver.position())
+                for name, driver in again.projections.drivers.items()} == kept

@@ -37,7 +37,7 @@ def from_the_events(container: Container, district: str | None, year: int) -> di
         event: Any = ledger.mapper.to_domain_event(notification)
         if isinstance(event, ProjectRegistered):
             districts[str(event.originator_id)] = event.district
-    for (item_id,) in container.db.query("SELECT item_id FROM catalog_items"):
+    for (item_id,) in container.db.query("SELECT item_id FROM lst_items"):
         events = list(ledger.events.get(UUID(item_id)))
         registered = next(e for e in events if isinstance(e, Registered))
         if district and districts[str(registered.project_id)] != district:
