@@ -148,8 +148,8 @@ def main() -> None:
                            "project_page": measure(client, cookie, f"/console/projects/{project_id}", args.samples),
                            "item_page_100_events": measure(client, cookie, f"/console/items/{item_id}",
                                                            args.samples)}
-            items, projects = container.db.query("SELECT (SELECT COUNT(*) FROM reg_items), "
-                                                 "(SELECT COUNT(*) FROM reg_projects)")[0]
+            items, projects = container.db.query("SELECT (SELECT COUNT(*) FROM lst_items), "
+                                                 "(SELECT COUNT(*) FROM lst_projects)")[0]
             print(json.dumps({"benchmark": "web_pages", "items": items, "projects": projects,
                               "samples": args.samples, "events": int(container.ledger.recorder.max_notification_id()
                                                                      or 0),

@@ -1,5 +1,8 @@
 """Lists and search: one row per project, works item, defect, stop-work order and acceptance round.
 
+The same rows name what the dashboard only counts, for the station's console and attention lists: which item is
+stopped since when and why, each defect with its description and due date, each round with its opening.
+
 Every list route answers from these rows with its scope in SQL, so no list loads an aggregate. The rows
 carry what scope needs (a project's district, its assignments and residents' group), what filters need
 (street office, categories, kind, state, dates) and a text to search. Chinese has no spaces between
@@ -98,10 +101,13 @@ class Listing:
             "kind_zh TEXT NOT NULL, title TEXT NOT NULL, location TEXT NOT NULL, state TEXT NOT NULL, "
             "contractor_id TEXT, planned_start TEXT, planned_end TEXT, open_defects INTEGER NOT NULL, "
             f"stop_since TEXT, template_digest TEXT NOT NULL, registered_at TEXT NOT NULL, {text}, "
-            "category TEXT, funding_sources TEXT)",  # null: the project's
+            "category TEXT, funding_sources TEXT, stop_reason TEXT)",  # funding null: the project's
             "CREATE INDEX IF NOT EXISTS lst_items_order ON lst_items (registered_at, item_id)",
             "CREATE INDEX IF NOT EXISTS lst_items_project ON lst_items (project_id, registered_at, item_id)",
             "CREATE INDEX IF NOT EXISTS lst_items_district ON lst_items (district, registered_at, item_id)",
+            # the console's stopped items, longest stopped first; partial: a running item costs no entry
+            "CREATE INDEX IF NOT EXISTS lst_items_stopped ON lst_items (district, stop_since) "
+            "WHERE stop_since IS NOT NULL",
             "CREATE TABLE IF NOT EXISTS lst_defects (item_id TEXT NOT NULL, defect_id TEXT NOT NULL, "
             "project_id TEXT NOT NULL, district TEXT NOT NULL, street_office TEXT NOT NULL, severity TEXT NOT NULL, "
             "status TEXT NOT NULL, description TEXT NOT NULL, hold_point TEXT, due_date TEXT, "
@@ -109,6 +115,8 @@ class Listing:
             "CREATE INDEX IF NOT EXISTS lst_defects_order ON lst_defects (raised_at, item_id, defect_id)",
             "CREATE INDEX IF NOT EXISTS lst_defects_district ON lst_defects (district, raised_at, item_id, defect_id)",
             "CREATE INDEX IF NOT EXISTS lst_defects_project ON lst_defects (project_id, raised_at)",
+            # the console's overdue defects, most overdue first; partial: a closed defect leaves it
+            "CREATE INDEX IF NOT EXISTS lst_defects_due ON lst_defects (district, due_date) WHERE status <> 'closed'",
             "CREATE TABLE IF NOT EXISTS lst_stops (item_id TEXT NOT NULL, order_id TEXT NOT NULL, "
             "project_id TEXT NOT NULL, district TEXT NOT NULL, street_office TEXT NOT NULL, reason TEXT NOT NULL, "
             "ordered_at TEXT NOT NULL, lifted_at TEXT, PRIMARY KEY (item_id, order_id))",
@@ -228,7 +236,7 @@ class Listing:
         template = FrozenTemplate.of(event.template)
         text = f"{event.title} {event.location}"
         batch.tx.execute("INSERT INTO lst_items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'registered', ?, ?, ?, 0, NULL, "
-                         "?, ?, ?, ?, NULL, NULL)",
+                         "?, ?, ?, ?, NULL, NULL, NULL)",
                          (item_id, event.originator_version, project_id, district, street, event.kind,
                           template.parsed.name_zh, event.title, event.location,
                           str(event.contractor_id) if event.contractor_id else None, event.planned_start,
@@ -253,11 +261,12 @@ class Listing:
             tx.execute("DELETE FROM lst_stops WHERE item_id = ? AND order_id = ?", (item_id, event.order_id))
             tx.execute("INSERT INTO lst_stops VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
                        (item_id, event.order_id, project_id, district, street, event.reason, at))
-            tx.execute("UPDATE lst_items SET stop_since = ? WHERE item_id = ?", (at, item_id))
+            tx.execute("UPDATE lst_items SET stop_since = ?, stop_reason = ? WHERE item_id = ?",
+                       (at, event.reason, item_id))
         elif isinstance(event, StopWorkLifted):
             tx.execute("UPDATE lst_stops SET lifted_at = ? WHERE item_id = ? AND order_id = ?",
                        (at, item_id, event.order_id))
-            tx.execute("UPDATE lst_items SET stop_since = NULL WHERE item_id = ?", (item_id,))
+            tx.execute("UPDATE lst_items SET stop_since = NULL, stop_reason = NULL WHERE item_id = ?", (item_id,))
         elif isinstance(event, AcceptanceRequested):
             district, street = self._project(batch, project_id)
             tx.execute("DELETE FROM lst_rounds WHERE item_id = ? AND round_no = ?", (item_id, event.round_no))

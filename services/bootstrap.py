@@ -16,7 +16,6 @@ from projections.listing import Listing
 from projections.runner import ProjectionRunner
 from projections.statistics import Statistics
 from projections.timeline import Timeline
-from projections.works_register import WorksRegister
 from services import migrations
 from services.bus import envelope, kafka_clients
 from services.bus.relay import Relay
@@ -63,7 +62,7 @@ class Container:
 def read_models(settings: Settings) -> list[ReadModel]:
     timeline = Timeline(settings.late_arrival_hours, settings.site_utc_offset_hours,
                         settings.device_clock_ahead_minutes)
-    return [Dashboard(), timeline, AcceptanceBoard(), WorksRegister(),
+    return [Dashboard(), timeline, AcceptanceBoard(),
             Listing(postgres=settings.database_url().startswith(("postgresql://", "postgres://"))), Deadlines(),
             Statistics(settings.site_utc_offset_hours)]
 

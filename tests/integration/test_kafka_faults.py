@@ -105,7 +105,7 @@ def test_a_batch_that_cannot_be_applied_is_retried_not_skipped_and_shows_failing
     relay = build_relay(store)
     driver = build_kafka_driver(worker, f"g-{uuid.uuid4().hex[:6]}")
     # a real refusal by the read-model database, as a full disk or a broken constraint would give
-    worker.db.query("CREATE TRIGGER refuse_items BEFORE INSERT ON reg_items "
+    worker.db.query("CREATE TRIGGER refuse_items BEFORE INSERT ON lst_items "
                     "BEGIN SELECT RAISE(ABORT, 'the disk is full'); END")
     try:
         running.start(relay.run_forever)
@@ -124,7 +124,7 @@ def test_a_batch_that_cannot_be_applied_is_retried_not_skipped_and_shows_failing
         worker.db.query("DROP TRIGGER refuse_items")
         target = rebuilt(tmp_path, broker[0])
         wait_until(lambda: dump(worker) == target, "the Kafka-fed read models equal a rebuild")
-        registered = {row[0] for row in worker.db.query("SELECT item_id FROM reg_items")}
+        registered = {row[0] for row in worker.db.query("SELECT item_id FROM lst_items")}
         assert {str(i) for i in items} <= registered  # every item of the failed batch arrived
         wait_until(lambda: [w["state"] for w in worker_status(worker.db)] == ["running"], "running again")
     finally:

@@ -115,7 +115,7 @@ def _stalled(container: Any, district: str, today: date, stalled_days: int) -> d
     """Open residents' rounds of the district opened more than `stalled_days` days ago, by item."""
     stalled = {}
     for item_id, round_no, opened_at in container.db.query(
-            "SELECT item_id, round_no, opened_at FROM reg_rounds WHERE district = ? AND status = 'open'", (district,)):
+            "SELECT item_id, round_no, opened_at FROM lst_rounds WHERE district = ? AND status = 'open'", (district,)):
         opened = datetime.fromisoformat(opened_at).date()
         if (today - opened).days > stalled_days:
             stalled[item_id] = {"round_no": round_no, "opened": opened.isoformat(), "days_open": (today - opened).days}
@@ -128,22 +128,22 @@ def attention(district: str, request: Request, user: CurrentUser, container: Con
               approaching_days: int = Query(3, ge=0, le=90)) -> dict[str, Any]:
     """What needs the station's attention in a district, by project and item; a clean item is not listed.
 
-    Read from the read models (listing, works register, timeline, deadlines): a handful of queries whatever
+    Read from the read models (listing, timeline, deadlines): a handful of queries whatever
     the number of items, no aggregate loaded."""
     if user.role not in (Role.STATION, Role.ADMIN):
         raise RoleNotPermitted(role=str(user.role), action="查看区关注清单")
     if user.district not in (None, district):
         raise OutOfScope()
     today = today_for(request, container)
-    for name in ("listing", "timeline", "works_register"):
+    for name in ("listing", "timeline"):
         container.projections.refresh(name)
     clocks: dict[tuple[str, str | None], list[Deadline]] = {}
     for found in scan(container, today, approaching_days, district=district, states=PRESSING):
         clocks.setdefault((found.project_id, found.item_id), []).append(found)
     severity = dict(((item_id, defect_id), level) for item_id, defect_id, level in container.db.query(
-        "SELECT item_id, defect_id, severity FROM reg_defects WHERE district = ? AND status <> 'closed'", (district,)))
+        "SELECT item_id, defect_id, severity FROM lst_defects WHERE district = ? AND status <> 'closed'", (district,)))
     stopped = {item_id: {"since": since, "reason": reason} for item_id, since, reason in container.db.query(
-        "SELECT item_id, stop_since, stop_reason FROM reg_items WHERE district = ? AND stop_since IS NOT NULL",
+        "SELECT item_id, stop_since, stop_reason FROM lst_items WHERE district = ? AND stop_since IS NOT NULL",
         (district,))}
     flagged = _flagged(container, district, today - timedelta(days=flagged_days))
     stalled = _stalled(container, district, today, stalled_days)

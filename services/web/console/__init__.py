@@ -1,6 +1,6 @@
 """The station's console: server-rendered pages for the district's works (the station and the owner's staff).
 
-Pages read the read models (the works register, the dashboard, the timeline); actions go through the one
+Pages read the read models (the listing, the dashboard, the timeline); actions go through the one
 command path. Its stylesheet and its one script (ECharts from JSON in the page, htmx) are served from here.
 """
 

@@ -15,7 +15,7 @@ from services.web.console.access import OTHER_DISTRICT, Viewer, container_of, pa
 from services.web.console.words import Clock, kind_names
 
 router = APIRouter(include_in_schema=False)
-READ_MODELS = ("works_register", "dashboard", "timeline", "deadlines")
+READ_MODELS = ("listing", "dashboard", "timeline", "deadlines")
 
 
 def clock(container: Container) -> Clock:

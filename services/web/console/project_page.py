@@ -52,8 +52,8 @@ def project_page(request: Request, project_id: str, kind: str = "", state: str =
 
 def _rounds(db: Any, project_id: str) -> list[dict[str, Any]]:
     rows = db.query("SELECT r.item_id, i.title, i.location, r.round_no, r.status, r.electorate, r.opened_at, "
-                    "COALESCE(t.accepts, 0), COALESCE(t.rejects, 0) FROM reg_rounds r "
-                    "JOIN reg_items i ON i.item_id = r.item_id LEFT JOIN dash_rounds t "
+                    "COALESCE(t.accepts, 0), COALESCE(t.rejects, 0) FROM lst_rounds r "
+                    "JOIN lst_items i ON i.item_id = r.item_id LEFT JOIN dash_rounds t "
                     "ON t.item_id = r.item_id AND t.round_no = r.round_no WHERE r.project_id = ? "
                     "ORDER BY r.opened_at DESC LIMIT 100", (project_id,))
     keys = ("item_id", "title", "location", "round_no", "status", "electorate", "opened_at", "accepts", "rejects")

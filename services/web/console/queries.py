@@ -1,4 +1,4 @@
-"""What the console reads: the works register joined with the dashboard and the timeline, one scope at a time.
+"""What the console reads: the listing joined with the dashboard and the timeline, one scope at a time.
 
 A scope is a district or (None) the whole city. Every list is one query with its names already joined, so a
 page costs a handful of queries whatever the number of items (no aggregate loaded per row).
@@ -59,34 +59,34 @@ def attention(db: Database, district: str | None, today: date, now: datetime) ->
     where, params = _scope("i.district", district)
     found = Attention()
     for row in db.query(
-            f"SELECT {ITEM_COLUMNS}, d.defect_id, d.severity, d.description, d.due_date FROM reg_defects d "
-            f"JOIN reg_items i ON i.item_id = d.item_id JOIN reg_projects p ON p.project_id = i.project_id "
+            f"SELECT {ITEM_COLUMNS}, d.defect_id, d.severity, d.description, d.due_date FROM lst_defects d "
+            f"JOIN lst_items i ON i.item_id = d.item_id JOIN lst_projects p ON p.project_id = i.project_id "
             f"WHERE {where.replace('i.', 'd.')} AND d.status <> 'closed' AND d.due_date < ? "
             f"ORDER BY d.due_date, d.item_id LIMIT {ROWS}", (*params, today.isoformat())):
         due = date.fromisoformat(row[9])
         found.overdue.append({**_item(row), "defect_id": row[6], "severity": row[7], "description": row[8],
                               "due_date": row[9], "days": (today - due).days})
     for row in db.query(
-            f"SELECT {ITEM_COLUMNS}, i.stop_since, i.stop_reason FROM reg_items i "
-            f"JOIN reg_projects p ON p.project_id = i.project_id WHERE {where} AND i.stop_since IS NOT NULL "
+            f"SELECT {ITEM_COLUMNS}, i.stop_since, i.stop_reason FROM lst_items i "
+            f"JOIN lst_projects p ON p.project_id = i.project_id WHERE {where} AND i.stop_since IS NOT NULL "
             f"ORDER BY i.stop_since LIMIT {ROWS}", params):
         found.stopped.append({**_item(row), "since": row[6], "reason": row[7]})
     found.flagged, flagged_items = _flagged(db, where, params, now - timedelta(days=FLAGGED_DAYS))
     for row in db.query(
             f"SELECT {ITEM_COLUMNS}, r.round_no, r.opened_at, r.electorate, COALESCE(t.accepts, 0), "
-            f"COALESCE(t.rejects, 0) FROM reg_rounds r JOIN reg_items i ON i.item_id = r.item_id "
-            f"JOIN reg_projects p ON p.project_id = i.project_id LEFT JOIN dash_rounds t "
+            f"COALESCE(t.rejects, 0) FROM lst_rounds r JOIN lst_items i ON i.item_id = r.item_id "
+            f"JOIN lst_projects p ON p.project_id = i.project_id LEFT JOIN dash_rounds t "
             f"ON t.item_id = r.item_id AND t.round_no = r.round_no "
             f"WHERE {where.replace('i.', 'r.')} AND r.status = 'open' AND r.opened_at < ? "
             f"ORDER BY r.opened_at LIMIT {ROWS}", (*params, (now - timedelta(days=STALLED_DAYS)).isoformat())):
         found.stalled.append({**_item(row), "round_no": row[6], "opened_at": row[7], "electorate": row[8],
                               "signed": row[9] + row[10], "accepts": row[9], "rejects": row[10]})
     found.counts = {
-        "overdue": _count(db, f"SELECT COUNT(*) FROM reg_defects d WHERE {where.replace('i.', 'd.')} "
+        "overdue": _count(db, f"SELECT COUNT(*) FROM lst_defects d WHERE {where.replace('i.', 'd.')} "
                               "AND d.status <> 'closed' AND d.due_date < ?", (*params, today.isoformat())),
-        "stopped": _count(db, f"SELECT COUNT(*) FROM reg_items i WHERE {where} AND i.stop_since IS NOT NULL", params),
+        "stopped": _count(db, f"SELECT COUNT(*) FROM lst_items i WHERE {where} AND i.stop_since IS NOT NULL", params),
         "flagged": flagged_items,
-        "stalled": _count(db, f"SELECT COUNT(*) FROM reg_rounds r WHERE {where.replace('i.', 'r.')} "
+        "stalled": _count(db, f"SELECT COUNT(*) FROM lst_rounds r WHERE {where.replace('i.', 'r.')} "
                               "AND r.status = 'open' AND r.opened_at < ?",
                           (*params, (now - timedelta(days=STALLED_DAYS)).isoformat())),
     }
@@ -113,9 +113,9 @@ def deadlines(db: Database, district: str | None, today: date, state: str) -> tu
     values = (*state_params(today, APPROACHING_DAYS), *params, state)
     rows = db.query(
         "SELECT d.kind, d.project_id, d.item_id, d.subject, d.due, d.district, p.name, i.title, i.location, i.kind, "
-        f"x.description FROM ({judged}) AS d JOIN reg_projects p ON p.project_id = d.project_id "
-        "LEFT JOIN reg_items i ON i.item_id = d.item_id "
-        "LEFT JOIN reg_defects x ON d.kind = 'defect_due' AND x.item_id = d.item_id AND x.defect_id = d.subject "
+        f"x.description FROM ({judged}) AS d JOIN lst_projects p ON p.project_id = d.project_id "
+        "LEFT JOIN lst_items i ON i.item_id = d.item_id "
+        "LEFT JOIN lst_defects x ON d.kind = 'defect_due' AND x.item_id = d.item_id AND x.defect_id = d.subject "
         f"WHERE {condition} ORDER BY d.due, d.kind, d.project_id, d.item_id LIMIT {ROWS}", values)
     listed = [{"kind": r[0], "project_id": r[1], "item_id": r[2] or None, "subject": r[3], "due": r[4],
                "district": r[5], "project": r[6], "title": r[7], "location": r[8], "item_kind": r[9],
@@ -131,10 +131,10 @@ def _flagged(db: Database, where: str, params: tuple[Any, ...], since: datetime
              ) -> tuple[list[dict[str, Any]], int]:
     """One row per item (the most recently flagged first): its flags of the period, how many entries, the latest;
     and how many items were flagged. The timeline is read from the period's first position on through its partial
-    index of flagged entries (`timeline_flagged_only`), and joined to the register only where flagged."""
+    index of flagged entries (`timeline_flagged_only`), and joined to the listing only where flagged."""
     rows = db.query(
-        f"SELECT {ITEM_COLUMNS}, t.flags, t.server_time FROM timeline_events t CROSS JOIN reg_items i "
-        f"CROSS JOIN reg_projects p WHERE t.position >= ? AND t.flagged = 1 AND t.server_time >= ? "
+        f"SELECT {ITEM_COLUMNS}, t.flags, t.server_time FROM timeline_events t CROSS JOIN lst_items i "
+        f"CROSS JOIN lst_projects p WHERE t.position >= ? AND t.flagged = 1 AND t.server_time >= ? "
         f"AND i.item_id = t.item_id AND p.project_id = i.project_id AND {where} ORDER BY t.position DESC",
         (first_position_since(db, since - CLOCK_SLACK), since.isoformat(), *params))
     by_item: dict[str, dict[str, Any]] = {}
@@ -172,7 +172,7 @@ def projects(db: Database, district: str | None) -> list[dict[str, Any]]:
     where, params = _scope("p.district", district)
     listed = {row[0]: {"project_id": row[0], "name": row[1], "district": row[2], "street_office": row[3],
                        "item_count": 0, "passed": 0, "total": 0, "by_state": {}, "stop_work": 0}
-              for row in db.query(f"SELECT p.project_id, p.name, p.district, p.street_office FROM reg_projects p "
+              for row in db.query(f"SELECT p.project_id, p.name, p.district, p.street_office FROM lst_projects p "
                                   f"WHERE {where} ORDER BY p.name, p.project_id", params)}
     for project_id, state, n, passed, total, stopped in db.query(
             f"SELECT d.project_id, d.state, COUNT(*), SUM(d.hold_points_passed), SUM(d.hold_points_total), "
@@ -194,7 +194,7 @@ def defects_by_week(db: Database, district: str | None, today: date, weeks: int 
     first = today - timedelta(days=today.weekday() + 7 * (weeks - 1))
     starts = [first + timedelta(weeks=n) for n in range(weeks)]
     opened, closed = [0] * weeks, [0] * weeks
-    rows = db.query(f"SELECT raised_at, closed_at FROM reg_defects WHERE {where} "
+    rows = db.query(f"SELECT raised_at, closed_at FROM lst_defects WHERE {where} "
                     "AND (raised_at >= ? OR closed_at >= ?)", (*params, first.isoformat(), first.isoformat()))
     for raised_at, closed_at in rows:
         for moment, counts in ((raised_at, opened), (closed_at, closed)):
@@ -209,9 +209,8 @@ def project_items(db: Database, project_id: str, kind: str | None, state: str | 
                   search: str | None) -> list[dict[str, Any]]:
     """The project's items as the table shows them, filtered in SQL (title or location contains the search)."""
     sql = ("SELECT i.item_id, i.title, i.location, i.kind, d.state, d.hold_points_passed, d.hold_points_total, "
-           "i.stop_since, d.last_activity, (SELECT COUNT(*) FROM reg_defects x WHERE x.item_id = i.item_id "
-           "AND x.status <> 'closed') FROM reg_items i LEFT JOIN dash_items d ON d.item_id = i.item_id "
-           "WHERE i.project_id = ?")
+           "i.stop_since, d.last_activity, i.open_defects FROM lst_items i "
+           "LEFT JOIN dash_items d ON d.item_id = i.item_id WHERE i.project_id = ?")
     params: list[Any] = [project_id]
     if kind:
         sql += " AND i.kind = ?"
@@ -231,7 +230,7 @@ def project_items(db: Database, project_id: str, kind: str | None, state: str | 
 
 def item_defects(db: Database, item_id: str) -> list[dict[str, Any]]:
     rows = db.query("SELECT defect_id, severity, status, description, hold_point, due_date, raised_at, closed_at "
-                    "FROM reg_defects WHERE item_id = ? ORDER BY raised_at, defect_id", (item_id,))
+                    "FROM lst_defects WHERE item_id = ? ORDER BY raised_at, defect_id", (item_id,))
     keys = ("defect_id", "severity", "status", "description", "hold_point", "due_date", "raised_at", "closed_at")
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
@@ -268,7 +267,7 @@ def districts(db: Database, today: date) -> list[dict[str, Any]]:
                                                                "passed": 0, "total": 0, "stop_work": 0,
                                                                "open_defects": 0, "overdue": 0})
     for district, n, households in db.query(
-            "SELECT district, COUNT(*), SUM(households) FROM reg_projects GROUP BY district"):
+            "SELECT district, COUNT(*), SUM(households) FROM lst_projects GROUP BY district"):
         compared[district].update(projects=n, households=int(households or 0))
     # the dashboard's running totals per district (projections/dashboard_rollups.py), not a scan of every item
     for district, n, passed, total, stopped in db.query(
@@ -286,4 +285,4 @@ def districts(db: Database, today: date) -> list[dict[str, Any]]:
 
 def households(db: Database, district: str | None) -> int:
     where, params = _scope("district", district)
-    return int(db.query(f"SELECT COALESCE(SUM(households), 0) FROM reg_projects WHERE {where}", params)[0][0])
+    return int(db.query(f"SELECT COALESCE(SUM(households), 0) FROM lst_projects WHERE {where}", params)[0][0])

@@ -8,6 +8,7 @@ import json
 import sqlalchemy as sa
 from alembic import command
 
+from domain import commands as c
 from services import migrations
 from services.bootstrap import Container, build
 from tests.integration.projections.test_rebuild_property import dump
@@ -99,21 +100,23 @@ def test_an_upgrade_drops_the_timelines_copy_of_each_event_and_keeps_its_rows(co
         assert again.db.query("SELECT COUNT(*) FROM timeline_events WHERE item_id = ?", (str(item_id),))[0][0]
 
 
-def test_an_upgrade_drops_the_catalogue_and_leaves_the_other_read_models(container: Container) -> None:
-    """Revision 0011: the catalogue (a subset of the listing) is gone; its tables and position are dropped, and the
-    read models that stay keep their rows and positions."""
+def test_an_upgrade_drops_the_catalogue_and_the_register_and_rebuilds_the_listing(container: Container) -> None:
+    """Revision 0011: the catalogue and the works register (subsets of the listing) are gone, their tables and
+    positions dropped; the listing, which gained columns, is rebuilt from the log to what it was; the read models
+    that stay keep their rows and positions."""
     world = World(container.ledger)
-    world.completed_item()
+    stopped = world.completed_item()
+    world.run(world.station, c.OrderStopWork(item_id=stopped, reason="未设围挡"))
     container.projections.run_once()
-    kept = {name: (dump(container, name), driver.position()) for name, driver in container.projections.drivers.items()}
+    listing = dump(container, "listing")
+    kept = {name: (dump(container, name), driver.position())
+            for name, driver in container.projections.drivers.items() if name != "listing"}
 
     url, settings = container.settings.database_url(), container.settings
     with container.db.transaction() as tx:  # what revision 0010's code had beside them
-        tx.execute("CREATE TABLE catalog_projects (project_id TEXT PRIMARY KEY, name TEXT NOT NULL, "
-                   "district TEXT NOT NULL, registered_at TEXT NOT NULL)")
-        tx.execute("CREATE TABLE catalog_items (item_id TEXT PRIMARY KEY, project_id TEXT NOT NULL, "
-                   "kind TEXT NOT NULL, title TEXT NOT NULL, location TEXT NOT NULL, registered_at TEXT NOT NULL)")
-        tx.execute("INSERT INTO projection_tracking (name, position) VALUES ('catalog', 7)")
+        tx.execute("CREATE TABLE catalog_items (item_id TEXT PRIMARY KEY, project_id TEXT NOT NULL)")
+        tx.execute("CREATE TABLE reg_items (item_id TEXT PRIMARY KEY, stop_reason TEXT)")
+        tx.execute("INSERT INTO projection_tracking (name, position) VALUES ('catalog', 7), ('works_register', 7)")
     container.close()
     command.stamp(migrations.config(url), "0010")
 
@@ -123,8 +126,13 @@ def test_an_upgrade_drops_the_catalogue_and_leaves_the_other_read_models(contain
         tables = set(sa.inspect(engine).get_table_names())
     finally:
         engine.dispose()
-    assert not {"catalog_projects", "catalog_items"} & tables and "lst_items" in tables
+    assert not {"catalog_items", "reg_items", "lst_items"} & tables
     with build(settings) as again:
-        assert not again.db.query("SELECT 1 FROM projection_tracking WHERE name = 'catalog'")
+        assert not again.db.query("SELECT 1 FROM projection_tracking WHERE name IN ('catalog', 'works_register')")
+        assert again.projections.drivers["listing"].position() == 0
+        again.projections.run_once()
+        assert dump(again, "listing") == listing
+        assert again.db.query("SELECT stop_reason FROM lst_items WHERE item_id = ?", (str(stopped),)) == \
+            [("未设围挡",)]
         assert {name: (dump(again, name), driver.position())
-                for name, driver in again.projections.drivers.items()} == kept
+                for name, driver in again.projections.drivers.items() if name != "listing"} == kept

@@ -69,7 +69,7 @@ def items(count: int) -> list[tuple[Any, ...]]:
         text = f"{WORDS[n % len(WORDS)]}第{n}段 {n % 12 + 1}号楼北侧"
         rows.append((f"i{n:06d}", 1, f"p{n % 300}", DISTRICTS[n % 300 % 3], "长桥街道", "pipe_relocation", "管线迁移",
                      text, "", "registered", None, None, None, 0, None, "0" * 64, at(n), text, n + 1, None, None,
-                     short_grams(text)))
+                     None, short_grams(text)))
     return rows
 
 
@@ -93,7 +93,7 @@ def capped_count(db: Database, query: ListQuery) -> tuple[str, list[Any]]:
 def test_a_stations_search_counts_its_districts_matches_through_one_index(db: Database, text: str) -> None:
     create(db)
     with db.transaction() as tx:
-        tx.executemany(f"INSERT INTO lst_items VALUES ({', '.join('?' for _ in range(22))})", items(30_000))
+        tx.executemany(f"INSERT INTO lst_items VALUES ({', '.join('?' for _ in range(23))})", items(30_000))
     db.optimize(("lst_items",))
     station = Actor(uuid.uuid4(), Role.STATION, DISTRICTS[0])
     condition, params = scope(station, "lst_items")

@@ -1,4 +1,4 @@
-"""The works register names what the dashboard counts: stop-work since when and why, each defect with its
+"""The listing names what the dashboard counts: stop-work since when and why, each defect with its
 description, raised and closed times, acceptance rounds with their opening; and a rebuild gives the same rows."""
 
 from __future__ import annotations
@@ -18,16 +18,16 @@ pytestmark = pytest.mark.integration
 
 def rows(container: Container) -> dict[str, list[Any]]:
     query = container.db.query
-    return {"items": query("SELECT item_id, district, kind, title, location, stop_reason FROM reg_items "
+    return {"items": query("SELECT item_id, district, kind, title, location, stop_reason FROM lst_items "
                            "ORDER BY item_id"),
             "defects": query("SELECT item_id, defect_id, district, severity, status, description, due_date, "
-                             "closed_at IS NOT NULL FROM reg_defects ORDER BY item_id, defect_id"),
-            "rounds": query("SELECT item_id, round_no, status, electorate, ended_at IS NOT NULL FROM reg_rounds "
+                             "closed_at IS NOT NULL FROM lst_defects ORDER BY item_id, defect_id"),
+            "rounds": query("SELECT item_id, round_no, status, electorate, ended_at IS NOT NULL FROM lst_rounds "
                             "ORDER BY item_id, round_no"),
-            "projects": query("SELECT name, district, households FROM reg_projects")}
+            "projects": query("SELECT name, district, households FROM lst_projects")}
 
 
-def test_the_register_follows_stop_work_defects_and_rounds(container: Container) -> None:
+def test_the_listing_follows_stop_work_defects_and_rounds(container: Container) -> None:
     world = World(container.ledger)
     stopped = world.new_item(title="2号楼给水管线迁移")
     world.run(world.station, c.OrderStopWork(item_id=stopped, reason="围挡缺失"))
@@ -56,11 +56,11 @@ def test_the_register_follows_stop_work_defects_and_rounds(container: Container)
     assert (str(stopped), "徐汇区", "pipe_relocation", "2号楼给水管线迁移", "3号楼北侧", None) in after["items"]
     assert after["rounds"] == [(str(accepted), round_no, "granted", 5, 1)]
 
-    container.projections.rebuild("works_register")
+    container.projections.rebuild("listing")
     assert rows(container) == after
 
 
-def test_the_consoles_queries_read_the_register_on_either_database(container: Container) -> None:
+def test_the_consoles_queries_read_the_listing_on_either_database(container: Container) -> None:
     world = World(container.ledger)
     late, overdue, clean = world.new_item(title="2号楼"), world.new_item(title="5号楼"), world.new_item(title="8号楼")
     world.run(world.station, c.RaiseDefect(item_id=overdue, defect_id="d1", severity="major",
