@@ -139,7 +139,7 @@ class Timeline:
              _text(batch, event.actor_id), event.actor_role, event.device_id,
              device_time.isoformat() if device_time else None, event.timestamp.isoformat(),
              getattr(event, "hold_point", None), _json_list(photos),
-             _json_list(flags), int(bool(flags))))
+             _flags_text(flags), int(bool(flags))))
 
 
 def payload(event: Any) -> dict[str, Any]:
@@ -169,6 +169,18 @@ def _text(batch: Batch, value: UUID | None) -> str:
     if text is None:
         text = texts[value] = str(value)
     return text
+
+
+def _flags_text(flags: list[str]) -> str:
+    """The stored text of a list of flags: a handful of combinations ever occur, so each is encoded once."""
+    key = tuple(flags)
+    text = _FLAGS_TEXT.get(key)
+    if text is None:
+        text = _FLAGS_TEXT[key] = _json_list(flags)
+    return text
+
+
+_FLAGS_TEXT: dict[tuple[str, ...], str] = {}  # at most one entry per combination of the six flags
 
 
 def _json_list(values: list[str]) -> str:
