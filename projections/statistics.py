@@ -64,6 +64,7 @@ class Statistics:
 
     def __init__(self, site_utc_offset_hours: float = 8) -> None:
         self.site_tz = timezone(timedelta(hours=site_utc_offset_hours))
+        self._specs: dict[str, tuple[dict[str, dict[str, str]], str]] = {}  # by template digest
 
     def _day(self, moment: datetime) -> str:
         """The site's calendar day of a server timestamp: 31 Dec 23:30 in Shanghai belongs to that year."""
@@ -73,11 +74,14 @@ class Statistics:
         tx, day = batch.tx, self._day(event.timestamp)
         if isinstance(event, ProjectRegistered):
             project_id = str(event.originator_id)
-            started = tx.execute("SELECT MIN(first_inspected_on) FROM stat_items WHERE project_id = ?",
-                                 (project_id,)).fetchone()  # items may come first from Kafka
+            # items may come first from Kafka: those stored, and those of this batch not yet written
+            stored = tx.execute("SELECT MIN(first_inspected_on) FROM stat_items WHERE project_id = ?",
+                                (project_id,)).fetchone()
+            days = [row[5] for row in self._new(batch).values() if row[1] == project_id and row[5]]
+            started = min([*days, *([stored[0]] if stored and stored[0] else [])], default=None)
             tx.execute("INSERT INTO stat_projects VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
                        (project_id, event.district, event.street_office, event.households,
-                        json.dumps(list(event.categories)), day, started[0] if started else None))
+                        json.dumps(list(event.categories)), day, started))
         elif isinstance(event, FundingSet):
             subject = str(event.item_id or event.originator_id)
             tx.execute("DELETE FROM stat_funding WHERE subject_id = ?", (subject,))
@@ -87,14 +91,36 @@ class Statistics:
             tx.execute("UPDATE stat_projects SET completed_on = ? WHERE project_id = ?",
                        (event.held_on, str(event.originator_id)))
         elif isinstance(event, Registered):
-            spec = quantity_spec(event.template)
-            # its inspections later in this batch read the row as written here, not from the table
-            batch.cache[("stat item", str(event.originator_id))] = (str(event.project_id), spec, None)
-            tx.execute("INSERT INTO stat_items VALUES (?, ?, ?, ?, ?, NULL, ?)",
-                       (str(event.originator_id), str(event.project_id), event.kind, event.planned_end, day,
-                        json.dumps(spec)))
+            spec, spec_text = self._spec(event.template)
+            item_id, project_id = str(event.originator_id), str(event.project_id)
+            # its inspections later in this batch read the row as kept here, not from the table
+            batch.cache[("stat item", item_id)] = (project_id, spec, None)
+            # written in `flush`, with its first inspection of this batch already in it (no UPDATE after)
+            self._new(batch)[item_id] = [item_id, project_id, event.kind, event.planned_end, day, None, spec_text]
         elif isinstance(event, InspectionRecorded):
             self._inspected(batch, event, day)
+
+    def _spec(self, template: dict[str, Any]) -> tuple[dict[str, dict[str, str]], str]:
+        """A template's quantity spec and its stored text, worked out once per template (a handful serve every
+        item)."""
+        digest = FrozenTemplate.of(template).digest
+        found = self._specs.get(digest)
+        if found is None:
+            spec = quantity_spec(template)
+            found = self._specs[digest] = (spec, json.dumps(spec))
+        return found
+
+    @staticmethod
+    def _new(batch: Batch) -> dict[str, list[Any]]:
+        """The items registered in this batch, as the rows `flush` inserts."""
+        new: dict[str, list[Any]] = batch.cache.setdefault(("stat new items",), {})
+        return new
+
+    @staticmethod
+    def _started(batch: Batch) -> dict[str, str]:
+        """Each project's earliest first inspection in this batch, which `flush` writes once per project."""
+        started: dict[str, str] = batch.cache.setdefault(("stat started",), {})
+        return started
 
     def _inspected(self, batch: Batch, event: InspectionRecorded, day: str) -> None:
         tx, item_id = batch.tx, str(event.originator_id)
@@ -108,9 +134,14 @@ class Statistics:
         project_id, spec, first = batch.cache[key]
         if first is None:
             batch.cache[key] = (project_id, spec, day)
-            tx.execute("UPDATE stat_items SET first_inspected_on = ? WHERE item_id = ?", (day, item_id))
-            tx.execute("UPDATE stat_projects SET started_on = ? WHERE project_id = ? "
-                       "AND (started_on IS NULL OR started_on > ?)", (day, project_id, day))
+            new = self._new(batch).get(item_id)
+            if new is not None:
+                new[5] = day
+            else:
+                tx.execute("UPDATE stat_items SET first_inspected_on = ? WHERE item_id = ?", (day, item_id))
+            started = self._started(batch)
+            if project_id not in started or day < started[project_id]:
+                started[project_id] = day
         if event.result not in ("pass", "conditional"):
             return
         for code, quantity in spec.get(event.hold_point, {}).items():
@@ -124,4 +155,12 @@ class Statistics:
                        (item_id, quantity, project_id, str(amount), milli(amount), day))
 
     def flush(self, batch: Batch) -> None:
-        """Every change is written as it is applied."""
+        """The batch's new items, then each project's start; every other change is written as it is applied."""
+        new = batch.cache.pop(("stat new items",), {})
+        if new:
+            batch.tx.executemany("INSERT INTO stat_items VALUES (?, ?, ?, ?, ?, ?, ?)", list(new.values()))
+        started = batch.cache.pop(("stat started",), {})
+        if started:
+            batch.tx.executemany("UPDATE stat_projects SET started_on = ? WHERE project_id = ? "
+                                 "AND (started_on IS NULL OR started_on > ?)",
+                                 [(day, project_id, day) for project_id, day in started.items()])

@@ -23,7 +23,7 @@ from tests.unit.domain.test_hash_chain import apply_step, step
 
 pytestmark = pytest.mark.integration
 
-MODELS = ("dashboard", "timeline", "acceptance_board", "deadlines", "listing")
+MODELS = ("dashboard", "timeline", "acceptance_board", "deadlines", "listing", "statistics")
 wall_clock = st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2027, 12, 31))
 device_time = st.one_of(
     st.none(),
