@@ -61,8 +61,9 @@ def wait_for_photo_store(client: httpx.Client, status: str, bound_s: float = 30)
 
 def test_a_hung_store_stalls_no_command_and_photo_calls_answer_503(tmp_path: Path, own_s3: SeaweedS3) -> None:
     # the queue wait as long as the store's read timeout: photo calls on the stuck store answer only after
-    # ~3 s, so a command that answers before any of them did not wait for a thread photo work was holding
-    container = build(settings_for(tmp_path, own_s3, s3_read_timeout_s=3.0, photo_wait_s=3.0))
+    # ~6 s, so a command that answers before any of them did not wait for a thread photo work was holding (3 s was
+    # too little margin on a machine whose two cores were busy with other work: the command itself took that long)
+    container = build(settings_for(tmp_path, own_s3, s3_read_timeout_s=6.0, photo_wait_s=6.0))
     try:
         with live_server(container) as url, httpx.Client(base_url=url, timeout=120) as client:
             api = ApiWorld(client, container)
