@@ -58,7 +58,10 @@ class ItemFacts:
         return self.hold_points[hold_point]["result"] in PASSING and not self.open_defects(hold_point)
 
     def passed_hold_points(self) -> list[str]:
-        return [code for code in self.hold_points if self.is_passed(code)]
+        """`is_passed` of every point, with the open defects gathered once (a dashboard asks it of every item twice
+        a batch)."""
+        blocked = {d["hold_point"] for d in self.defects.values() if d["status"] != "closed"}
+        return [code for code, point in self.hold_points.items() if point["result"] in PASSING and code not in blocked]
 
     def open_round(self) -> dict[str, Any] | None:
         return next((r for r in self.rounds if r["status"] == "open"), None)

@@ -59,8 +59,12 @@ class Deadlines:
             self._fold_project(batch, event)
 
     def flush(self, batch: Batch) -> None:
+        gone: list[tuple[str]] = []
+        rows: list[tuple[Any, ...]] = []
         for item in ITEMS.save(batch):
-            self._write_item(batch, item)
+            self._item_rows(batch, item, gone, rows)
+        batch.tx.executemany("DELETE FROM dl_deadlines WHERE item_id = ?", gone)
+        batch.tx.executemany("INSERT INTO dl_deadlines VALUES (?, ?, ?, ?, ?, ?, ?, NULL)", rows)
         for project_id in batch.cache.get(("dirty", "dl_projects"), set()):
             self._write_project(batch, batch.cache[("dl_projects", project_id)])
 
@@ -86,15 +90,15 @@ class Deadlines:
         project = self._project(batch, project_id)
         return project.district if project is not None else ""  # filled in when the project arrives (Kafka)
 
-    def _write_item(self, batch: Batch, item: ItemState) -> None:
+    def _item_rows(self, batch: Batch, item: ItemState, gone: list[tuple[str]], rows: list[tuple[Any, ...]]) -> None:
+        """An item's deadlines replace what it had: its old rows to delete (none for an item new in a rebuild's
+        batch), its new rows to insert, written for the whole batch at once (the deletes first)."""
         item_id, project_id = str(item.id), str(item.project_id)
         district = self._district(batch, item.project_id) if item.project_id is not None else ""
         if not ITEMS.is_new(batch, item.id):
-            batch.tx.execute("DELETE FROM dl_deadlines WHERE item_id = ?", (item_id,))
-        for found in item_deadlines(item, ANY_DAY):
-            batch.tx.execute("INSERT INTO dl_deadlines VALUES (?, ?, ?, ?, ?, ?, ?, NULL)", (
-                project_id, item_id, found.kind, found.subject, district, found.due.isoformat(),
-                found.met_on.isoformat() if found.met_on else None))
+            gone.append((item_id,))
+        rows += [(project_id, item_id, found.kind, found.subject, district, found.due.isoformat(),
+                  found.met_on.isoformat() if found.met_on else None) for found in item_deadlines(item, ANY_DAY)]
 
     def _write_project(self, batch: Batch, project: ProjectState) -> None:
         project_id = str(project.id)

@@ -112,20 +112,21 @@ class Timeline:
             flags.append("late_arrival")
         if device_time and device_time - event.timestamp > self.clock_ahead_after:
             flags.append("device_clock_ahead")
-        if isinstance(event, (InspectionRecorded, RectificationReported, WorksCompleted)) and item.stop_work:
-            construction = not isinstance(event, InspectionRecorded) or item.spec(event.hold_point).construction
-            if construction:
-                flags.append("during_stop_work")
-        if isinstance(event, InspectionRecorded) and event.result in PASSING:
-            spec = item.spec(event.hold_point)
-            if any(not item.is_passed(p) for p in spec.after):
-                flags.append("out_of_order")
-        taken = [t for t in (self._photo_time(batch, p) for p in photos) if t is not None]
+        inspection = event if isinstance(event, InspectionRecorded) else None
+        spec = item.spec(inspection.hold_point) if inspection is not None else None
+        construction = spec.construction if spec is not None else isinstance(event, (RectificationReported,
+                                                                                    WorksCompleted))
+        if item.stop_work and construction:
+            flags.append("during_stop_work")
+        if (inspection is not None and spec is not None and inspection.result in PASSING
+                and any(not item.is_passed(p) for p in spec.after)):
+            flags.append("out_of_order")
+        taken = [t for t in (self._photo_time(batch, p) for p in photos) if t is not None] if photos else []
         if any(t > recorded for t in taken):
             flags.append("photo_after_event")
-        if isinstance(event, InspectionRecorded) and item.spec(event.hold_point).concealed and taken:
-            covered = [item.hold_points[s.code].get("at") for s in item.parsed_template.hold_points
-                       if event.hold_point in s.after and item.hold_points[s.code]["result"] in PASSING]
+        if spec is not None and spec.concealed and taken:
+            covered = [item.hold_points[s.code].get("at") for s in item.parsed_template.followers(spec.code)
+                       if item.hold_points[s.code]["result"] in PASSING]
             if any(at and max(taken) > at_site(datetime.fromisoformat(at), self.site_tz) for at in covered):
                 flags.append("concealed_photo_after_backfill")
         return flags

@@ -6,7 +6,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 
 class _Frozen(BaseModel):
@@ -165,5 +165,18 @@ class WorksKindTemplate(_Frozen):
             seen.add(hp.code)
         return self
 
+    # Looked up for every event an item's state folds and every flag the timeline judges: by code, not by scanning
+    # the points (derived from `hold_points`, so never part of the template's data or its digest)
+    _by_code: dict[str, HoldPointSpec] = PrivateAttr(default_factory=dict)
+    _followers: dict[str, tuple[HoldPointSpec, ...]] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, context: object, /) -> None:
+        self._by_code = {hp.code: hp for hp in self.hold_points}
+        self._followers = {hp.code: tuple(f for f in self.hold_points if hp.code in f.after) for hp in self.hold_points}
+
     def hold_point(self, code: str) -> HoldPointSpec | None:
-        return next((hp for hp in self.hold_points if hp.code == code), None)
+        return self._by_code.get(code)
+
+    def followers(self, code: str) -> tuple[HoldPointSpec, ...]:
+        """The hold points that name `code` among those they come after: the work that covers up its work."""
+        return self._followers.get(code, ())
