@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
+from functools import cached_property
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _Frozen(BaseModel):
@@ -166,13 +167,15 @@ class WorksKindTemplate(_Frozen):
         return self
 
     # Looked up for every event an item's state folds and every flag the timeline judges: by code, not by scanning
-    # the points (derived from `hold_points`, so never part of the template's data or its digest)
-    _by_code: dict[str, HoldPointSpec] = PrivateAttr(default_factory=dict)
-    _followers: dict[str, tuple[HoldPointSpec, ...]] = PrivateAttr(default_factory=dict)
+    # the points. Derived from `hold_points` on first use (never fields: not in the template's data, its digest or
+    # its equality); a pydantic private attribute would be read through `__getattr__`, slower than the scan
+    @cached_property
+    def _by_code(self) -> dict[str, HoldPointSpec]:
+        return {hp.code: hp for hp in self.hold_points}
 
-    def model_post_init(self, context: object, /) -> None:
-        self._by_code = {hp.code: hp for hp in self.hold_points}
-        self._followers = {hp.code: tuple(f for f in self.hold_points if hp.code in f.after) for hp in self.hold_points}
+    @cached_property
+    def _followers(self) -> dict[str, tuple[HoldPointSpec, ...]]:
+        return {hp.code: tuple(f for f in self.hold_points if hp.code in f.after) for hp in self.hold_points}
 
     def hold_point(self, code: str) -> HoldPointSpec | None:
         return self._by_code.get(code)
