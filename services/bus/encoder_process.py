@@ -7,21 +7,14 @@ own interpreter, so its own GIL and, on a machine with a free core, its own core
 and encodes each batch exactly as the relay would in-process (`encode_batch`), while the relay hands the batch
 before to the producer. The relay still owns positions and acknowledgements: the child only reads.
 
-The child is a new interpreter (the relay has threads, so no fork; and unlike multiprocessing's spawn it does not
-import the relay's `__main__` again) and reads the store through its own connection (SQLite in WAL mode and
-PostgreSQL both allow that). A child that fails, dies or stalls raises in the relay, whose retry loop starts a
-new one; when the relay process dies the child sees its stdin close and exits.
+The child's mechanics (a new interpreter, pickled batches over its stdin and stdout, failures raised in the
+relay) are projections/read_ahead.py's; a failure raises in the relay, whose retry loop starts a new child.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from typing import Any, cast
 
 from eventsourcing.application import Application
@@ -30,11 +23,11 @@ from eventsourcing.persistence import Notification
 from domain.chain import ChainedEvent
 from domain.project import ProjectEvent
 from domain.works_item_events import WorksItemEvent
+from projections.read_ahead import ReadAhead
 from services.bus.envelope import encode_event
 from services.bus.stored_messages import StoredMessages
 
 INTERNAL = "siteledger.receipt:"  # command receipts are bookkeeping, never published
-REPLY_TIMEOUT_S = 60.0
 
 
 @dataclass
@@ -86,99 +79,29 @@ def read_batch(app: Application, stored: StoredMessages, start: int, size: int) 
     return encode_batch(app, stored, start, notes)
 
 
-def serve() -> None:
-    """The child's loop: its settings first, then a start position in, that batch (or None, or an error's text)
-    out, until the relay closes the pipe. Messages are pickled and length-prefixed by `Connection` over the
-    child's stdin and stdout (stdout itself then points at stderr, so nothing printed can corrupt them)."""
-    inbox = Connection(0, writable=False)
-    outbox = Connection(os.dup(1), readable=False)
-    os.dup2(2, 1)
-    env, topics, source, size = inbox.recv()
-    from domain.application import SiteLedger
+class _Encoding:
+    """The child's reader (projections/read_ahead.py): the relay's batches, read and encoded as `read_batch`."""
 
-    app = SiteLedger(env=env)
-    stored = StoredMessages(app.mapper, topics, source)
-    outbox.send(None)  # ready
-    try:
-        while True:
-            try:
-                start = inbox.recv()
-            except (EOFError, OSError):
-                return  # the relay is gone
-            try:
-                outbox.send(read_batch(app, stored, start, size))
-            except Exception as error:  # the relay raises it; its retry loop starts a new child
-                outbox.send(f"{type(error).__name__}: {error}")
-    finally:
-        app.close()
+    def __init__(self, setup: tuple[dict[str, str], dict[str, str], str, int]) -> None:
+        env, topics, source, self.size = setup
+        from domain.application import SiteLedger
 
+        self.app = SiteLedger(env=env)
+        self.stored = StoredMessages(self.app.mapper, topics, source)
 
-class EncoderProcess:
-    """The relay's side of the child: `batch(start)` answers the batch after `start`, and asks the child for the
-    one after it at once, so that it is read and encoded while the producer sends this one.
-
-    The child is a fresh interpreter (`python -c`, the relay's sys.path), not multiprocessing's spawn, which
-    would run the relay's `__main__` again in it."""
-
-    def __init__(self, env: dict[str, str], topics: dict[str, str], source: str, size: int) -> None:
-        boot = f"import sys; sys.path[:0] = {json.dumps(sys.path)}; import {__name__} as m; m.serve()"
-        self._process = subprocess.Popen([sys.executable, "-c", boot], stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE)
-        assert self._process.stdin is not None and self._process.stdout is not None
-        self._outbox = Connection(os.dup(self._process.stdin.fileno()), readable=False)
-        self._inbox = Connection(os.dup(self._process.stdout.fileno()), writable=False)
-        self._process.stdin.close()
-        self._process.stdout.close()
-        self._outbox.send((env, topics, source, size))
-        self._asked: int | None = None  # the start of the batch the child is working on
-        try:
-            self._reply()  # ready: it imported everything and opened the store
-        except Exception:
-            self.close()
-            raise
-
-    def batch(self, start: int) -> Batch | None:
-        if self._asked is not None and self._asked != start:
-            self._reply()  # a batch read ahead for another position (the relay restarted from elsewhere)
-            self._asked = None
-        read_ahead = self._asked is not None
-        if not read_ahead:
-            self._ask(start)
-        batch = self._reply()
-        self._asked = None
-        if batch is None and read_ahead:  # "nothing new" as of the read-ahead; a fresh look costs a round trip
-            self._ask(start)
-            batch = self._reply()
-            self._asked = None
-        if batch is not None:
-            self._ask(batch.end)
-        return batch
-
-    def _ask(self, start: int) -> None:
-        try:
-            self._outbox.send(start)
-        except OSError as gone:
-            raise RuntimeError(f"the relay's encoder process exited (code {self._process.poll()})") from gone
-        self._asked = start
-
-    def _reply(self) -> Batch | None:
-        if not self._inbox.poll(REPLY_TIMEOUT_S):
-            raise TimeoutError(f"the relay's encoder process gave no batch within {REPLY_TIMEOUT_S:.0f} s")
-        try:
-            reply = self._inbox.recv()
-        except EOFError as gone:
-            raise RuntimeError(f"the relay's encoder process exited (code {self._process.poll()})") from gone
-        if isinstance(reply, str):
-            raise RuntimeError(f"the relay's encoder process failed: {reply}")
-        return cast(Batch | None, reply)
+    def read(self, start: int) -> Batch | None:
+        return read_batch(self.app, self.stored, start, self.size)
 
     def close(self) -> None:
-        self._outbox.close()  # the child sees its stdin close and exits
-        self._inbox.close()
-        try:
-            self._process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait(timeout=5)
+        self.app.close()
 
 
+class EncoderProcess(ReadAhead):
+    """The relay's side of the child: `batch(start)` answers the batch after `start`, and asks the child for the
+    one after it at once, so that it is read and encoded while the producer sends this one."""
+
+    def __init__(self, env: dict[str, str], topics: dict[str, str], source: str, size: int) -> None:
+        super().__init__(f"{__name__}:_Encoding", (env, topics, source, size), "the relay's encoder process")
+
+    def batch(self, start: int) -> Batch | None:
+        return cast(Batch | None, super().batch(start))
