@@ -7,6 +7,7 @@ compare-and-set, so a restart neither skips nor double-counts, and two runners n
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -14,8 +15,10 @@ from typing import Any, Protocol
 
 from eventsourcing.application import Application
 
+from projections.read_ahead import ReadAhead
 from projections.sql import Database
 
+log = logging.getLogger("siteledger.projections")
 INTERNAL = "siteledger.receipt:"  # command receipts are bookkeeping, not facts any read model shows
 
 
@@ -195,10 +198,18 @@ class EventStoreDriver:
 REBUILD_BATCH = 10_000
 
 
-def rebuild_together(drivers: Sequence[EventStoreDriver], progress: Callable[[int, int], None] | None = None
+READ_AHEAD_FROM = 2 * REBUILD_BATCH  # a decoder process starts in about half a second: not for a short log
+
+
+def rebuild_together(drivers: Sequence[EventStoreDriver], progress: Callable[[int, int], None] | None = None,
+                     decoder_env: dict[str, str] | None = None, read_ahead_from: int = READ_AHEAD_FROM
                      ) -> dict[str, Exception]:
     """Rebuild read models in one pass over the log: each notification read and decoded once, applied to every
     model that wants it, and every model's rows and position committed in one transaction per batch.
+
+    With `decoder_env` (the event store's eventsourcing settings) and a log of at least `read_ahead_from`
+    notifications, a child process reads and decodes each batch while the models apply the one before
+    (projections/log_decoder.py); a child that cannot start or fails leaves the rest of the pass to this process.
 
     A read model that cannot apply an event fails the pass's batch; the pass then stops, and each model goes on
     from its own position on its own (`catch_up`), so the failure is reported for the one model that has it
@@ -207,25 +218,66 @@ def rebuild_together(drivers: Sequence[EventStoreDriver], progress: Callable[[in
     if not drivers:
         return {}
     app, db = drivers[0].app, drivers[0].db
-    with db.rebuilding():
-        return _rebuild_together(drivers, app, db, progress)
+    decoder = None
+    if decoder_env is not None and drivers[0].head() >= read_ahead_from:
+        decoder = _decoder(decoder_env)
+    try:
+        with db.rebuilding():
+            return _rebuild_together(drivers, app, db, progress, decoder)
+    finally:
+        if decoder is not None:
+            decoder.close()  # closing twice (after a failure) does nothing more
+
+
+def _decoder(env: dict[str, str]) -> ReadAhead | None:
+    try:
+        return ReadAhead("projections.log_decoder:Decoding", (env, REBUILD_BATCH), "the rebuild's decoder process",
+                         wait=False)  # it starts while this process resets the tables and applies the first batch
+    except Exception as error:  # the pass decodes in this process instead
+        log.warning("rebuild: no decoder process (%s); decoding in this process", describe(error))
+        return None
+
+
+def _without(decoder: ReadAhead, error: Exception) -> None:
+    """The decoder process failed: said, ended, and the rest of the pass is decoded in this process."""
+    log.warning("rebuild: the decoder process failed (%s); decoding in this process", describe(error))
+    decoder.close()
 
 
 def _rebuild_together(drivers: Sequence[EventStoreDriver], app: Application, db: Database,
-                      progress: Callable[[int, int], None] | None) -> dict[str, Exception]:
+                      progress: Callable[[int, int], None] | None, decoder: ReadAhead | None) -> dict[str, Exception]:
     with _locked(drivers), db.transaction() as tx:  # one commit, not one per read model
         for driver in drivers:
             driver._reset_in(tx)
     start = 0
     while True:
-        notes = app.recorder.select_notifications(start, REBUILD_BATCH, inclusive_of_start=False)
-        if not notes:
-            break
+        entries: Sequence[tuple[int, str, Any]] | None = None
+        if decoder is not None and start > 0:  # the first batch is this process's while the child starts
+            try:
+                decoded = decoder.batch(start)
+            except Exception as error:  # the child failed: this process reads and decodes the rest
+                _without(decoder, error)
+                decoder = None
+            else:
+                if decoded is None:
+                    break
+                entries, end, ready = decoded.entries, decoded.end, True
+        if entries is None:
+            notes = app.recorder.select_notifications(start, REBUILD_BATCH, inclusive_of_start=False)
+            if not notes:
+                break
+            entries, end, ready = [(note.id, note.topic, note) for note in notes], notes[-1].id, False
+            if decoder is not None and start == 0:
+                try:
+                    decoder.read_ahead(end)
+                except Exception as error:
+                    _without(decoder, error)
+                    decoder = None
         try:
-            _apply_together(drivers, app, db, start, notes, rebuilding=True)
+            _apply_together(drivers, app, db, start, end, entries, decoded=ready, rebuilding=True)
         except Exception:  # which model, and why: each model's own catch-up below finds it and says so
             break
-        start = notes[-1].id
+        start = end
         if progress:
             progress(start, drivers[0].head())
     failed: dict[str, Exception] = {}
@@ -257,7 +309,7 @@ def step_together(drivers: Sequence[EventStoreDriver]) -> int:
         notes = app.recorder.select_notifications(start, min(d.batch for d in drivers), inclusive_of_start=False)
         if not notes:
             return 0
-        _apply_together(drivers, app, db, start, notes)
+        _apply_together(drivers, app, db, start, notes[-1].id, [(note.id, note.topic, note) for note in notes])
         for driver in drivers:
             driver.stuck = None
         return len(notes)
@@ -276,8 +328,10 @@ def _locked(drivers: Sequence[EventStoreDriver]) -> Iterator[None]:
             driver._lock.release()
 
 
-def _apply_together(drivers: Sequence[EventStoreDriver], app: Application, db: Database, start: int,
-                    notes: Sequence[Any], rebuilding: bool = False) -> None:
+def _apply_together(drivers: Sequence[EventStoreDriver], app: Application, db: Database, start: int, end: int,
+                    entries: Sequence[tuple[int, str, Any]], decoded: bool = False, rebuilding: bool = False) -> None:
+    """Apply the notifications after `start` up to `end`: `entries` are (position, topic, the stored notification,
+    or the event itself when `decoded`); an undecoded one is decoded once, if any model wants it."""
     with db.transaction() as tx:
         shared: dict[Any, Any] = {}
         models = [(d.model, set(d.model.topics), Batch(tx, app, shared=shared, rebuilding=rebuilding))
@@ -287,20 +341,20 @@ def _apply_together(drivers: Sequence[EventStoreDriver], app: Application, db: D
                                  (start, driver.name, start))
             if claimed.rowcount != 1:
                 raise PositionMoved(driver.name)
-        for note in notes:
-            if note.topic.startswith(INTERNAL):
+        for position, topic, stored in entries:
+            if topic.startswith(INTERNAL):
                 continue
-            event = None
+            event = stored if decoded else None
             for model, wanted, batch in models:
-                if wanted and note.topic not in wanted:
+                if wanted and topic not in wanted:
                     continue
                 if event is None:
-                    event = app.mapper.to_domain_event(note)
-                model.apply(event, note.id, batch)
+                    event = app.mapper.to_domain_event(stored)
+                model.apply(event, position, batch)
         for model, _wanted, batch in models:
             model.flush(batch)
         for driver in drivers:
-            tx.execute("UPDATE projection_tracking SET position = ? WHERE name = ?", (notes[-1].id, driver.name))
+            tx.execute("UPDATE projection_tracking SET position = ? WHERE name = ?", (end, driver.name))
 
 
 class _EventFailed(Exception):

@@ -44,8 +44,9 @@ class ProjectionRunner:
                  max_gap_s: float = 0.2, busy_batch: int = 20, fed_by_kafka: bool = False,
                  backoff_s: tuple[float, float] = (0.5, 60.0),
                  on_failure: Callable[[str], None] | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, decoder_env: dict[str, str] | None = None) -> None:
         self.drivers = {d.name: d for d in drivers}
+        self.decoder_env = decoder_env  # the event store's settings: `rebuild_all` decodes in a child process
         self.backoff_s = backoff_s  # first delay, longest delay
         self.on_failure = on_failure  # e.g. count it in a metric
         self.clock = clock
@@ -247,7 +248,7 @@ class ProjectionRunner:
     def rebuild_all(self, progress: Callable[[int, int], None] | None = None) -> list[dict[str, Any]]:
         """Rebuild every read model in one pass over the log; their statuses after (failures recorded)."""
         previous = dict(self.failing)
-        failed = rebuild_together(list(self.drivers.values()), progress)
+        failed = rebuild_together(list(self.drivers.values()), progress, self.decoder_env)
         for name, driver in self.drivers.items():
             if name in failed:
                 self._failed(driver, previous.get(name), failed[name])

@@ -76,7 +76,8 @@ def build(settings: Settings | None = None) -> Container:
     models = read_models(settings)
     runner = ProjectionRunner([EventStoreDriver(m, ledger, db) for m in models], settings.projection_interval_s,
                               fed_by_kafka=bool(settings.kafka_bootstrap) and not settings.projections_in_process,
-                              on_failure=lambda name: PROJECTION_FAILURES.labels(name).inc())
+                              on_failure=lambda name: PROJECTION_FAILURES.labels(name).inc(),
+                              decoder_env=settings.event_store_env())
     store = PhotoStore(settings.s3_address(), settings.s3_access_key, settings.s3_secret_key, settings.s3_bucket,
                        secure=settings.s3_secure, region=settings.s3_region,
                        connect_timeout_s=settings.s3_connect_timeout_s, read_timeout_s=settings.s3_read_timeout_s,

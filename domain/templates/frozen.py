@@ -20,13 +20,16 @@ def _parse(encoded: str) -> WorksKindTemplate:
 
 _SEEN: dict[tuple[Any, Any], list[FrozenTemplate]] = {}  # by (code, version): the few templates every item shares
 _SEEN_MAX = 512
-_LAST: list[Any] = [None, None]  # the dict last asked for, and its frozen template
+_RECENT: dict[tuple[Any, Any], tuple[dict[str, Any], FrozenTemplate]] = {}  # by (code, version): the dict last
+# asked for and its frozen template
 
 
-def _remember(data: dict[str, Any], frozen: FrozenTemplate) -> None:
-    """The read models of one pass each ask for the same event's template: answer them all by identity (the dict
-    is held here, so its identity cannot pass to another dict while it is the one remembered)."""
-    _LAST[:] = [data, frozen]
+def _remember(key: tuple[Any, Any], data: dict[str, Any], frozen: FrozenTemplate) -> None:
+    """The read models of one pass each ask for the same event's template, and a rebuild's decoder process hands
+    over one dict for all the equal templates of a batch (projections/log_decoder.py): answer them by identity
+    (the dict is held here, so its identity cannot pass to another dict while it is the one remembered)."""
+    if key in _RECENT or len(_RECENT) < _SEEN_MAX:
+        _RECENT[key] = (data, frozen)
 
 
 class FrozenTemplate:
@@ -39,17 +42,17 @@ class FrozenTemplate:
         """The same template as one already frozen, found by comparing the dicts (far cheaper than the canonical
         JSON and SHA-256 that `__init__` computes): every registration event carries its template in full, and
         loading or rebuilding 100,000 items would otherwise digest a handful of templates 100,000 times."""
-        last, frozen_last = _LAST
-        if last is data:  # the same event's template, handed to another reader
-            return frozen_last
         key = (data.get("code"), data.get("version"))
+        recent = _RECENT.get(key)
+        if recent is not None and recent[0] is data:  # the same dict, handed to another reader
+            return recent[1]
         known = _SEEN.get(key, [])
         for frozen in known:
             if frozen.data == data:
-                _remember(data, frozen)
+                _remember(key, data, frozen)
                 return frozen
         frozen = cls(data)
-        _remember(data, frozen)
+        _remember(key, data, frozen)
         if len(_SEEN) < _SEEN_MAX and len(known) < 8:
             _SEEN[key] = [*known, frozen]
         return frozen

@@ -3,12 +3,15 @@ that cannot apply an event is reported and holds back no other."""
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from typing import Any, ClassVar
 
 import pytest
 
 from domain import commands as c
-from projections.driver import EventStoreDriver
+from projections import driver as pass_driver
+from projections.driver import EventStoreDriver, rebuild_together
+from projections.read_ahead import ReadAhead
 from services.bootstrap import Container
 from services.cli import main
 from tests.integration.projections.test_failing_projection import Poisoned
@@ -42,6 +45,67 @@ def test_one_pass_equals_each_read_model_rebuilt_alone(container: Container) -> 
     for name, driver in runner.drivers.items():
         driver.rebuild()
         assert dump(container, name) == live[name], name
+
+
+class Watched(ReadAhead):
+    """The real decoder process, counting the batches it hands over; `die_after` kills the child after that many."""
+
+    made: ClassVar[list[Watched]] = []
+    die_after: ClassVar[int | None] = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.batches = 0
+        Watched.made.append(self)
+
+    def batch(self, start: int) -> Any | None:
+        got = super().batch(start)
+        self.batches += got is not None
+        if self.batches == Watched.die_after:
+            self._process.kill()
+            self._process.wait(timeout=10)
+        return got
+
+
+@pytest.fixture
+def watched(monkeypatch: pytest.MonkeyPatch) -> type[Watched]:
+    monkeypatch.setattr(pass_driver, "ReadAhead", Watched)
+    monkeypatch.setattr(pass_driver, "REBUILD_BATCH", 7)  # several batches, so that one is read ahead
+    monkeypatch.setattr(Watched, "made", [])
+    monkeypatch.setattr(Watched, "die_after", None)
+    return Watched
+
+
+def rebuilt_with_decoder(container: Container, env: dict[str, str]) -> dict[str, Any]:
+    assert rebuild_together(list(container.projections.drivers.values()), decoder_env=env, read_ahead_from=0) == {}
+    return {name: dump(container, name) for name in container.projections.drivers}
+
+
+def test_a_decoder_process_hands_the_pass_exactly_the_events_it_would_decode(
+        container: Container, watched: type[Watched]) -> None:
+    head = fill(container)
+    container.projections.run_once()
+    live = {name: dump(container, name) for name in container.projections.drivers}
+    assert rebuilt_with_decoder(container, container.settings.event_store_env()) == live
+    (decoder,) = watched.made
+    assert decoder.batches == -(-head // 7) - 1  # every batch of the log but the first came from the child
+    assert decoder._process.poll() is not None  # and the pass ended it
+
+
+def test_a_decoder_process_that_dies_or_cannot_start_leaves_the_pass_to_this_process(
+        container: Container, watched: type[Watched], caplog: pytest.LogCaptureFixture) -> None:
+    fill(container)
+    container.projections.run_once()
+    live = {name: dump(container, name) for name in container.projections.drivers}
+    watched.die_after = 2  # the first batch is this process's, the next two the child's
+    with caplog.at_level(logging.WARNING, "siteledger.projections"):
+        assert rebuilt_with_decoder(container, container.settings.event_store_env()) == live
+    assert watched.made[0].batches == 2
+    assert "the decoder process failed" in caplog.text and "exited" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, "siteledger.projections"):
+        assert rebuilt_with_decoder(container, {"PERSISTENCE_MODULE": "no.such.module"}) == live
+    assert "the decoder process failed" in caplog.text and "exited" in caplog.text
 
 
 def test_a_read_model_failing_in_the_pass_is_reported_and_the_others_reach_the_head(container: Container) -> None:
