@@ -7,6 +7,7 @@ compare-and-set, so a restart neither skips nor double-counts, and two runners n
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -170,7 +171,7 @@ class EventStoreDriver:
         """Drop the read model's tables and apply the whole log again, in bigger batches (fewer state reloads)."""
         with self._lock:
             self.reset()
-        with self._rebuild_batches(), self.db.rebuilding():
+        with self._rebuild_batches(), self.db.rebuilding(), fewer_collections():
             applied = self.catch_up(progress)
         self.db.optimize(self.model.tables)  # the planner's statistics for the tables just filled
         return applied
@@ -196,6 +197,25 @@ class EventStoreDriver:
 
 
 REBUILD_BATCH = 10_000
+REBUILD_GC_THRESHOLD = (50_000, 50, 1000)
+
+
+@contextlib.contextmanager
+def fewer_collections() -> Iterator[None]:
+    """While a rebuild lasts, Python's cyclic garbage collector leaves alone what was alive before it (`gc.freeze`)
+    and runs every 50,000 net allocations instead of 700. A rebuild allocates millions of objects that no cycle
+    holds (decoded events, rows, item states) while its batch keeps tens of thousands alive: the collections it
+    set off took a fifth of a one-pass rebuild of 100,000 events (7.7 s, 5.7 s without them). Process-wide while
+    it lasts (the rebuild command's process; a server's other threads collect less often meanwhile), as it was
+    after."""
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(*REBUILD_GC_THRESHOLD)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
 
 
 READ_AHEAD_FROM = 2 * REBUILD_BATCH  # a decoder process starts in about half a second: not for a short log
@@ -222,7 +242,7 @@ def rebuild_together(drivers: Sequence[EventStoreDriver], progress: Callable[[in
     if decoder_env is not None and drivers[0].head() >= read_ahead_from:
         decoder = _decoder(decoder_env)
     try:
-        with db.rebuilding():
+        with db.rebuilding(), fewer_collections():
             return _rebuild_together(drivers, app, db, progress, decoder)
     finally:
         if decoder is not None:

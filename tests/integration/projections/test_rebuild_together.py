@@ -3,6 +3,7 @@ that cannot apply an event is reported and holds back no other."""
 
 from __future__ import annotations
 
+import gc
 import logging
 from typing import Any, ClassVar
 
@@ -10,7 +11,7 @@ import pytest
 
 from domain import commands as c
 from projections import driver as pass_driver
-from projections.driver import EventStoreDriver, rebuild_together
+from projections.driver import REBUILD_GC_THRESHOLD, Batch, EventStoreDriver, rebuild_together
 from projections.read_ahead import ReadAhead
 from services.bootstrap import Container
 from services.cli import main
@@ -106,6 +107,34 @@ def test_a_decoder_process_that_dies_or_cannot_start_leaves_the_pass_to_this_pro
     with caplog.at_level(logging.WARNING, "siteledger.projections"):
         assert rebuilt_with_decoder(container, {"PERSISTENCE_MODULE": "no.such.module"}) == live
     assert "the decoder process failed" in caplog.text and "exited" in caplog.text
+
+
+class Watching(Poisoned):
+    """Notes the collector's settings at every event it applies."""
+
+    name = "watching"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.thresholds: set[tuple[int, ...]] = set()
+
+    def apply(self, event: Any, position: int, batch: Batch) -> None:
+        self.thresholds.add(gc.get_threshold())
+        super().apply(event, position, batch)
+
+
+def test_a_rebuild_collects_garbage_less_often_and_leaves_the_collector_as_it_was(container: Container) -> None:
+    fill(container)
+    watching = Watching()
+    driver = container.projections.drivers["watching"] = EventStoreDriver(watching, container.ledger, container.db)
+    before = gc.get_threshold()
+    statuses = {s["name"]: s for s in container.projections.rebuild_all()}
+    assert statuses["watching"]["state"] == "failing"  # a failed rebuild too leaves the collector as it was
+    with pytest.raises(ValueError, match="no column"):
+        driver.rebuild()
+    assert watching.thresholds == {REBUILD_GC_THRESHOLD}
+    assert gc.get_threshold() == before != REBUILD_GC_THRESHOLD
+    assert gc.get_freeze_count() == 0  # nothing left out of later collections
 
 
 def test_a_read_model_failing_in_the_pass_is_reported_and_the_others_reach_the_head(container: Container) -> None:
