@@ -101,7 +101,7 @@ def fill_rows(container: Container, items: int, projects: int, supervisor: Actor
         item_rows.append((iid(n), 1, pid(p), DISTRICTS[p % 3], STREETS[p % 3], "pipe_relocation", "管线迁移",
                           title, place, "registered", None, None, None, int(n % 4 == 0),
                           at(n) if n % 20 == 0 else None, "0" * 64, at(n), f"{title} {place}", doc, None,
-                          None))
+                          None, "未设围挡" if n % 20 == 0 else None))
         texts.append((doc, f"{title} {place}"))
         if n % 4 == 0:
             description = DEFECTS[n % len(DEFECTS)]
@@ -115,7 +115,7 @@ def fill_rows(container: Container, items: int, projects: int, supervisor: Actor
     with container.db.transaction() as tx:
         if container.db.is_postgres:  # PostgreSQL's own last column: the text's letters and pairs of them
             project_rows = [(*row, short_grams(row[-4])) for row in project_rows]
-            item_rows = [(*row, short_grams(row[-4])) for row in item_rows]
+            item_rows = [(*row, short_grams(row[-5])) for row in item_rows]
             defect_rows = [(*row, short_grams(row[-2])) for row in defect_rows]
         for table, rows in (("lst_projects", project_rows), ("lst_items", item_rows), ("lst_defects", defect_rows),
                             ("lst_stops", stop_rows), ("lst_text (rowid, body)", texts)):
