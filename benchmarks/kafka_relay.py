@@ -114,7 +114,8 @@ def populate(world: World, events: int) -> list[UUID]:
                                        description="回填不密实", photos=[photo(f"defect-{item_id}")])
         yield w.contractor, c.ReportRectification(item_id=item_id, defect_id=defect_id, description="已整改",
                                                   photos=[photo(f"fix-{item_id}")])
-        yield w.supervisor, c.CloseDefect(item_id=item_id, defect_id=defect_id, notes="复查合格")
+        # the station raised it, so only the station may sign it off (domain/works_item.py `close_defect`)
+        yield w.station, c.CloseDefect(item_id=item_id, defect_id=defect_id, notes="复查合格")
         yield w.station, c.OrderStopWork(item_id=item_id, reason="未设围挡")
         yield w.station, c.LiftStopWork(item_id=item_id, notes="已设围挡")
 
