@@ -218,7 +218,7 @@ def fewer_collections() -> Iterator[None]:
         gc.unfreeze()
 
 
-READ_AHEAD_FROM = 2 * REBUILD_BATCH  # a decoder process starts in about half a second: not for a short log
+READ_AHEAD_FROM = 2 * REBUILD_BATCH  # a decoder process takes about 0.3 s to start: not for a short log
 
 
 def rebuild_together(drivers: Sequence[EventStoreDriver], progress: Callable[[int, int], None] | None = None,

@@ -48,10 +48,10 @@ def _share_template(event: Registered, templates: dict[Any, dict[str, Any]]) -> 
     pickle then sends once per batch, and which the read models' `FrozenTemplate.of` knows by identity."""
     key = (event.template.get("code"), event.template.get("version"))
     known = templates.get(key)
-    if known is not None and known is not event.template and known == event.template:
-        object.__setattr__(event, "template", known)  # the event is frozen; this is the same value
-    elif known is None or known != event.template:
+    if known is None or known != event.template:  # compared once: 20 KB of nested dicts
         templates[key] = event.template
+    elif known is not event.template:
+        object.__setattr__(event, "template", known)  # the event is frozen; this is the same value
 
 
 _UNKNOWN = SafeUUID.unknown

@@ -23,11 +23,10 @@ from eventsourcing.persistence import Notification
 from domain.chain import ChainedEvent
 from domain.project import ProjectEvent
 from domain.works_item_events import WorksItemEvent
+from projections.driver import INTERNAL  # command receipts: bookkeeping, never published
 from projections.read_ahead import ReadAhead
 from services.bus.envelope import encode_event
 from services.bus.stored_messages import StoredMessages
-
-INTERNAL = "siteledger.receipt:"  # command receipts are bookkeeping, never published
 
 
 @dataclass
