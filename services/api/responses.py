@@ -4,17 +4,20 @@ A route names its family (`READ`, `ITEM_COMMAND`, …) and perhaps a few codes o
 turns that into FastAPI's `responses=` dict. `install()` completes the OpenAPI document with what FastAPI
 cannot derive from the functions: the shared `Problem` schema, the bearer security scheme (instead of an
 `authorization` header parameter), and the formats of the command headers, taken from the same constants
-the server checks them with.
+the server checks them with. `DocumentedRoute` lists the headers that dependencies read from the request
+(`deps.READ_HEADERS`) on the operations that use them, as FastAPI lists the parameters a function declares.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 
 import domain.rules
 from domain.errors import DomainError, ErrorKind
@@ -149,6 +152,26 @@ def _name_operations(schema: dict[str, Any]) -> None:
                 name = name[:-len(suffix)]
                 seen[name] = seen.get(name, 0) + 1
                 operation["operationId"] = name if seen[name] == 1 else f"{name}_{seen[name]}"
+
+
+def _calls(dependant: Dependant) -> Iterator[Any]:
+    for sub in dependant.dependencies:
+        yield sub.call
+        yield from _calls(sub)
+
+
+class DocumentedRoute(APIRoute):
+    """Every API router's route class (`APIRouter(route_class=DocumentedRoute)`): its operation also lists the
+    headers its dependencies read from the request, which `_document` then completes like declared ones."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        names = dict.fromkeys(name for call in _calls(self.dependant) for name in deps.READ_HEADERS.get(call, ()))
+        if names:
+            extra = dict(self.openapi_extra or {})
+            extra["parameters"] = [*extra.get("parameters", []), *(
+                {"name": name, "in": "header", "required": False, "schema": {"type": "string"}} for name in names)]
+            self.openapi_extra = extra
 
 
 def install(app: FastAPI) -> None:

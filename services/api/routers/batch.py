@@ -14,13 +14,13 @@ from domain.errors import DomainError
 from services.api.deps import CommandHeaders, ContainerDep, CurrentUser, as_uuid, outcome_response
 from services.api.errors import ApiError, refusal_body, validation_errors
 from services.api.models import BatchResponse
-from services.api.responses import AUTH, BODY, problems
+from services.api.responses import AUTH, BODY, DocumentedRoute, problems
 from services.api.routers.works_items import resolve_item_command
 from services.api.validation_zh import describe
 from services.commands.bus import Envelope
 from services.commands.unit_of_work import Outcome
 
-router = APIRouter(tags=["batch"])
+router = APIRouter(route_class=DocumentedRoute, tags=["batch"])
 MAX_COMMANDS = 500
 ROUND_NO = re.compile(r"^[0-9]{1,9}$")  # ASCII digits: int('²') fails although '²'.isdigit()
 

@@ -19,9 +19,9 @@ from services.api import schemas as s
 from services.api.deps import ContainerDep, CurrentUser, Headers, as_uuid, command_response
 from services.api.errors import STATUS
 from services.api.models import CommandOutcome, Model
-from services.api.responses import PROJECT_COMMAND, PROJECT_READ, merge, problems
+from services.api.responses import PROJECT_COMMAND, PROJECT_READ, DocumentedRoute, merge, problems
 
-router = APIRouter(prefix="/projects/{project_id}/completion", tags=["completion"])
+router = APIRouter(route_class=DocumentedRoute, prefix="/projects/{project_id}/completion", tags=["completion"])
 
 COMPLETION_RULES = (r.ItemsNotAccepted, r.NoStationNotice, r.TooSoonAfterNotice, r.NoSatisfactionSurvey,
                     r.SatisfactionBelowThreshold, r.CompletionAcceptanceAlreadyHeld, r.CompletionAcceptanceNotHeld,

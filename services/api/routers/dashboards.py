@@ -25,10 +25,10 @@ from services.api.deps import (
     require_role,
 )
 from services.api.errors import ApiError
-from services.api.responses import AFTER, ITEM_READ, PROJECT_READ, SCOPED, problems
+from services.api.responses import AFTER, ITEM_READ, PROJECT_READ, SCOPED, DocumentedRoute, problems
 from services.api.views import number
 
-router = APIRouter(tags=["read models"])
+router = APIRouter(route_class=DocumentedRoute, tags=["read models"])
 
 
 @router.get("/dashboards/projects/{project_id}", response_model=m.ProjectDashboard,

@@ -21,10 +21,10 @@ from domain.permissions import may_see
 from domain.rules import OutOfScope, RoleNotPermitted
 from services.api.deps import ContainerDep, CurrentUser
 from services.api.models import Model
-from services.api.responses import SCOPED, problems
+from services.api.responses import SCOPED, DocumentedRoute, problems
 from services.deadline_scan import scan, site_today
 
-router = APIRouter(tags=["deadlines"])
+router = APIRouter(route_class=DocumentedRoute, tags=["deadlines"])
 DeadlineState = Literal["upcoming", "approaching", "breached", "met"]
 PRESSING = ("approaching", "breached")  # what the attention list shows
 

@@ -17,9 +17,9 @@ from domain import commands as c
 from services.api import schemas as s
 from services.api.deps import ContainerDep, CurrentUser, Headers, command_response
 from services.api.models import CommandOutcome, Model
-from services.api.responses import AUTH, DIVISIONS_COMMAND, problems
+from services.api.responses import AUTH, DIVISIONS_COMMAND, DocumentedRoute, problems
 
-router = APIRouter(prefix="/divisions", tags=["divisions"])
+router = APIRouter(route_class=DocumentedRoute, prefix="/divisions", tags=["divisions"])
 
 if TYPE_CHECKING:
     DivisionsLoad: TypeAlias = BaseModel

@@ -20,10 +20,10 @@ from domain.permissions import may_see
 from projections.listing_queries import scope
 from services.api import models as m
 from services.api.deps import ContainerDep, CurrentUser, require_role
-from services.api.responses import SCOPED, problems
+from services.api.responses import SCOPED, DocumentedRoute, problems
 from services.api.views import item_view, project_view, template_view
 
-router = APIRouter(prefix="/field", tags=["field"])
+router = APIRouter(route_class=DocumentedRoute, prefix="/field", tags=["field"])
 # Who records on site (the tablet app is theirs); a resident reads and signs on their own pages instead.
 FIELD_ROLES = (Role.SUPERVISOR, Role.STATION, Role.ADMIN, Role.CONTRACTOR)
 

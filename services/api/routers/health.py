@@ -9,8 +9,9 @@ from fastapi.responses import JSONResponse
 
 from services.api.deps import ContainerDep
 from services.api.models import Health, NotReady, Readiness
+from services.api.responses import DocumentedRoute
 
-router = APIRouter(tags=["health"])
+router = APIRouter(route_class=DocumentedRoute, tags=["health"])
 
 
 @router.get("/healthz", response_model=Health)

@@ -22,12 +22,12 @@ from domain.actors import Role
 from services.api.deps import ContainerDep, CurrentUser, require_role
 from services.api.errors import ApiError
 from services.api.models import Model
-from services.api.responses import BODY, SCOPED, merge, problems
+from services.api.responses import BODY, SCOPED, DocumentedRoute, merge, problems
 from services.bootstrap import Container
 from services.spreadsheet_import import MAX_BYTES, Importer, UnreadableFile, apply, template
 from services.users import User
 
-router = APIRouter(prefix="/imports", tags=["imports"])
+router = APIRouter(route_class=DocumentedRoute, prefix="/imports", tags=["imports"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORT = merge(SCOPED, BODY, {415: ("unsupported_media_type",), 422: ("import_invalid", "unreadable_file")})
 

@@ -10,10 +10,10 @@ from domain.rules import UnknownWorksKind
 from services.api.deps import ContainerDep, CurrentUser
 from services.api.errors import ApiError
 from services.api.models import Page, TemplateView
-from services.api.responses import AUTH, problems
+from services.api.responses import AUTH, DocumentedRoute, problems
 from services.api.views import template_view
 
-router = APIRouter(prefix="/works-kinds", tags=["works kinds"])
+router = APIRouter(route_class=DocumentedRoute, prefix="/works-kinds", tags=["works kinds"])
 
 
 @router.get("", response_model=Page[TemplateView], responses=problems(AUTH))

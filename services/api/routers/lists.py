@@ -22,11 +22,11 @@ from projections.listing_queries import BadCursor, ListQuery, scope
 from services.api import models as m
 from services.api.deps import MAX_POSITION, ContainerDep, CurrentUser
 from services.api.errors import ApiError
-from services.api.responses import AUTH, problems
+from services.api.responses import AUTH, DocumentedRoute, problems
 from services.bootstrap import Container
 from services.users import User
 
-router = APIRouter(tags=["lists"])
+router = APIRouter(route_class=DocumentedRoute, tags=["lists"])
 LIST_PROBLEMS = problems(AUTH, {422: ("validation_error", "invalid_cursor")})
 Limit = Query(100, ge=1, le=1000)
 Offset = Query(0, ge=0, le=MAX_POSITION, description="rows to skip; prefer `cursor`")

@@ -7,10 +7,11 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.api.deps import ContainerDep
+from services.api.responses import DocumentedRoute
 from services.api.routers.dashboards import relay_status
 from services.observability import PROJECTION_LAG, RELAY_LAG
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(route_class=DocumentedRoute, tags=["operations"])
 
 
 @router.get("/metrics", include_in_schema=False)

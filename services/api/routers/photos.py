@@ -12,11 +12,12 @@ from services.api import models as m
 from services.api import responses as r
 from services.api.deps import ContainerDep, CurrentUser
 from services.api.errors import ApiError
+from services.api.responses import DocumentedRoute
 from services.observability import PHOTO_REFUSALS, PHOTO_UPLOADS
 from services.photos import refusals
 from services.photos.uploads import UploadStart
 
-router = APIRouter(prefix="/photos", tags=["photos"])
+router = APIRouter(route_class=DocumentedRoute, prefix="/photos", tags=["photos"])
 
 
 def read_limited(upload: UploadFile, limit: int) -> bytes:
@@ -87,7 +88,7 @@ async def photo_bytes(photo_id: str, user: CurrentUser, container: ContainerDep,
         "Content-Length": str(length), "ETag": etag, "Cache-Control": "private, max-age=86400, immutable"})
 
 
-uploads = APIRouter(prefix="/photo-uploads", tags=["photos"])
+uploads = APIRouter(route_class=DocumentedRoute, prefix="/photo-uploads", tags=["photos"])
 
 
 @uploads.post("", status_code=201, response_model=m.UploadState, responses=r.problems(r.UPLOAD_SCOPE, r.BODY))

@@ -14,7 +14,7 @@ from services.api import schemas as s
 from services.api.deps import ContainerDep, CurrentUser, Headers, as_uuid, command_response, require_role
 from services.api.errors import ApiError
 from services.api.models import CommandOutcome, MemberAdded, Page, ProjectListEntry, ProjectView
-from services.api.responses import PROJECT_COMMAND, PROJECT_READ, problems
+from services.api.responses import PROJECT_COMMAND, PROJECT_READ, DocumentedRoute, problems
 from services.api.routers.lists import (
     LIST_PROBLEMS,
     Category,
@@ -30,7 +30,7 @@ from services.api.routers.lists import (
 )
 from services.api.views import project_view
 
-router = APIRouter(prefix="/projects", tags=["projects"])
+router = APIRouter(route_class=DocumentedRoute, prefix="/projects", tags=["projects"])
 
 
 @router.post("", status_code=201, response_model=CommandOutcome, responses=problems(PROJECT_COMMAND))

@@ -13,14 +13,14 @@ from fastapi.responses import StreamingResponse
 
 from services.api.deps import ContainerDep, CurrentUser, as_uuid
 from services.api.errors import ApiError
-from services.api.responses import ITEM_READ, PROJECT_READ, merge, problems
+from services.api.responses import ITEM_READ, PROJECT_READ, DocumentedRoute, merge, problems
 from services.bootstrap import Container
 from services.operations import export_item
 from services.pdf_drawing import FontMissing
 from services.records import item_record, pdf, signing
 from services.records.signing import SigningIdentity
 
-router = APIRouter(tags=["records"])
+router = APIRouter(route_class=DocumentedRoute, tags=["records"])
 NOT_READY = {503: ("record_signing_not_configured", "record_font_missing")}
 ZIP: dict[int | str, dict[str, Any]] = {200: {"content": {"application/zip": {}},
                                               "description": "The evidence pack: events as hashed, photos, proofs"}}

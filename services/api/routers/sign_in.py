@@ -17,14 +17,14 @@ from domain.actors import Role
 from services.api.authentication import credentials, invitations, sessions
 from services.api.deps import ContainerDep, CurrentUser, as_uuid, require_role
 from services.api.errors import ApiError
-from services.api.responses import AUTH, BODY, SCOPED, problems
+from services.api.responses import AUTH, BODY, SCOPED, DocumentedRoute, problems
 from services.api.routers.users import _target
 from services.invitation_sheet import Card, render
 from services.users import User
 
-router = APIRouter(prefix="/users", tags=["sign-in"])
-mine = APIRouter(prefix="/me", tags=["sign-in"])
-projects = APIRouter(prefix="/projects", tags=["sign-in"])
+router = APIRouter(route_class=DocumentedRoute, prefix="/users", tags=["sign-in"])
+mine = APIRouter(route_class=DocumentedRoute, prefix="/me", tags=["sign-in"])
+projects = APIRouter(route_class=DocumentedRoute, prefix="/projects", tags=["sign-in"])
 PDF = {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
 
 

@@ -28,13 +28,13 @@ from services.api.deps import (
 )
 from services.api.errors import ApiError
 from services.api.models import CommandOutcome, Model
-from services.api.responses import AFTER, PROJECT_COMMAND, SCOPED, problems
+from services.api.responses import AFTER, PROJECT_COMMAND, SCOPED, DocumentedRoute, problems
 from services.deadline_scan import site_today
 from services.statistics import report
 from services.statistics_export import as_csv, as_xlsx
 from services.users import User
 
-router = APIRouter(tags=["statistics"])
+router = APIRouter(route_class=DocumentedRoute, tags=["statistics"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 if TYPE_CHECKING:

@@ -13,11 +13,11 @@ from pydantic import BaseModel, Field
 from domain.actors import Role
 from services.api.deps import MAX_POSITION, ContainerDep, CurrentUser, require_role
 from services.api.errors import ApiError
-from services.api.responses import AUTH, BODY, SCOPED, problems
+from services.api.responses import AUTH, BODY, SCOPED, DocumentedRoute, problems
 from services.transparency.service import Inconsistent, TransparencyService, service_for
 from siteledger_verify.note import NoteError, VerifierKey
 
-router = APIRouter(prefix="/transparency", tags=["transparency"])
+router = APIRouter(route_class=DocumentedRoute, prefix="/transparency", tags=["transparency"])
 TEXT: dict[int | str, dict[str, Any]] = {
     200: {"description": "text/plain", "content": {"text/plain": {"schema": {"type": "string"}}}}}
 INCONSISTENT = {503: ("transparency_inconsistent",)}

@@ -42,6 +42,7 @@ from starlette.requests import ClientDisconnect
 from services.api import responses as r
 from services.api.deps import ContainerDep, CurrentUser
 from services.api.errors import ApiError, refusal_body
+from services.api.responses import DocumentedRoute
 from services.api.validation_zh import reason
 from services.photos import refusals
 from services.photos.uploads import FILENAME, ResumableUploads, Upload, Written
@@ -60,7 +61,7 @@ METADATA_PAIR = f"{METADATA_KEY}( {BASE64})?"
 METADATA_MAX = 4096
 SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
 
-router = APIRouter(prefix="/tus/photos", tags=["photos"])
+router = APIRouter(route_class=DocumentedRoute, prefix="/tus/photos", tags=["photos"])
 
 
 # --- the contract ------------------------------------------------------------------------------------------

@@ -16,15 +16,15 @@ from services.api import models as m
 from services.api.authentication import credentials
 from services.api.deps import ContainerDep, CurrentUser, Headers, as_uuid, require_role
 from services.api.errors import ApiError
-from services.api.responses import AUTH, BODY, HEADER_CODES, SCOPED, problems
+from services.api.responses import AUTH, BODY, HEADER_CODES, SCOPED, DocumentedRoute, problems
 from services.api.routers import lists
 from services.api.schemas import UserCreate
 from services.commands.bus import Envelope
 from services.users import IssuedToken, User
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(route_class=DocumentedRoute, prefix="/users", tags=["users"])
 PeopleSearch = Query(None, min_length=1, max_length=100, description="part of a name, or digits of a phone number")
-mine = APIRouter(prefix="/me", tags=["users"])
+mine = APIRouter(route_class=DocumentedRoute, prefix="/me", tags=["users"])
 
 
 class TokenIssue(BaseModel):

@@ -24,13 +24,13 @@ from services.api.deps import (
     as_uuid,
     command_response,
 )
-from services.api.responses import ITEM_COMMAND, ITEM_READ, PROJECT_COMMAND, PROJECT_READ, problems
+from services.api.responses import ITEM_COMMAND, ITEM_READ, PROJECT_COMMAND, PROJECT_READ, DocumentedRoute, problems
 from services.api.routers import lists
 from services.api.views import event_view, item_view
 from services.bootstrap import Container
 from services.users import User
 
-router = APIRouter(tags=["works items"])
+router = APIRouter(route_class=DocumentedRoute, tags=["works items"])
 ITEM = "/works-items/{item_id}"
 
 

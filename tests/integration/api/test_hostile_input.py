@@ -70,6 +70,23 @@ def test_an_if_match_beyond_any_integer_is_a_bad_header_not_a_crash(api: ApiWorl
     assert api.ok("GET", f"/api/v1/works-items/{item_id}", api.admin)["version"] == 1
 
 
+def test_a_device_or_request_id_past_128_characters_is_refused_by_name(api: ApiWorld) -> None:
+    """Read from the request rather than declared (FastAPI's per-parameter cost), the headers keep their limit."""
+    item_id = api.item()
+    defects = f"/api/v1/works-items/{item_id}/defects"
+    for header in ("X-Device-Id", "X-Request-Id"):
+        response = api.call("POST", defects, api.supervisor, headers={header: "d" * 129},
+                            json={"severity": "minor", "description": "围挡缺口"})
+        body = problem(response, 422, "validation_error")
+        assert header in body["detail"] and "128" in body["detail"], body
+    assert api.ok("GET", f"/api/v1/works-items/{item_id}", api.admin)["version"] == 1
+    response = api.call("POST", defects, api.supervisor, headers={"X-Device-Id": "d" * 128},
+                        json={"severity": "minor", "description": "围挡缺口"})
+    assert response.status_code == 201, response.text
+    event = api.ok("GET", f"/api/v1/works-items/{item_id}/events", api.admin)["items"][-1]
+    assert event["device_id"] == "d" * 128, event
+
+
 def test_positions_and_offsets_beyond_64_bits_are_refused(api: ApiWorld) -> None:
     item_id = api.item()
     for path in (f"/api/v1/works-items/{item_id}/events?after=9223372036854775808",
