@@ -8,7 +8,9 @@ POST /api/v1/works-items/{id}/inspections with a fresh Idempotency-Key per reque
 Both servers run at once and are measured in turns, `--rounds` times; the round with the median ratio is
 reported, with every round's figures (on a shared machine the bare endpoint's rate alone swings twofold).
 Each load also reports the server process's CPU per request (`server_cpu_ms`, from /proc; None where there is
-none): steadier than a rate when other work shares the cores, and where a saving shows first.
+none): steadier than a rate when other work shares the cores, and where a saving shows first. `cpu_ratio` is
+bare CPU per request / SiteLedger's: on a two-core machine the client threads (one Python process) bound the
+bare endpoint's rate before its server does, so the rate ratio flatters SiteLedger and this one does not.
 
     python -m benchmarks.api_commands [--requests 1000] [--rounds 3] [--concurrency 4] [--warmup 50]
                                       [--stores sqlite,postgres]
@@ -240,6 +242,10 @@ def load(label: str, url: str, token: str, total: int, concurrency: int,
             else round((cpu_after - cpu_before) * 1000 / total, 3)}
 
 
+def cpu_ratio(bare_ms: float | None, siteledger_ms: float | None) -> float | None:
+    return None if not bare_ms or not siteledger_ms else round(bare_ms / siteledger_ms, 3)
+
+
 def compare(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     """SiteLedger on a fresh `kind` store and the bare endpoint, both serving; measured in turns, round after
     round (the machine is shared: a round's two figures meet the same load), the median round reported."""
@@ -259,10 +265,12 @@ def compare(kind: str, args: argparse.Namespace) -> dict[str, Any]:
                 bare = load(f"{kind} bare_fastapi {n}/{args.rounds}", f"{bare_base}/echo", supervisor_token,
                             args.requests, args.concurrency, server_pid=bare_pid)
                 rounds.append({"siteledger": siteledger, "bare_fastapi": bare,
-                               "ratio": round(siteledger["requests_per_s"] / bare["requests_per_s"], 3)})
+                               "ratio": round(siteledger["requests_per_s"] / bare["requests_per_s"], 3),
+                               "cpu_ratio": cpu_ratio(bare["server_cpu_ms"], siteledger["server_cpu_ms"])})
     median = sorted(rounds, key=lambda r: r["ratio"])[len(rounds) // 2]
     return {**median, "rounds": [{"siteledger_per_s": r["siteledger"]["requests_per_s"],
                                   "bare_fastapi_per_s": r["bare_fastapi"]["requests_per_s"], "ratio": r["ratio"],
+                                  "cpu_ratio": r["cpu_ratio"],
                                   "siteledger_cpu_ms": r["siteledger"]["server_cpu_ms"],
                                   "bare_fastapi_cpu_ms": r["bare_fastapi"]["server_cpu_ms"]}
                                  for r in rounds], "load_average": [round(x, 2) for x in os.getloadavg()]}
