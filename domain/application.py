@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Protocol
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, DomainEvent
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
 from domain.acceptance import CITY_FLOOR, AcceptanceRule
@@ -79,13 +79,16 @@ class SiteLedger(Application):
     # --- saving ---------------------------------------------------------------------------------
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
-        """The library's `save` (collect, record, snapshot, notify), collecting an aggregate's pending events
-        directly: the library tests each object against runtime-checkable Protocols first (typing's slow path)."""
+        """The library's `save` (collect, record, snapshot, notify), collecting an aggregate's pending events, or an
+        event, directly: the library tests each object against runtime-checkable Protocols first (typing's slow
+        path)."""
         processing: ProcessingEvent[UUID] = ProcessingEvent()  # not ProcessingEvent[UUID](): typing's slow call
         for obj in objs:
             if isinstance(obj, Aggregate):
                 processing.events.extend(obj.collect_events())
                 processing.aggregates[obj.id] = obj
+            elif isinstance(obj, DomainEvent):  # an event saved as it is (a command receipt)
+                processing.events.append(obj)
             else:
                 processing.collect_events(obj)
         processing.saved_kwargs.update(kwargs)

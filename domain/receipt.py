@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
+from eventsourcing.utils import get_topic
 
 from domain.rules import IdempotencyKeyReused
 
@@ -25,6 +26,9 @@ class CommandReceipt(Aggregate):
         command: str
         fingerprint: str
         outcome: dict[str, Any]
+
+        if TYPE_CHECKING:  # eventsourcing's metaclass makes every subclass a dataclass of its fields
+            def __init__(self, *args: Any, **fields: Any) -> None: ...
 
         def apply(self, receipt: Any) -> None:
             receipt.command = self.command
@@ -46,9 +50,14 @@ class CommandReceipt(Aggregate):
     def issue(
         cls, actor_id: UUID, command_id: str, command: str, fingerprint: str,
         outcome: dict[str, Any],
-    ) -> CommandReceipt:
-        return cls._create(
-            cls.Issued, id=cls.id_for(actor_id, command_id), command=command,
+    ) -> CommandReceipt.Issued:
+        """The receipt's one event, as the library's `_create` makes it, saved beside the command's events.
+
+        The aggregate itself is not built: nothing reads it in the command that issues it (a retry loads it from
+        the store), and building it (the library's checks, the event applied) was half of issuing a receipt."""
+        return cls.Issued(
+            originator_id=cls.id_for(actor_id, command_id), originator_version=cls.INITIAL_VERSION,
+            timestamp=cls.Issued.create_timestamp(), originator_topic=RECEIPT_TOPIC, command=command,
             fingerprint=fingerprint, outcome=outcome,
         )
 
@@ -56,3 +65,6 @@ class CommandReceipt(Aggregate):
         if fingerprint != self.fingerprint:
             raise IdempotencyKeyReused()
         return self.outcome
+
+
+RECEIPT_TOPIC = get_topic(CommandReceipt)

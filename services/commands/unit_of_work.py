@@ -13,7 +13,7 @@ import threading
 import time
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
@@ -47,7 +47,16 @@ class Outcome:
     position: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {**self.recorded(), "replayed": self.replayed, "position": self.position}
+
+    def recorded(self) -> dict[str, Any]:
+        """What the command's receipt keeps, and a retry gets back."""
+        return {"command": self.command, "aggregate_id": self.aggregate_id, "version": self.version,
+                "events": self.events, "result": self.result}
+
+    def at(self, position: int | None) -> Outcome:
+        return Outcome(self.command, self.aggregate_id, self.version, self.events, self.result, self.replayed,
+                       position)
 
 
 def _newest_positions(recordings: list[Any]) -> dict[Any, int]:
@@ -62,8 +71,7 @@ def _newest_positions(recordings: list[Any]) -> dict[Any, int]:
 
 def _with_position(outcome: Outcome, newest: dict[Any, int], aggregate_ids: set[Any]) -> Outcome:
     """The log position of this command's own events (for ?after= read-your-writes)."""
-    positions = [newest[a] for a in aggregate_ids if a in newest]
-    return Outcome(**{**outcome.as_dict(), "position": max(positions, default=None)})
+    return outcome.at(max((newest[a] for a in aggregate_ids if a in newest), default=None))
 
 
 def command_fingerprint(command: Command) -> str:
@@ -179,7 +187,7 @@ class UnitOfWork:
         latest: dict[Any, Aggregate] = {}
         decided: list[tuple[_Ticket, Outcome, list[Any]]] = []
         refused: list[tuple[_Ticket, DomainError]] = []
-        receipts: list[Aggregate] = []
+        receipts: list[CommandReceipt.Issued] = []
         with self.app.overlaid(latest):
             for ticket in batch:
                 before = {aggregate_id: len(agg.pending_events) for aggregate_id, agg in latest.items()}
@@ -207,13 +215,13 @@ class UnitOfWork:
             positions = {id(r.domain_event): r.notification.id for r in recordings if r.notification.id}
             for ticket, outcome, events in decided:
                 own = [positions[id(e)] for e in events if id(e) in positions]
-                ticket.settle(Outcome(**{**outcome.as_dict(), "position": max(own, default=None)}))
+                ticket.settle(outcome.at(max(own, default=None)))
             self.app.remember(*latest.values())
         for ticket, refusal in refused:
             ticket.settle(self._replay(ticket.ctx, ticket.fingerprint) or refusal)
 
     def _prepare(self, ctx: CommandContext, command: Command, fingerprint: str,
-                 before: dict[Any, int] | None = None) -> tuple[Change, Outcome, Aggregate]:
+                 before: dict[Any, int] | None = None) -> tuple[Change, Outcome, CommandReceipt.Issued]:
         """Run the handler (nothing saved yet): the changed aggregates, the outcome, and the receipt.
         `before`: how many unsaved events an aggregate already had when loaded (in a group), not this command's."""
         name = type(command).__name__
@@ -228,10 +236,7 @@ class UnitOfWork:
                      "aggregate_id": str(e.originator_id)} for e in pending],
             result=change.result,
         )
-        receipt = CommandReceipt.issue(
-            ctx.actor.user_id, ctx.command_id, name, fingerprint,
-            {k: v for k, v in outcome.as_dict().items() if k not in ("replayed", "position")},
-        )
+        receipt = CommandReceipt.issue(ctx.actor.user_id, ctx.command_id, name, fingerprint, outcome.recorded())
         return change, outcome, receipt
 
     def _execute(self, ctx: CommandContext, command: Command, fingerprint: str) -> Outcome:
@@ -265,7 +270,7 @@ class UnitOfWork:
         in this batch first saves what came before it; if a combined save meets a conflict (another
         writer, a command id repeated in the batch), those commands run again one by one."""
         results: list[Outcome | DomainError | None] = [None] * len(commands)
-        pending: list[tuple[int, Change, Outcome, Aggregate]] = []
+        pending: list[tuple[int, Change, Outcome, CommandReceipt.Issued]] = []
         touched: set[Any] = set()  # what the pending commands change, kept as they are added (not rescanned)
 
         def flush() -> None:

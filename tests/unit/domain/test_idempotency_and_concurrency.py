@@ -81,3 +81,21 @@ def test_execute_many_saves_together_keeps_each_command_idempotent_and_refusals_
     again = UnitOfWork.for_app(world.app).execute_many(batch)  # the whole batch retried: nothing new
     assert all(getattr(r, "replayed", True) for r in again)
     assert world.event_types(first) == ["Registered", "InspectionRecorded", "InspectionRecorded"]
+
+
+def test_a_receipt_is_stored_as_the_library_would_create_it_and_loads_back(world: World) -> None:
+    """The receipt's event is built without its aggregate (`CommandReceipt.issue`); it must carry exactly what
+    the library's `_create` gives a created event, or an upgrade of the library could store receipts that no
+    longer load as one."""
+    from domain.receipt import CommandReceipt
+
+    issued = CommandReceipt.issue(world.supervisor.user_id, "cmd-r", "RecordInspection", "f" * 64, {"version": 2})
+    created = CommandReceipt._create(CommandReceipt.Issued, id=issued.originator_id, command="RecordInspection",
+                                     fingerprint="f" * 64, outcome={"version": 2}).pending_events[0]
+    assert {k: v for k, v in vars(issued).items() if k != "timestamp"} == \
+        {k: v for k, v in vars(created).items() if k != "timestamp"}
+    item_id = world.new_item()
+    first = world.run(world.supervisor, inspection(item_id, "survey_and_marking"), command_id="cmd-r")
+    receipt = world.app.repository.get(CommandReceipt.id_for(world.supervisor.user_id, "cmd-r"))
+    assert isinstance(receipt, CommandReceipt) and receipt.version == 1
+    assert receipt.outcome == {k: v for k, v in first.as_dict().items() if k not in ("replayed", "position")}
