@@ -38,7 +38,7 @@ class VersionLookup(Protocol):
     """The newest stored version of an aggregate, asked more cheaply than the library's fast-forward read (a
     store-specific port: the services give one for a store that has it, `services/store_versions.py`)."""
 
-    def newest(self, aggregate_id: UUID) -> int | None: ...
+    def newest(self, *aggregate_ids: UUID) -> list[int | None]: ...
 
     def close(self) -> None: ...
 
@@ -183,7 +183,7 @@ class SiteLedger(Application):
                     cached: Any = cache.get(aggregate_id)
                 except KeyError:
                     cached = None
-                if cached is not None and self._newest.newest(aggregate_id) == cached.version:
+                if cached is not None and self._newest.newest(aggregate_id) == [cached.version]:
                     return deepcopy(cached)  # current: what the library's fast-forward would find
             # copies (deepcopy_from_cache) inside the stripe
             return self.repository.get(aggregate_id, projector_func=mutate_all)
@@ -236,8 +236,47 @@ class SiteLedger(Application):
         return project
 
     def item_in_scope(self, actor: Actor, item_id: UUID, for_update: bool = False) -> tuple[WorksItem, Project]:
-        item = self.get_item(item_id, for_update)
-        return item, self.project_in_scope(actor, item.project_id)
+        item_id = UUID(str(item_id))
+        pair = self._current_pair(item_id)
+        if pair is None:
+            item = self.get_item(item_id, for_update)
+            return item, self.project_in_scope(actor, item.project_id)
+        if not may_see(actor, pair[1]):
+            raise OutOfScope()
+        return pair
+
+    def _current_pair(self, item_id: UUID) -> tuple[WorksItem, Project] | None:
+        """Copies of a cached item and its cached project when both are current, checked in one statement (every
+        command on an item loads both; two look-ups were two read transactions). None: load them one by one.
+
+        Each copy is taken under its aggregate's stripe, as `_load` takes it, and only if the cached object still
+        stands at the version just checked: a fast-forward under that stripe would have moved it on."""
+        cache = self.repository.cache
+        overlay: dict[UUID, Aggregate] | None = getattr(self._overlay, "aggregates", None)
+        if self._newest is None or cache is None or overlay:
+            return None
+        item, project = self._peek(cache, item_id), None
+        if isinstance(item, WorksItem):
+            project = self._peek(cache, item.project_id)
+        if not isinstance(item, WorksItem) or not isinstance(project, Project):
+            return None
+        if self._newest.newest(item.id, project.id) != [item.version, project.version]:
+            return None
+        copies = [self._copy_if_at(cache, agg) for agg in (item, project)]
+        return None if copies[0] is None or copies[1] is None else (copies[0], copies[1])
+
+    def _peek(self, cache: Any, aggregate_id: UUID) -> Any:
+        try:
+            return cache.get(aggregate_id)
+        except KeyError:
+            return None
+
+    def _copy_if_at(self, cache: Any, aggregate: Any) -> Any:
+        with self._load_stripes[hash(aggregate.id) % LOAD_STRIPES]:
+            current = self._peek(cache, aggregate.id)
+            if current is None or current.version != aggregate.version:
+                return None
+            return deepcopy(current)
 
     # --- the log -------------------------------------------------------------------------------
 

@@ -20,8 +20,7 @@ class NewestVersions:
     read (its pool, BEGIN, SELECT, ROLLBACK: some 25 µs more, and three more releases of the GIL)."""
 
     def __init__(self, db_name: str, table: str, timeout_s: float) -> None:
-        self._db_name, self._timeout_s = db_name, timeout_s
-        self._statement = f"SELECT MAX(originator_version) FROM {table} WHERE originator_id = ?"
+        self._db_name, self._timeout_s, self._table = db_name, timeout_s, table
         self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()  # one per concurrent loader
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -36,7 +35,9 @@ class NewestVersions:
             return None
         return cls(pool.db_name, recorder.events_table_name, float(pool.lock_timeout or 5))
 
-    def newest(self, aggregate_id: UUID) -> int | None:
+    def newest(self, *aggregate_ids: UUID) -> list[int | None]:
+        """Each aggregate's newest stored version (None: not stored), in one statement however many are asked: each
+        statement is a read transaction of its own, and its locks and re-read pages cost more than the query."""
         try:
             conn = self._idle.get_nowait()
         except queue.Empty:
@@ -44,11 +45,15 @@ class NewestVersions:
                                    timeout=self._timeout_s)
             with self._lock:
                 self._all.append(conn)
-        try:
-            rows = conn.execute(self._statement, (aggregate_id.hex,)).fetchall()  # to the end: no read left open
+        # One scalar sub-select per aggregate: each is a single seek to the end of the aggregate's index range
+        # (SQLite's min/max optimisation), where `IN (...) GROUP BY` walks every version of each.
+        columns = ", ".join([f"(SELECT MAX(originator_version) FROM {self._table} WHERE originator_id = ?)"]
+                            * len(aggregate_ids))
+        try:  # fetched to the end: no read left open
+            row = conn.execute(f"SELECT {columns}", [a.hex for a in aggregate_ids]).fetchall()[0]
         finally:
             self._idle.put(conn)
-        return None if not rows or rows[0][0] is None else int(rows[0][0])
+        return [None if version is None else int(version) for version in row]
 
     def close(self) -> None:
         with self._lock:

@@ -107,15 +107,40 @@ def test_a_load_on_sqlite_checks_the_newest_version_and_closes_its_connections(t
     world = World(ledger(env))
     item_id = world.new_item()
     newest = world.app._newest
-    assert isinstance(newest, NewestVersions) and newest.newest(item_id) == 1
-    assert newest.newest(UUID(int=0)) is None  # nothing stored: the load goes to the library, which says so
+    assert isinstance(newest, NewestVersions) and newest.newest(item_id) == [1]
+    assert newest.newest(UUID(int=0)) == [None]  # nothing stored: the load goes to the library, which says so
+    project_version = world.app.get_project(world.project_id).version
+    assert newest.newest(UUID(int=0), item_id, world.project_id) == [None, 1, project_version]  # asked in order
     other = _other(world, env)
     other.run(other.supervisor, inspection(item_id, "survey_and_marking"))
     other.app.close()
-    assert newest.newest(item_id) == 2 and world.app.get_item(item_id).version == 2
+    assert newest.newest(item_id) == [2] and world.app.get_item(item_id).version == 2
     connections = list(newest._all)
     assert connections
     world.app.close()
     for connection in connections:
         with pytest.raises(sqlite3.ProgrammingError, match="closed"):
             connection.execute("SELECT 1")
+
+
+def test_an_item_and_its_project_checked_together_are_private_copies(tmp_path: Any) -> None:
+    """The one-statement path (`SiteLedger._current_pair`) hands out copies, as every load does."""
+    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "events.db")}
+    world = World(ledger(env))
+    try:
+        item_id = world.new_item()
+        world.run(world.supervisor, inspection(item_id, "survey_and_marking"))  # both cached, both current
+        pair = world.app._current_pair(item_id)
+        assert pair is not None
+        item, project = world.app.item_in_scope(world.supervisor, item_id)
+        cache = world.app.repository.cache
+        assert cache is not None
+        assert item is not cache.get(item_id) and project is not cache.get(world.project_id)
+        item.defects["scribbled"] = {}  # a caller's change to its copy stays with it
+        project.members.clear()
+        again, project_again = world.app.item_in_scope(world.supervisor, item_id)
+        assert "scribbled" not in again.defects and project_again.members
+        with pytest.raises(OutOfScope):
+            world.app.item_in_scope(world.other_station, item_id)
+    finally:
+        world.app.close()
