@@ -140,10 +140,7 @@ class SiteLedger(Application):
             return
         for aggregate in aggregates:
             with self._load_stripes[hash(aggregate.id) % LOAD_STRIPES]:
-                try:
-                    cached = cache.get(aggregate.id)
-                except KeyError:
-                    cached = None
+                cached = self._peek(cache, aggregate.id)
                 if cached is None or cached.version < aggregate.version:
                     cache.put(aggregate.id, aggregate)
 
@@ -179,10 +176,7 @@ class SiteLedger(Application):
         with self._load_stripes[hash(aggregate_id) % LOAD_STRIPES]:
             cache = self.repository.cache
             if self._newest is not None and cache is not None:
-                try:
-                    cached: Any = cache.get(aggregate_id)
-                except KeyError:
-                    cached = None
+                cached = self._peek(cache, aggregate_id)
                 if cached is not None and self._newest.newest(aggregate_id) == [cached.version]:
                     return deepcopy(cached)  # current: what the library's fast-forward would find
             # copies (deepcopy_from_cache) inside the stripe
@@ -265,7 +259,9 @@ class SiteLedger(Application):
         copies = [self._copy_if_at(cache, agg) for agg in (item, project)]
         return None if copies[0] is None or copies[1] is None else (copies[0], copies[1])
 
-    def _peek(self, cache: Any, aggregate_id: UUID) -> Any:
+    @staticmethod
+    def _peek(cache: Any, aggregate_id: UUID) -> Any:
+        """The cached object itself (not a copy), or None."""
         try:
             return cache.get(aggregate_id)
         except KeyError:
