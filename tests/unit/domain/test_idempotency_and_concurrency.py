@@ -96,6 +96,6 @@ def test_a_receipt_is_stored_as_the_library_would_create_it_and_loads_back(world
         {k: v for k, v in vars(created).items() if k != "timestamp"}
     item_id = world.new_item()
     first = world.run(world.supervisor, inspection(item_id, "survey_and_marking"), command_id="cmd-r")
-    receipt = world.app.repository.get(CommandReceipt.id_for(world.supervisor.user_id, "cmd-r"))
+    receipt: CommandReceipt = world.app.repository.get(CommandReceipt.id_for(world.supervisor.user_id, "cmd-r"))
     assert isinstance(receipt, CommandReceipt) and receipt.version == 1
     assert receipt.outcome == {k: v for k, v in first.as_dict().items() if k not in ("replayed", "position")}
