@@ -254,9 +254,11 @@ class SiteLedger(Application):
             project = self._peek(cache, item.project_id)
         if not isinstance(item, WorksItem) or not isinstance(project, Project):
             return None
-        if self._newest.newest(item.id, project.id) != [item.version, project.version]:
+        versions = [item.version, project.version]
+        if self._newest.newest(item.id, project.id) != versions:
             return None
-        copies = [self._copy_if_at(cache, agg) for agg in (item, project)]
+        copies = [self._copy_if_at(cache, aggregate_id, version)
+                  for aggregate_id, version in zip((item.id, project.id), versions, strict=True)]
         return None if copies[0] is None or copies[1] is None else (copies[0], copies[1])
 
     @staticmethod
@@ -267,10 +269,10 @@ class SiteLedger(Application):
         except KeyError:
             return None
 
-    def _copy_if_at(self, cache: Any, aggregate: Any) -> Any:
-        with self._load_stripes[hash(aggregate.id) % LOAD_STRIPES]:
-            current = self._peek(cache, aggregate.id)
-            if current is None or current.version != aggregate.version:
+    def _copy_if_at(self, cache: Any, aggregate_id: UUID, version: int) -> Any:
+        with self._load_stripes[hash(aggregate_id) % LOAD_STRIPES]:
+            current = self._peek(cache, aggregate_id)
+            if current is None or current.version != version:
                 return None
             return deepcopy(current)
 
