@@ -48,6 +48,7 @@ def require_role(user: User, *roles: Role) -> None:
 
 
 KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{7,127}$")
+HEADER_MAX = 128  # X-Device-Id, X-Request-Id (and the Idempotency-Key pattern's own bound): checked and documented
 VERSION = re.compile(r"^[0-9]{1,18}$")  # ASCII digits only ('²'.isdigit() is true), and within a 64-bit integer
 MAX_POSITION = 2**63 - 1  # versions, log positions and offsets are 64-bit integers in the stores
 
@@ -93,13 +94,13 @@ class CommandHeaders:
 async def command_headers(request: Request) -> CommandHeaders:
     """The headers as a dependency. Async on purpose: it only checks strings, and FastAPI would run a sync one
     in the threadpool, a thread hop per command request."""
-    return CommandHeaders(_header(request, "Idempotency-Key"), _header(request, "X-Device-Id", 128),
-                          _header(request, "If-Match"), _header(request, "X-Request-Id", 128))
+    return CommandHeaders(_header(request, "Idempotency-Key"), _header(request, "X-Device-Id", HEADER_MAX),
+                          _header(request, "If-Match"), _header(request, "X-Request-Id", HEADER_MAX))
 
 
 # Headers that these dependencies read from the request rather than declare as parameters: FastAPI validates
 # every declared parameter on every request, one by one, and with a command's five that was about a tenth of
-# its server time. `responses.document_headers` lists them on each route that uses the dependency.
+# its server time. `responses.DocumentedRoute` lists them on each route that uses the dependency.
 READ_HEADERS: dict[Any, tuple[str, ...]] = {
     current_user: ("Authorization",),
     command_headers: ("Idempotency-Key", "X-Device-Id", "If-Match", "X-Request-Id"),

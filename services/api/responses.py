@@ -38,13 +38,13 @@ DESCRIPTIONS = {
 }
 IF_MATCH = r'^(W/)?"?[0-9]{1,18}"?$'
 HEADERS: dict[str, dict[str, Any]] = {
-    "idempotency-key": {"pattern": deps.KEY.pattern, "maxLength": 128,
+    "idempotency-key": {"pattern": deps.KEY.pattern, "maxLength": deps.HEADER_MAX,
                         "description": "client-made id of this command (a UUID is best); a retry with the same "
                                        "key answers the first outcome"},
     "if-match": {"pattern": IF_MATCH, "maxLength": 24,
                  "description": "the aggregate version the client saw (its ETag), e.g. `\"7\"`; a stale one is 409"},
-    "x-device-id": {"maxLength": 128, "description": "the tablet or device that recorded the command"},
-    "x-request-id": {"maxLength": 128, "description": "echoed in the response and stored on the events"},
+    "x-device-id": {"maxLength": deps.HEADER_MAX, "description": "the tablet or device that recorded the command"},
+    "x-request-id": {"maxLength": deps.HEADER_MAX, "description": "echoed in the response and stored on the events"},
 }
 
 
