@@ -147,7 +147,8 @@ def app_sync(page: Any, world: FieldWorld, root: Path, args: argparse.Namespace)
     items, per_item = workload(world, "app", args.commands)
     files = photo_files(root / "app-photos", args.photos, args.photo_mb, seed=1000)
     page.goto(f"{world.url}/field/")
-    assert "同步完成" in sync_once(page)  # the new items in the tablet's picture
+    said = sync_once(page)
+    assert "同步完成" in said, f"the first sync said: {said}"  # the new items in the tablet's picture
     page.evaluate("() => { const i = document.createElement('input'); i.type = 'file'; i.multiple = true;"
                   " i.id = 'bench-files'; i.hidden = true; document.body.append(i); }")
     page.set_input_files("#bench-files", [str(f) for f in files])
